@@ -1,0 +1,59 @@
+// The core addon's exports: registration only. Memory exports live in memory.cc, compute ops
+// in ops.cc; argument conversion in args.cc.
+#include <napi.h>
+
+#include "../cpu/isa.h"
+#include "../cpu/thread_pool.h"
+#include "args.h"
+
+namespace kiln::binding {
+
+void registerMemory(Napi::Env env, Napi::Object exports);
+void registerOps(Napi::Env env, Napi::Object exports);
+
+namespace {
+
+// setErrorClass(ctor): native errors are raised as instances of ctor (KilnError).
+Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
+  if (!info[0].IsFunction()) throwKilnError(info.Env(), "ctor: expected a class");
+  auto* holder = info.Env().GetInstanceData<ErrorClassHolder>();
+  holder->ctor = Napi::Persistent(info[0].As<Napi::Function>());
+  return info.Env().Undefined();
+}
+
+// cpuInfo() -> {isa, detectedIsa, reason, threads}
+Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const auto& c = cpu::isaChoice();
+  auto o = Napi::Object::New(env);
+  o.Set("isa", c.table->isa);
+  o.Set("detectedIsa", c.detected);
+  o.Set("reason", c.reason);
+  o.Set("threads", cpu::numThreads());
+  return o;
+}
+
+// registerCudaBackend(external pointer from the CUDA addon, device id)
+Napi::Value RegisterCudaBackend(const Napi::CallbackInfo& info) {
+  if (!info[0].IsExternal()) throwKilnError(info.Env(), "backend: expected the CUDA addon's backend handle");
+  auto* be = info[0].As<Napi::External<Backend>>().Data();
+  int64_t device = intArg(info, 1, "device");
+  if (device <= kCpuDevice || device >= kMaxDevices) throwKilnError(info.Env(), "device: out of range");
+  registerBackend(static_cast<int>(device), be);
+  return info.Env().Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  env.SetInstanceData(new ErrorClassHolder());
+  exportFn(env, exports, "setErrorClass", SetErrorClass);
+  exportFn(env, exports, "cpuInfo", CpuInfo);
+  exportFn(env, exports, "registerCudaBackend", RegisterCudaBackend);
+  registerMemory(env, exports);
+  registerOps(env, exports);
+  return exports;
+}
+
+}  // namespace
+}  // namespace kiln::binding
+
+NODE_API_MODULE(kiln, kiln::binding::Init)

@@ -1,0 +1,18 @@
+// Which kernel table the CPU backend runs: the best the processor supports, or the one
+// KILN_CPU names (portable | avx2 | avx512), so tests can exercise every path on one machine.
+#pragma once
+#include <string>
+
+#include "kernels/kernels.h"
+
+namespace kiln::cpu {
+
+struct IsaChoice {
+  const KernelTable* table;
+  std::string detected;  // best level the processor supports
+  std::string reason;    // why this table was chosen
+};
+
+const IsaChoice& isaChoice();
+
+}  // namespace kiln::cpu
