@@ -43,6 +43,8 @@ Napi::Value RegisterCudaBackend(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+}  // namespace
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(new ErrorClassHolder());
   exportFn(env, exports, "setErrorClass", SetErrorClass);
@@ -53,7 +55,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   return exports;
 }
 
-}  // namespace
 }  // namespace kiln::binding
 
-NODE_API_MODULE(kiln, kiln::binding::Init)
+static Napi::Object InitKiln(Napi::Env env, Napi::Object exports) { return kiln::binding::Init(env, exports); }
+
+NODE_API_MODULE(kiln, InitKiln)

@@ -1,0 +1,262 @@
+// Elementwise F32 unary ops (forward and backward), binary ops with broadcasting (F32, and I32
+// for the integer-safe ops), and where. Formulas follow PyTorch.
+#include <cmath>
+
+#include "kernels_isa.h"
+#include "strided_iter.h"
+
+namespace kiln::cpu::KILN_ISA_NS {
+namespace {
+
+constexpr float kInvSqrt2 = 0.70710678118654752440f;
+constexpr float kInvSqrt2Pi = 0.39894228040143267794f;
+
+// ---------------------------------------------------------------- unary
+template <class F>
+void mapUnary(float* __restrict y, const float* __restrict x, int64_t n, const F& f) {
+  parallel_for(n, kElemGrain, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) y[i] = f(x[i]);
+  });
+}
+
+// dx = g(dy, v) where v is x or y (whichever the op's derivative reads).
+template <class F>
+void mapBackward(float* __restrict dx, const float* __restrict dy, const float* __restrict v,
+                 int64_t n, const F& g) {
+  parallel_for(n, kElemGrain, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) dx[i] = g(dy[i], v[i]);
+  });
+}
+
+// Stable for large |x|: exp only ever sees a non-positive argument.
+inline float sigmoid(float x) {
+  if (x >= 0) return 1.0f / (1.0f + expf(-x));
+  float e = expf(x);
+  return e / (1.0f + e);
+}
+
+inline float signOf(float x) { return x > 0 ? 1.0f : x < 0 ? -1.0f : x; }  // keeps 0, -0, NaN
+
+}  // namespace
+
+void unary(UnaryOp op, float* y, const float* x, int64_t n, float alpha, float beta) {
+  switch (op) {
+    case UnaryOp::Neg: return mapUnary(y, x, n, [](float v) { return -v; });
+    case UnaryOp::Exp: return mapUnary(y, x, n, [](float v) { return expf(v); });
+    case UnaryOp::Log: return mapUnary(y, x, n, [](float v) { return logf(v); });
+    case UnaryOp::Sqrt: return mapUnary(y, x, n, [](float v) { return sqrtf(v); });
+    case UnaryOp::Rsqrt: return mapUnary(y, x, n, [](float v) { return 1.0f / sqrtf(v); });
+    case UnaryOp::Abs: return mapUnary(y, x, n, [](float v) { return fabsf(v); });
+    case UnaryOp::Sign: return mapUnary(y, x, n, [](float v) { return signOf(v) + 0.0f; });
+    case UnaryOp::Relu: return mapUnary(y, x, n, [](float v) { return v < 0 ? 0.0f : v; });
+    case UnaryOp::Sigmoid: return mapUnary(y, x, n, [](float v) { return sigmoid(v); });
+    case UnaryOp::Tanh: return mapUnary(y, x, n, [](float v) { return tanhf(v); });
+    case UnaryOp::Gelu:
+      return mapUnary(y, x, n, [](float v) { return 0.5f * v * (1.0f + erff(v * kInvSqrt2)); });
+    case UnaryOp::LeakyRelu:
+      return mapUnary(y, x, n, [alpha](float v) { return v > 0 ? v : v * alpha; });
+    case UnaryOp::Clamp:  // NaN passes through, as in PyTorch
+      return mapUnary(y, x, n, [alpha, beta](float v) { return v < alpha ? alpha : v > beta ? beta : v; });
+    case UnaryOp::PowScalar:
+      if (alpha == 2.0f) return mapUnary(y, x, n, [](float v) { return v * v; });
+      if (alpha == 1.0f) return mapUnary(y, x, n, [](float v) { return v; });
+      return mapUnary(y, x, n, [alpha](float v) { return powf(v, alpha); });
+    case UnaryOp::AddScalar: return mapUnary(y, x, n, [alpha](float v) { return v + alpha; });
+    case UnaryOp::MulScalar: return mapUnary(y, x, n, [alpha](float v) { return v * alpha; });
+    case UnaryOp::Square: return mapUnary(y, x, n, [](float v) { return v * v; });
+    case UnaryOp::Reciprocal: return mapUnary(y, x, n, [](float v) { return 1.0f / v; });
+    case UnaryOp::Sin: return mapUnary(y, x, n, [](float v) { return sinf(v); });
+    case UnaryOp::Cos: return mapUnary(y, x, n, [](float v) { return cosf(v); });
+    case UnaryOp::RSubScalar: return mapUnary(y, x, n, [alpha](float v) { return alpha - v; });
+    case UnaryOp::Count: return;
+  }
+}
+
+void unaryBackward(UnaryOp op, float* dx, const float* dy, const float* x, const float* y,
+                   int64_t n, float alpha, float beta) {
+  switch (op) {
+    case UnaryOp::Neg: return mapBackward(dx, dy, dy, n, [](float g, float) { return -g; });
+    case UnaryOp::Exp: return mapBackward(dx, dy, y, n, [](float g, float v) { return g * v; });
+    case UnaryOp::Log: return mapBackward(dx, dy, x, n, [](float g, float v) { return g / v; });
+    case UnaryOp::Sqrt:
+      return mapBackward(dx, dy, y, n, [](float g, float v) { return g / (2.0f * v); });
+    case UnaryOp::Rsqrt:
+      return mapBackward(dx, dy, y, n, [](float g, float v) { return -0.5f * g * v * v * v; });
+    case UnaryOp::Abs:
+      return mapBackward(dx, dy, x, n, [](float g, float v) { return g * signOf(v); });
+    case UnaryOp::Sign: return mapBackward(dx, dy, dy, n, [](float, float) { return 0.0f; });
+    case UnaryOp::Relu:
+      return mapBackward(dx, dy, x, n, [](float g, float v) { return v > 0 ? g : 0.0f; });
+    case UnaryOp::Sigmoid:
+      return mapBackward(dx, dy, y, n, [](float g, float v) { return g * v * (1.0f - v); });
+    case UnaryOp::Tanh:
+      return mapBackward(dx, dy, y, n, [](float g, float v) { return g * (1.0f - v * v); });
+    case UnaryOp::Gelu:
+      return mapBackward(dx, dy, x, n, [](float g, float v) {
+        float cdf = 0.5f * (1.0f + erff(v * kInvSqrt2));
+        float pdf = kInvSqrt2Pi * expf(-0.5f * v * v);
+        return g * (cdf + v * pdf);
+      });
+    case UnaryOp::LeakyRelu:
+      return mapBackward(dx, dy, x, n, [alpha](float g, float v) { return v > 0 ? g : g * alpha; });
+    case UnaryOp::Clamp:  // gradient flows where min <= x <= max (PyTorch's clamp_backward)
+      return mapBackward(dx, dy, x, n, [alpha, beta](float g, float v) {
+        return (v >= alpha && v <= beta) ? g : 0.0f;
+      });
+    case UnaryOp::PowScalar:
+      if (alpha == 0.0f) return mapBackward(dx, dy, dy, n, [](float, float) { return 0.0f; });
+      return mapBackward(dx, dy, x, n, [alpha](float g, float v) {
+        return g * alpha * powf(v, alpha - 1.0f);
+      });
+    case UnaryOp::AddScalar: return mapBackward(dx, dy, dy, n, [](float g, float) { return g; });
+    case UnaryOp::MulScalar:
+      return mapBackward(dx, dy, dy, n, [alpha](float g, float) { return g * alpha; });
+    case UnaryOp::Square:
+      return mapBackward(dx, dy, x, n, [](float g, float v) { return 2.0f * v * g; });
+    case UnaryOp::Reciprocal:
+      return mapBackward(dx, dy, x, n, [](float g, float v) { return -g / (v * v); });
+    case UnaryOp::Sin: return mapBackward(dx, dy, x, n, [](float g, float v) { return g * cosf(v); });
+    case UnaryOp::Cos: return mapBackward(dx, dy, x, n, [](float g, float v) { return -g * sinf(v); });
+    case UnaryOp::RSubScalar: return mapBackward(dx, dy, dy, n, [](float g, float) { return -g; });
+    case UnaryOp::Count: return;
+  }
+}
+
+// ---------------------------------------------------------------- binary
+namespace {
+
+// One row: out[i] = f(a[i*sa], b[i*sb]). Separate loops for the common stride pairs so each
+// one vectorizes (contiguous, scalar on either side).
+template <class T, class O, class F>
+inline void binaryRow(O* __restrict o, const T* __restrict a, int64_t sa, const T* __restrict b,
+                      int64_t sb, int64_t len, const F& f) {
+  if (sa == 1 && sb == 1) {
+    for (int64_t i = 0; i < len; ++i) o[i] = f(a[i], b[i]);
+  } else if (sa == 1 && sb == 0) {
+    const T bv = b[0];
+    for (int64_t i = 0; i < len; ++i) o[i] = f(a[i], bv);
+  } else if (sa == 0 && sb == 1) {
+    const T av = a[0];
+    for (int64_t i = 0; i < len; ++i) o[i] = f(av, b[i]);
+  } else {
+    for (int64_t i = 0; i < len; ++i) o[i] = f(a[i * sa], b[i * sb]);
+  }
+}
+
+template <class T, class O, class F>
+void binaryLoop(O* out, const T* a, const T* b, int ndim, const int64_t* shape,
+                const int64_t* aStrides, const int64_t* bStrides, const F& f) {
+  StridedIter<2> it;
+  const int64_t* strides[2] = {aStrides, bStrides};
+  int64_t numel = it.init(ndim, shape, strides);
+  if (numel == 0) return;
+  int64_t len = it.innerLen(), sa = it.innerStride(0), sb = it.innerStride(1);
+  if (it.ndim <= 1) {  // one flat run: split the run itself across threads
+    parallel_for(len, kElemGrain, [&](int64_t s, int64_t e) {
+      binaryRow(out + s, a + s * sa, sa, b + s * sb, sb, e - s, f);
+    });
+    return;
+  }
+  parallel_for(it.rows(numel), rowGrain(len), [&](int64_t rb, int64_t re) {
+    it.forRows(rb, re, [&](int64_t row, const int64_t* off) {
+      binaryRow(out + row * len, a + off[0], sa, b + off[1], sb, len, f);
+    });
+  });
+}
+
+// NaN-propagating maximum/minimum (torch.maximum / torch.minimum).
+inline float maxF(float x, float y) { return (x > y || x != x) ? x : y; }
+inline float minF(float x, float y) { return (x < y || x != x) ? x : y; }
+
+template <class T>
+void compareOp(BinaryOp op, float* o, const T* a, const T* b, int nd, const int64_t* s,
+               const int64_t* as, const int64_t* bs) {
+  switch (op) {
+    case BinaryOp::Eq: return binaryLoop(o, a, b, nd, s, as, bs, [](T x, T y) { return x == y ? 1.0f : 0.0f; });
+    case BinaryOp::Ne: return binaryLoop(o, a, b, nd, s, as, bs, [](T x, T y) { return x != y ? 1.0f : 0.0f; });
+    case BinaryOp::Gt: return binaryLoop(o, a, b, nd, s, as, bs, [](T x, T y) { return x > y ? 1.0f : 0.0f; });
+    case BinaryOp::Ge: return binaryLoop(o, a, b, nd, s, as, bs, [](T x, T y) { return x >= y ? 1.0f : 0.0f; });
+    case BinaryOp::Lt: return binaryLoop(o, a, b, nd, s, as, bs, [](T x, T y) { return x < y ? 1.0f : 0.0f; });
+    case BinaryOp::Le: return binaryLoop(o, a, b, nd, s, as, bs, [](T x, T y) { return x <= y ? 1.0f : 0.0f; });
+    default: return;
+  }
+}
+
+void binaryF32(BinaryOp op, float* o, const float* a, const float* b, int nd, const int64_t* s,
+               const int64_t* as, const int64_t* bs) {
+  switch (op) {
+    case BinaryOp::Add: return binaryLoop(o, a, b, nd, s, as, bs, [](float x, float y) { return x + y; });
+    case BinaryOp::Sub: return binaryLoop(o, a, b, nd, s, as, bs, [](float x, float y) { return x - y; });
+    case BinaryOp::Mul: return binaryLoop(o, a, b, nd, s, as, bs, [](float x, float y) { return x * y; });
+    case BinaryOp::Div: return binaryLoop(o, a, b, nd, s, as, bs, [](float x, float y) { return x / y; });
+    case BinaryOp::Pow: return binaryLoop(o, a, b, nd, s, as, bs, [](float x, float y) { return powf(x, y); });
+    case BinaryOp::Max: return binaryLoop(o, a, b, nd, s, as, bs, [](float x, float y) { return maxF(x, y); });
+    case BinaryOp::Min: return binaryLoop(o, a, b, nd, s, as, bs, [](float x, float y) { return minF(x, y); });
+    default: return compareOp(op, o, a, b, nd, s, as, bs);
+  }
+}
+
+// Integer arithmetic wraps (two's complement) like PyTorch, done in uint32 to avoid UB.
+inline int32_t wrap(uint32_t v) { return static_cast<int32_t>(v); }
+
+void binaryI32(BinaryOp op, void* out, const int32_t* a, const int32_t* b, int nd,
+               const int64_t* s, const int64_t* as, const int64_t* bs) {
+  int32_t* o = static_cast<int32_t*>(out);
+  switch (op) {
+    case BinaryOp::Add:
+      return binaryLoop(o, a, b, nd, s, as, bs, [](int32_t x, int32_t y) { return wrap(uint32_t(x) + uint32_t(y)); });
+    case BinaryOp::Sub:
+      return binaryLoop(o, a, b, nd, s, as, bs, [](int32_t x, int32_t y) { return wrap(uint32_t(x) - uint32_t(y)); });
+    case BinaryOp::Mul:
+      return binaryLoop(o, a, b, nd, s, as, bs, [](int32_t x, int32_t y) { return wrap(uint32_t(x) * uint32_t(y)); });
+    case BinaryOp::Max: return binaryLoop(o, a, b, nd, s, as, bs, [](int32_t x, int32_t y) { return x > y ? x : y; });
+    case BinaryOp::Min: return binaryLoop(o, a, b, nd, s, as, bs, [](int32_t x, int32_t y) { return x < y ? x : y; });
+    case BinaryOp::Div:
+    case BinaryOp::Pow: return;  // rejected by the binding
+    default: return compareOp(op, static_cast<float*>(out), a, b, nd, s, as, bs);
+  }
+}
+
+}  // namespace
+
+void binary(BinaryOp op, DType dt, void* out, const void* a, const void* b, int ndim,
+            const int64_t* shape, const int64_t* aStrides, const int64_t* bStrides) {
+  if (dt == DType::F32) {
+    binaryF32(op, static_cast<float*>(out), static_cast<const float*>(a), static_cast<const float*>(b), ndim,
+              shape, aStrides, bStrides);
+  } else {
+    binaryI32(op, out, static_cast<const int32_t*>(a), static_cast<const int32_t*>(b), ndim, shape, aStrides,
+              bStrides);
+  }
+}
+
+void where(float* out, const float* cond, const float* a, const float* b, int ndim,
+           const int64_t* shape, const int64_t* condStrides, const int64_t* aStrides,
+           const int64_t* bStrides) {
+  StridedIter<3> it;
+  const int64_t* strides[3] = {condStrides, aStrides, bStrides};
+  int64_t numel = it.init(ndim, shape, strides);
+  if (numel == 0) return;
+  int64_t len = it.innerLen(), sc = it.innerStride(0), sa = it.innerStride(1), sb = it.innerStride(2);
+  auto row = [=](float* __restrict o, const float* __restrict c, const float* __restrict x,
+                 const float* __restrict y, int64_t n) {
+    if (sc == 1 && sa == 1 && sb == 1) {
+      for (int64_t i = 0; i < n; ++i) o[i] = c[i] != 0 ? x[i] : y[i];
+    } else {
+      for (int64_t i = 0; i < n; ++i) o[i] = c[i * sc] != 0 ? x[i * sa] : y[i * sb];
+    }
+  };
+  if (it.ndim <= 1) {
+    parallel_for(len, kElemGrain, [&](int64_t s, int64_t e) {
+      row(out + s, cond + s * sc, a + s * sa, b + s * sb, e - s);
+    });
+    return;
+  }
+  parallel_for(it.rows(numel), rowGrain(len), [&](int64_t rb, int64_t re) {
+    it.forRows(rb, re, [&](int64_t r, const int64_t* off) {
+      row(out + r * len, cond + off[0], a + off[1], b + off[2], len);
+    });
+  });
+}
+
+}  // namespace kiln::cpu::KILN_ISA_NS

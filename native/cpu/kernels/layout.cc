@@ -1,0 +1,77 @@
+// fill, cast and stridedCopy. Both dtypes are 4 bytes wide, so layout moves treat them as uint32.
+#include <cstring>
+
+#include "kernels_isa.h"
+#include "strided_iter.h"
+
+namespace kiln::cpu::KILN_ISA_NS {
+namespace {
+
+template <class T>
+void fillAs(T* __restrict dst, int64_t n, T v) {
+  parallel_for(n, kElemGrain, [=](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) dst[i] = v;
+  });
+}
+
+// Truncation toward zero like PyTorch; NaN and out-of-range values give INT32_MIN, which is what
+// x86's cvttss2si gives (the C cast would be undefined behaviour).
+inline int32_t floatToInt(float x) {
+  return (x > -2147483904.0f && x < 2147483648.0f) ? static_cast<int32_t>(x) : INT32_MIN;
+}
+
+}  // namespace
+
+void fill(void* dst, DType dt, int64_t n, double value) {
+  if (dt == DType::F32) {
+    fillAs(static_cast<float*>(dst), n, static_cast<float>(value));
+  } else {
+    // Doubles outside int32 saturate instead of invoking undefined behaviour.
+    double v = value != value ? 0 : value < -2147483648.0 ? -2147483648.0 : value > 2147483647.0 ? 2147483647.0 : value;
+    fillAs(static_cast<int32_t*>(dst), n, static_cast<int32_t>(v));
+  }
+}
+
+void cast(void* dst, DType dstType, const void* src, DType srcType, int64_t n) {
+  if (dstType == srcType) {
+    if (dst != src && n > 0) std::memcpy(dst, src, static_cast<size_t>(n) * 4);
+    return;
+  }
+  if (dstType == DType::I32) {
+    int32_t* __restrict o = static_cast<int32_t*>(dst);
+    const float* __restrict s = static_cast<const float*>(src);
+    parallel_for(n, kElemGrain, [=](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) o[i] = floatToInt(s[i]);
+    });
+  } else {
+    float* __restrict o = static_cast<float*>(dst);
+    const int32_t* __restrict s = static_cast<const int32_t*>(src);
+    parallel_for(n, kElemGrain, [=](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) o[i] = static_cast<float>(s[i]);
+    });
+  }
+}
+
+void stridedCopy(void* dst, const void* src, DType, int ndim, const int64_t* shape,
+                 const int64_t* srcStrides) {
+  StridedIter<1> it;
+  const int64_t* strides[1] = {srcStrides};
+  int64_t numel = it.init(ndim, shape, strides);
+  if (numel == 0) return;
+  uint32_t* __restrict o = static_cast<uint32_t*>(dst);
+  const uint32_t* __restrict s = static_cast<const uint32_t*>(src);
+  int64_t len = it.innerLen(), st = it.innerStride(0);
+  parallel_for(it.rows(numel), rowGrain(len), [&](int64_t b, int64_t e) {
+    it.forRows(b, e, [&](int64_t row, const int64_t* off) {
+      uint32_t* __restrict out = o + row * len;
+      const uint32_t* __restrict in = s + off[0];
+      if (st == 1) {
+        std::memcpy(out, in, static_cast<size_t>(len) * 4);
+      } else {
+        for (int64_t i = 0; i < len; ++i) out[i] = in[i * st];
+      }
+    });
+  });
+}
+
+}  // namespace kiln::cpu::KILN_ISA_NS

@@ -1,0 +1,61 @@
+// Fused optimizer updates, one pass over the parameters, following torch.optim's single-tensor
+// code path (bias corrections in double, then used as float scalars like PyTorch's tensor ops).
+#include <cmath>
+
+#include "kernels_isa.h"
+
+namespace kiln::cpu::KILN_ISA_NS {
+
+void adamStep(float* p, const float* g, float* m, float* v, float* vMax, int64_t n,
+              const AdamParams& hp) {
+  if (n <= 0) return;
+  const double bias1 = 1.0 - std::pow(static_cast<double>(hp.beta1), static_cast<double>(hp.step));
+  const double bias2 = 1.0 - std::pow(static_cast<double>(hp.beta2), static_cast<double>(hp.step));
+  const float stepSize = static_cast<float>(hp.lr / bias1);
+  const float bias2Sqrt = static_cast<float>(std::sqrt(bias2));
+  const float b1c = 1.0f - hp.beta1, b2 = hp.beta2, b2c = 1.0f - hp.beta2, eps = hp.eps;
+  const float wd = hp.weightDecay;
+  const float decay = static_cast<float>(1.0 - static_cast<double>(hp.lr) * wd);  // AdamW
+  const bool coupled = !hp.decoupled && wd != 0, decoupled = hp.decoupled && wd != 0;
+  const bool maximize = hp.maximize, amsgrad = hp.amsgrad;
+  parallel_for(n, kElemGrain, [=](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      float gi = maximize ? -g[i] : g[i];
+      float pi = p[i];
+      if (coupled) gi += wd * pi;
+      if (decoupled) pi *= decay;
+      float mi = m[i] + b1c * (gi - m[i]);  // exp_avg.lerp_(grad, 1 - beta1)
+      float vi = v[i] * b2 + b2c * gi * gi;
+      m[i] = mi;
+      v[i] = vi;
+      float vUse = vi;
+      if (amsgrad) {
+        vUse = vMax[i] > vi ? vMax[i] : vi;
+        vMax[i] = vUse;
+      }
+      float denom = sqrtf(vUse) / bias2Sqrt + eps;
+      p[i] = pi - stepSize * (mi / denom);
+    }
+  });
+}
+
+void sgdStep(float* p, const float* g, float* buf, int64_t n, const SgdParams& hp) {
+  if (n <= 0) return;
+  const float lr = hp.lr, mom = hp.momentum, damp = 1.0f - hp.dampening, wd = hp.weightDecay;
+  const bool maximize = hp.maximize, nesterov = hp.nesterov, first = hp.firstStep;
+  const bool useMomentum = mom != 0 && buf != nullptr;
+  parallel_for(n, kElemGrain, [=](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      float gi = maximize ? -g[i] : g[i];
+      if (wd != 0) gi += wd * p[i];
+      if (useMomentum) {
+        float bi = first ? gi : mom * buf[i] + damp * gi;
+        buf[i] = bi;
+        gi = nesterov ? gi + mom * bi : bi;
+      }
+      p[i] -= lr * gi;
+    }
+  });
+}
+
+}  // namespace kiln::cpu::KILN_ISA_NS

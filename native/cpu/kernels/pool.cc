@@ -1,0 +1,119 @@
+// 2-D max and average pooling, NCHW, forward and backward. Work is split by (n, c) plane, so
+// the backward passes (which scatter into dx) never share an element between threads.
+#include <cmath>
+#include <cstring>
+
+#include "kernels_isa.h"
+
+namespace kiln::cpu::KILN_ISA_NS {
+namespace {
+
+struct Window {
+  int64_t h0, h1, w0, w1;  // clipped to the real input
+  int64_t divisor;         // avg pool: elements the sum is divided by
+};
+
+// PyTorch's avg_pool2d window: the unclipped window is first cut at the padded bounds
+// [-p, size + p) (this matters with ceil_mode), its area is the count_include_pad divisor; then
+// it is cut at the real input, whose area is the divisor otherwise.
+inline Window windowAt(int64_t oh, int64_t ow, int64_t H, int64_t W, int kH, int kW, int sH, int sW,
+                       int pH, int pW, bool countIncludePad) {
+  int64_t hs = oh * sH - pH, ws = ow * sW - pW;
+  int64_t he = minI64(hs + kH, H + pH), we = minI64(ws + kW, W + pW);
+  int64_t padded = (he - hs) * (we - ws);
+  Window w{maxI64(hs, 0), minI64(he, H), maxI64(ws, 0), minI64(we, W), 0};
+  w.divisor = countIncludePad ? padded : (w.h1 - w.h0) * (w.w1 - w.w0);
+  return w;
+}
+
+template <class F>
+void forPlanes(int64_t planes, int64_t workPerPlane, const F& f) {
+  parallel_for(planes, rowGrain(workPerPlane), [&](int64_t b, int64_t e) {
+    for (int64_t p = b; p < e; ++p) f(p);
+  });
+}
+
+}  // namespace
+
+// Padding is -inf; ties keep the first position; a NaN wins (PyTorch: val > max || isnan(val)).
+void maxPool2d(float* y, int32_t* argmax, const float* x, int64_t N, int64_t C, int64_t H,
+               int64_t W, int kH, int kW, int sH, int sW, int pH, int pW, int64_t OH, int64_t OW) {
+  int64_t planes = N * C;
+  if (planes * OH * OW == 0) return;
+  forPlanes(planes, OH * OW * kH * kW, [&](int64_t p) {
+    const float* in = x + p * H * W;
+    float* out = y + p * OH * OW;
+    int32_t* am = argmax + p * OH * OW;
+    for (int64_t oh = 0; oh < OH; ++oh) {
+      int64_t h0 = maxI64(oh * sH - pH, 0), h1 = minI64(oh * sH - pH + kH, H);
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        int64_t w0 = maxI64(ow * sW - pW, 0), w1 = minI64(ow * sW - pW + kW, W);
+        float best = -INFINITY;
+        int64_t at = h0 * W + w0;
+        for (int64_t h = h0; h < h1; ++h)
+          for (int64_t w = w0; w < w1; ++w) {
+            float v = in[h * W + w];
+            if (v > best || v != v) {
+              best = v;
+              at = h * W + w;
+            }
+          }
+        out[oh * OW + ow] = best;
+        am[oh * OW + ow] = static_cast<int32_t>(at);
+      }
+    }
+  });
+}
+
+void maxPool2dBackward(float* dx, const float* dy, const int32_t* argmax, int64_t N, int64_t C,
+                       int64_t H, int64_t W, int64_t OH, int64_t OW) {
+  int64_t planes = N * C;
+  if (planes * H * W == 0) return;
+  forPlanes(planes, H * W + OH * OW, [&](int64_t p) {
+    float* d = dx + p * H * W;
+    std::memset(d, 0, static_cast<size_t>(H * W) * 4);
+    const float* g = dy + p * OH * OW;
+    const int32_t* am = argmax + p * OH * OW;
+    for (int64_t i = 0; i < OH * OW; ++i) d[am[i]] += g[i];
+  });
+}
+
+void avgPool2d(float* y, const float* x, int64_t N, int64_t C, int64_t H, int64_t W, int kH,
+               int kW, int sH, int sW, int pH, int pW, int64_t OH, int64_t OW,
+               bool countIncludePad) {
+  int64_t planes = N * C;
+  if (planes * OH * OW == 0) return;
+  forPlanes(planes, OH * OW * kH * kW, [&](int64_t p) {
+    const float* in = x + p * H * W;
+    float* out = y + p * OH * OW;
+    for (int64_t oh = 0; oh < OH; ++oh)
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        Window wd = windowAt(oh, ow, H, W, kH, kW, sH, sW, pH, pW, countIncludePad);
+        float s = 0;
+        for (int64_t h = wd.h0; h < wd.h1; ++h)
+          for (int64_t w = wd.w0; w < wd.w1; ++w) s += in[h * W + w];
+        out[oh * OW + ow] = s / static_cast<float>(wd.divisor);
+      }
+  });
+}
+
+void avgPool2dBackward(float* dx, const float* dy, int64_t N, int64_t C, int64_t H, int64_t W,
+                       int kH, int kW, int sH, int sW, int pH, int pW, int64_t OH, int64_t OW,
+                       bool countIncludePad) {
+  int64_t planes = N * C;
+  if (planes * H * W == 0) return;
+  forPlanes(planes, H * W + OH * OW * kH * kW, [&](int64_t p) {
+    float* d = dx + p * H * W;
+    std::memset(d, 0, static_cast<size_t>(H * W) * 4);
+    const float* g = dy + p * OH * OW;
+    for (int64_t oh = 0; oh < OH; ++oh)
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        Window wd = windowAt(oh, ow, H, W, kH, kW, sH, sW, pH, pW, countIncludePad);
+        float share = g[oh * OW + ow] / static_cast<float>(wd.divisor);
+        for (int64_t h = wd.h0; h < wd.h1; ++h)
+          for (int64_t w = wd.w0; w < wd.w1; ++w) d[h * W + w] += share;
+      }
+  });
+}
+
+}  // namespace kiln::cpu::KILN_ISA_NS

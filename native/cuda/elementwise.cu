@@ -1,0 +1,198 @@
+// Elementwise ops: unary (+ backward), broadcasting binary, where. F32 unless stated.
+// Semantics follow PyTorch: relu'(0) = 0, abs'(0) = 0, clamp passes the gradient where
+// min <= x <= max, max/min propagate NaN, gelu is the exact erf form.
+#include <cmath>
+
+#include "launch.cuh"
+
+namespace kiln::cuda {
+namespace {
+
+constexpr float kInvSqrt2 = 0.70710678118654752440f;
+constexpr float kInvSqrt2Pi = 0.39894228040143267794f;
+
+__device__ __forceinline__ float unaryF(UnaryOp op, float x, float a, float b) {
+  switch (op) {
+    case UnaryOp::Neg: return -x;
+    case UnaryOp::Exp: return expf(x);
+    case UnaryOp::Log: return logf(x);
+    case UnaryOp::Sqrt: return sqrtf(x);
+    case UnaryOp::Rsqrt: return 1.0f / sqrtf(x);
+    case UnaryOp::Abs: return fabsf(x);
+    case UnaryOp::Sign: return x > 0.f ? 1.f : (x < 0.f ? -1.f : (x == 0.f ? 0.f : x));
+    case UnaryOp::Relu: return x < 0.f ? 0.f : x;  // NaN passes
+    case UnaryOp::Sigmoid: return 1.0f / (1.0f + expf(-x));
+    case UnaryOp::Tanh: return tanhf(x);
+    case UnaryOp::Gelu: return 0.5f * x * (1.0f + erff(x * kInvSqrt2));
+    case UnaryOp::LeakyRelu: return x > 0.f ? x : x * a;
+    case UnaryOp::Clamp: return x != x ? x : fminf(fmaxf(x, a), b);
+    case UnaryOp::PowScalar: return powf(x, a);
+    case UnaryOp::AddScalar: return x + a;
+    case UnaryOp::MulScalar: return x * a;
+    case UnaryOp::Square: return x * x;
+    case UnaryOp::Reciprocal: return 1.0f / x;
+    case UnaryOp::Sin: return sinf(x);
+    case UnaryOp::Cos: return cosf(x);
+    case UnaryOp::RSubScalar: return a - x;
+    default: return __int_as_float(0x7fffffff);
+  }
+}
+
+// dx for dy; x and y as documented in backend.h (y for Exp, Sqrt, Rsqrt, Sigmoid, Tanh).
+__device__ __forceinline__ float unaryGrad(UnaryOp op, float g, float x, float y, float a, float b) {
+  switch (op) {
+    case UnaryOp::Neg: return -g;
+    case UnaryOp::Exp: return g * y;
+    case UnaryOp::Log: return g / x;
+    case UnaryOp::Sqrt: return g / (2.0f * y);
+    case UnaryOp::Rsqrt: return -0.5f * g * y * y * y;
+    case UnaryOp::Abs: return x > 0.f ? g : (x < 0.f ? -g : 0.f);
+    case UnaryOp::Sign: return 0.f;
+    case UnaryOp::Relu: return x > 0.f ? g : 0.f;
+    case UnaryOp::Sigmoid: return g * y * (1.0f - y);
+    case UnaryOp::Tanh: return g * (1.0f - y * y);
+    case UnaryOp::Gelu: {
+      float cdf = 0.5f * (1.0f + erff(x * kInvSqrt2));
+      float pdf = kInvSqrt2Pi * expf(-0.5f * x * x);
+      return g * (cdf + x * pdf);
+    }
+    case UnaryOp::LeakyRelu: return x > 0.f ? g : g * a;
+    case UnaryOp::Clamp: return (x >= a && x <= b) ? g : 0.f;
+    case UnaryOp::PowScalar: return a == 0.f ? 0.f : g * a * powf(x, a - 1.0f);
+    case UnaryOp::AddScalar: return g;
+    case UnaryOp::MulScalar: return g * a;
+    case UnaryOp::Square: return 2.0f * x * g;
+    case UnaryOp::Reciprocal: return -g / (x * x);
+    case UnaryOp::Sin: return g * cosf(x);
+    case UnaryOp::Cos: return -g * sinf(x);
+    case UnaryOp::RSubScalar: return -g;
+    default: return __int_as_float(0x7fffffff);
+  }
+}
+
+__global__ void unaryKernel(UnaryOp op, float* y, const float* x, int64_t n, float a, float b) {
+  KILN_GRID_STRIDE(i, n) y[i] = unaryF(op, x[i], a, b);
+}
+
+__global__ void unaryBackwardKernel(UnaryOp op, float* dx, const float* dy, const float* x,
+                                    const float* y, int64_t n, float a, float b) {
+  KILN_GRID_STRIDE(i, n) {
+    float xv = x != nullptr ? x[i] : 0.f;
+    float yv = y != nullptr ? y[i] : 0.f;
+    dx[i] = unaryGrad(op, dy[i], xv, yv, a, b);
+  }
+}
+
+template <class T>
+__device__ __forceinline__ T binaryArith(BinaryOp op, T a, T b) {
+  switch (op) {
+    case BinaryOp::Add: return a + b;
+    case BinaryOp::Sub: return a - b;
+    case BinaryOp::Mul: return a * b;
+    case BinaryOp::Div: return a / b;
+    case BinaryOp::Pow: return static_cast<T>(powf(static_cast<float>(a), static_cast<float>(b)));
+    case BinaryOp::Max: return (a != a || a > b) ? a : b;  // NaN propagates (torch.maximum)
+    case BinaryOp::Min: return (a != a || a < b) ? a : b;
+    default: return T(0);
+  }
+}
+
+template <class T>
+__device__ __forceinline__ float binaryCompare(BinaryOp op, T a, T b) {
+  switch (op) {
+    case BinaryOp::Eq: return a == b ? 1.f : 0.f;
+    case BinaryOp::Ne: return a != b ? 1.f : 0.f;
+    case BinaryOp::Gt: return a > b ? 1.f : 0.f;
+    case BinaryOp::Ge: return a >= b ? 1.f : 0.f;
+    case BinaryOp::Lt: return a < b ? 1.f : 0.f;
+    case BinaryOp::Le: return a <= b ? 1.f : 0.f;
+    default: return 0.f;
+  }
+}
+
+template <class T>
+__global__ void binaryArithKernel(BinaryOp op, T* out, const T* a, const T* b, int64_t n, Strided va,
+                                  Strided vb) {
+  KILN_GRID_STRIDE(i, n) out[i] = binaryArith<T>(op, a[stridedOffset(i, va)], b[stridedOffset(i, vb)]);
+}
+
+template <class T>
+__global__ void binaryCompareKernel(BinaryOp op, float* out, const T* a, const T* b, int64_t n,
+                                    Strided va, Strided vb) {
+  KILN_GRID_STRIDE(i, n) out[i] = binaryCompare<T>(op, a[stridedOffset(i, va)], b[stridedOffset(i, vb)]);
+}
+
+__global__ void whereKernel(float* out, const float* c, const float* a, const float* b, int64_t n,
+                            Strided vc, Strided va, Strided vb) {
+  KILN_GRID_STRIDE(i, n) {
+    out[i] = c[stridedOffset(i, vc)] != 0.f ? a[stridedOffset(i, va)] : b[stridedOffset(i, vb)];
+  }
+}
+
+int64_t numel(int ndim, const int64_t* shape) {
+  int64_t n = 1;
+  for (int d = 0; d < ndim; ++d) n *= shape[d];
+  return n;
+}
+
+}  // namespace
+
+void unary(cudaStream_t s, UnaryOp op, float* y, const float* x, int64_t n, float alpha, float beta) {
+  if (n <= 0) return;
+  if (static_cast<int>(op) < 0 || op >= UnaryOp::Count) throw Error("cuda: unary: unknown op");
+  unaryKernel<<<gridFor(n), kThreads, 0, s>>>(op, y, x, n, alpha, beta);
+  checkLaunch("unary");
+}
+
+void unaryBackward(cudaStream_t s, UnaryOp op, float* dx, const float* dy, const float* x,
+                   const float* y, int64_t n, float alpha, float beta) {
+  if (n <= 0) return;
+  bool needsY = op == UnaryOp::Exp || op == UnaryOp::Sqrt || op == UnaryOp::Rsqrt ||
+                op == UnaryOp::Sigmoid || op == UnaryOp::Tanh;
+  bool needsX = !needsY && op != UnaryOp::Neg && op != UnaryOp::Sign && op != UnaryOp::AddScalar &&
+                op != UnaryOp::MulScalar && op != UnaryOp::RSubScalar;
+  if (needsY && y == nullptr) throw Error("cuda: unaryBackward: this op needs the forward output y");
+  if (needsX && x == nullptr) throw Error("cuda: unaryBackward: this op needs the forward input x");
+  unaryBackwardKernel<<<gridFor(n), kThreads, 0, s>>>(op, dx, dy, x, y, n, alpha, beta);
+  checkLaunch("unaryBackward");
+}
+
+void binary(cudaStream_t s, BinaryOp op, DType dt, void* out, const void* a, const void* b, int ndim,
+            const int64_t* shape, const int64_t* aStrides, const int64_t* bStrides) {
+  int64_t n = numel(ndim, shape);
+  if (n <= 0) return;
+  Strided va = makeStrided(ndim, shape, aStrides), vb = makeStrided(ndim, shape, bStrides);
+  bool compare = op >= BinaryOp::Eq;
+  if (dt == DType::F32) {
+    auto* pa = static_cast<const float*>(a);
+    auto* pb = static_cast<const float*>(b);
+    if (compare) {
+      binaryCompareKernel<float><<<gridFor(n), kThreads, 0, s>>>(op, static_cast<float*>(out), pa, pb, n, va, vb);
+    } else {
+      binaryArithKernel<float><<<gridFor(n), kThreads, 0, s>>>(op, static_cast<float*>(out), pa, pb, n, va, vb);
+    }
+  } else {
+    if (op == BinaryOp::Div || op == BinaryOp::Pow) throw Error("cuda: binary: div and pow need float32");
+    auto* pa = static_cast<const int32_t*>(a);
+    auto* pb = static_cast<const int32_t*>(b);
+    if (compare) {
+      binaryCompareKernel<int32_t><<<gridFor(n), kThreads, 0, s>>>(op, static_cast<float*>(out), pa, pb, n, va, vb);
+    } else {
+      binaryArithKernel<int32_t><<<gridFor(n), kThreads, 0, s>>>(op, static_cast<int32_t*>(out), pa, pb, n, va, vb);
+    }
+  }
+  checkLaunch("binary");
+}
+
+void where(cudaStream_t s, float* out, const float* cond, const float* a, const float* b, int ndim,
+           const int64_t* shape, const int64_t* condStrides, const int64_t* aStrides,
+           const int64_t* bStrides) {
+  int64_t n = numel(ndim, shape);
+  if (n <= 0) return;
+  whereKernel<<<gridFor(n), kThreads, 0, s>>>(out, cond, a, b, n, makeStrided(ndim, shape, condStrides),
+                                              makeStrided(ndim, shape, aStrides),
+                                              makeStrided(ndim, shape, bStrides));
+  checkLaunch("where");
+}
+
+}  // namespace kiln::cuda

@@ -1,0 +1,102 @@
+// Indexing over [outer, n, inner] with I32 indices: indexSelect / indexAdd along the middle dim,
+// gather / scatterAdd with a full index tensor. Adds use atomicAdd (order of equal-index adds is
+// unspecified, as on any GPU). An out-of-range index is skipped and reported at the next sync.
+#include "launch.cuh"
+
+namespace kiln::cuda {
+namespace {
+
+// out[o, j, i] = src[o, idx[j], i]
+__global__ void indexSelectKernel(int32_t* err, uint32_t* out, const uint32_t* src, const int32_t* idx,
+                                  int64_t outer, int64_t n, int64_t inner, int64_t nIdx) {
+  KILN_GRID_STRIDE(t, outer * nIdx * inner) {
+    int64_t i = t % inner, r = t / inner, j = r % nIdx, o = r / nIdx;
+    int32_t k = idx[j];
+    if (k < 0 || k >= n) {
+      reportError(err, kErrIndexSelect);
+      continue;
+    }
+    out[t] = src[(o * n + k) * inner + i];
+  }
+}
+
+// dst[o, idx[j], i] += src[o, j, i]
+__global__ void indexAddKernel(int32_t* err, float* dst, const float* src, const int32_t* idx, int64_t outer,
+                               int64_t n, int64_t inner, int64_t nIdx) {
+  KILN_GRID_STRIDE(t, outer * nIdx * inner) {
+    int64_t i = t % inner, r = t / inner, j = r % nIdx, o = r / nIdx;
+    int32_t k = idx[j];
+    if (k < 0 || k >= n) {
+      reportError(err, kErrIndexAdd);
+      continue;
+    }
+    atomicAdd(dst + (o * n + k) * inner + i, src[t]);
+  }
+}
+
+// out[o, j, i] = src[o, idx[o, j, i], i]
+__global__ void gatherKernel(int32_t* err, uint32_t* out, const uint32_t* src, const int32_t* idx,
+                             int64_t outer, int64_t n, int64_t inner, int64_t k) {
+  KILN_GRID_STRIDE(t, outer * k * inner) {
+    int64_t i = t % inner, o = t / (k * inner);
+    int32_t v = idx[t];
+    if (v < 0 || v >= n) {
+      reportError(err, kErrGather);
+      continue;
+    }
+    out[t] = src[(o * n + v) * inner + i];
+  }
+}
+
+// dst[o, idx[o, j, i], i] += src[o, j, i]
+__global__ void scatterAddKernel(int32_t* err, float* dst, const float* src, const int32_t* idx, int64_t outer,
+                                 int64_t n, int64_t inner, int64_t k) {
+  KILN_GRID_STRIDE(t, outer * k * inner) {
+    int64_t i = t % inner, o = t / (k * inner);
+    int32_t v = idx[t];
+    if (v < 0 || v >= n) {
+      reportError(err, kErrScatterAdd);
+      continue;
+    }
+    atomicAdd(dst + (o * n + v) * inner + i, src[t]);
+  }
+}
+
+}  // namespace
+
+void indexSelect(cudaStream_t s, int32_t* err, void* out, const void* src, const int32_t* idx,
+                 int64_t outer, int64_t n, int64_t inner, int64_t nIdx) {
+  int64_t total = outer * nIdx * inner;
+  if (total <= 0) return;
+  indexSelectKernel<<<gridFor(total), kThreads, 0, s>>>(err, static_cast<uint32_t*>(out),
+                                                        static_cast<const uint32_t*>(src), idx, outer, n,
+                                                        inner, nIdx);
+  checkLaunch("indexSelect");
+}
+
+void indexAdd(cudaStream_t s, int32_t* err, float* dst, const float* src, const int32_t* idx,
+              int64_t outer, int64_t n, int64_t inner, int64_t nIdx) {
+  int64_t total = outer * nIdx * inner;
+  if (total <= 0) return;
+  indexAddKernel<<<gridFor(total), kThreads, 0, s>>>(err, dst, src, idx, outer, n, inner, nIdx);
+  checkLaunch("indexAdd");
+}
+
+void gather(cudaStream_t s, int32_t* err, void* out, const void* src, const int32_t* idx,
+            int64_t outer, int64_t n, int64_t inner, int64_t k) {
+  int64_t total = outer * k * inner;
+  if (total <= 0) return;
+  gatherKernel<<<gridFor(total), kThreads, 0, s>>>(err, static_cast<uint32_t*>(out),
+                                                   static_cast<const uint32_t*>(src), idx, outer, n, inner, k);
+  checkLaunch("gather");
+}
+
+void scatterAdd(cudaStream_t s, int32_t* err, float* dst, const float* src, const int32_t* idx,
+                int64_t outer, int64_t n, int64_t inner, int64_t k) {
+  int64_t total = outer * k * inner;
+  if (total <= 0) return;
+  scatterAddKernel<<<gridFor(total), kThreads, 0, s>>>(err, dst, src, idx, outer, n, inner, k);
+  checkLaunch("scatterAdd");
+}
+
+}  // namespace kiln::cuda

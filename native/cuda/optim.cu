@@ -1,0 +1,78 @@
+// Fused optimizer updates, one pass over the parameters, following torch.optim's single-tensor
+// Adam/AdamW and SGD step by step (see backend.h). Bias corrections come from the host (double).
+#include "launch.cuh"
+
+namespace kiln::cuda {
+namespace {
+
+struct AdamArgs {
+  float beta1, beta2, eps, weightDecay, decay;  // decay = 1 - lr * wd (AdamW)
+  float stepSize, bc2Sqrt;
+  bool decoupled, amsgrad, maximize;
+};
+
+__global__ void adamKernel(float* p, const float* g, float* m, float* v, float* vMax, int64_t n, AdamArgs a) {
+  KILN_GRID_STRIDE(i, n) {
+    float grad = a.maximize ? -g[i] : g[i];
+    float param = p[i];
+    if (a.weightDecay != 0.f) {
+      if (a.decoupled) param = param * a.decay;
+      else grad = grad + a.weightDecay * param;
+    }
+    // exp_avg.lerp_(grad, 1 - beta1); exp_avg_sq.mul_(beta2).addcmul_(grad, grad, 1 - beta2)
+    float mi = m[i];
+    mi = mi + (1.0f - a.beta1) * (grad - mi);
+    float vi = v[i] * a.beta2 + (1.0f - a.beta2) * grad * grad;
+    m[i] = mi;
+    v[i] = vi;
+    float vv = vi;
+    if (a.amsgrad) {
+      vv = fmaxf(vMax[i], vi);
+      vMax[i] = vv;
+    }
+    float denom = sqrtf(vv) / a.bc2Sqrt + a.eps;
+    p[i] = param - a.stepSize * (mi / denom);
+  }
+}
+
+struct SgdArgs {
+  float lr, momentum, dampening, weightDecay;
+  bool nesterov, firstStep, maximize;
+};
+
+__global__ void sgdKernel(float* p, const float* g, float* buf, int64_t n, SgdArgs a) {
+  KILN_GRID_STRIDE(i, n) {
+    float d = a.maximize ? -g[i] : g[i];
+    float param = p[i];
+    if (a.weightDecay != 0.f) d = d + a.weightDecay * param;
+    if (a.momentum != 0.f) {
+      float b = a.firstStep ? d : buf[i] * a.momentum + (1.0f - a.dampening) * d;
+      buf[i] = b;
+      d = a.nesterov ? d + a.momentum * b : b;
+    }
+    p[i] = param - a.lr * d;
+  }
+}
+
+}  // namespace
+
+void adamStep(cudaStream_t s, float* p, const float* g, float* m, float* v, float* vMax, int64_t n,
+              const AdamParams& hp, float stepSize, float bc2Sqrt) {
+  if (n <= 0) return;
+  if (hp.amsgrad && vMax == nullptr) throw Error("cuda: adamStep: amsgrad needs maxExpAvgSq");
+  AdamArgs a{hp.beta1, hp.beta2, hp.eps, hp.weightDecay,
+             static_cast<float>(1.0 - static_cast<double>(hp.lr) * static_cast<double>(hp.weightDecay)),
+             stepSize, bc2Sqrt, hp.decoupled, hp.amsgrad, hp.maximize};
+  adamKernel<<<gridFor(n), kThreads, 0, s>>>(p, g, m, v, vMax, n, a);
+  checkLaunch("adamStep");
+}
+
+void sgdStep(cudaStream_t s, float* p, const float* g, float* buf, int64_t n, const SgdParams& hp) {
+  if (n <= 0) return;
+  if (hp.momentum != 0.f && buf == nullptr) throw Error("cuda: sgdStep: momentum needs a momentum buffer");
+  SgdArgs a{hp.lr, hp.momentum, hp.dampening, hp.weightDecay, hp.nesterov, hp.firstStep, hp.maximize};
+  sgdKernel<<<gridFor(n), kThreads, 0, s>>>(p, g, buf, n, a);
+  checkLaunch("sgdStep");
+}
+
+}  // namespace kiln::cuda

@@ -1,0 +1,121 @@
+// Reductions over [outer, n, inner] -> [outer, inner]. Sum/Mean accumulate in double per thread
+// (then a float tree across the block for inner == 1); Max/Min propagate NaN and ArgMax/ArgMin give the first index of the
+// extreme value (NaN counts as the extreme), as torch does.
+#include <cmath>
+
+#include "launch.cuh"
+
+namespace kiln::cuda {
+namespace {
+
+struct Best {
+  float v;
+  int64_t i;  // -1: nothing seen yet
+};
+
+// Whether (a, ia) beats (b, ib) for a max (isMax) or min search.
+__device__ __forceinline__ bool better(float a, int64_t ia, float b, int64_t ib, bool isMax) {
+  if (ia < 0) return false;
+  if (ib < 0) return true;
+  bool an = a != a, bn = b != b;
+  if (an || bn) return (an && bn) ? ia < ib : an;
+  if (a == b) return ia < ib;
+  return isMax ? a > b : a < b;
+}
+
+__device__ __forceinline__ void writeOut(ReduceOp op, void* out, int64_t o, float sum, Best best, int64_t n) {
+  switch (op) {
+    case ReduceOp::Sum: static_cast<float*>(out)[o] = sum; break;
+    case ReduceOp::Mean: static_cast<float*>(out)[o] = sum / static_cast<float>(n); break;
+    case ReduceOp::Max:
+    case ReduceOp::Min: static_cast<float*>(out)[o] = best.v; break;
+    default: static_cast<int32_t*>(out)[o] = static_cast<int32_t>(best.i); break;
+  }
+}
+
+// inner == 1: one block per row.
+__global__ void reduceRows(ReduceOp op, void* out, const float* x, int64_t outer, int64_t n) {
+  __shared__ float shV[32];
+  __shared__ int64_t shI[32];
+  bool sum = op == ReduceOp::Sum || op == ReduceOp::Mean;
+  bool isMax = op == ReduceOp::Max || op == ReduceOp::ArgMax;
+  for (int64_t row = blockIdx.x; row < outer; row += gridDim.x) {
+    const float* xr = x + row * n;
+    if (sum) {
+      double part = 0.0;  // per-thread partials in double, as the CPU sums in double
+      for (int64_t j = threadIdx.x; j < n; j += blockDim.x) part += xr[j];
+      float acc = blockSum(static_cast<float>(part));
+      if (threadIdx.x == 0) writeOut(op, out, row, acc, Best{0.f, 0}, n);
+    } else {
+      Best b{0.f, -1};
+      for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+        float v = xr[j];
+        if (better(v, j, b.v, b.i, isMax)) b = Best{v, j};
+      }
+      for (int o = 16; o > 0; o >>= 1) {
+        float ov = __shfl_xor_sync(0xffffffffu, b.v, o);
+        int64_t oi = __shfl_xor_sync(0xffffffffu, b.i, o);
+        if (better(ov, oi, b.v, b.i, isMax)) b = Best{ov, oi};
+      }
+      int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+      __syncthreads();
+      if (lane == 0) {
+        shV[warp] = b.v;
+        shI[warp] = b.i;
+      }
+      __syncthreads();
+      if (threadIdx.x == 0) {
+        Best r = Best{shV[0], shI[0]};
+        for (int w = 1; w < static_cast<int>(blockDim.x >> 5); ++w) {
+          if (better(shV[w], shI[w], r.v, r.i, isMax)) r = Best{shV[w], shI[w]};
+        }
+        writeOut(op, out, row, 0.f, r, n);
+      }
+    }
+  }
+}
+
+// inner > 1: one thread per output (o, i), reading down the column (coalesced across i).
+__global__ void reduceColumns(ReduceOp op, void* out, const float* x, int64_t outer, int64_t n,
+                              int64_t inner) {
+  bool sum = op == ReduceOp::Sum || op == ReduceOp::Mean;
+  bool isMax = op == ReduceOp::Max || op == ReduceOp::ArgMax;
+  KILN_GRID_STRIDE(t, outer * inner) {
+    int64_t o = t / inner, i = t - o * inner;
+    const float* xc = x + o * n * inner + i;
+    double acc = 0.0;
+    Best b{0.f, -1};
+    for (int64_t j = 0; j < n; ++j) {
+      float v = xc[j * inner];
+      if (sum) acc += v;
+      else if (better(v, j, b.v, b.i, isMax)) b = Best{v, j};
+    }
+    if (op == ReduceOp::Mean) acc /= static_cast<double>(n);
+    writeOut(op == ReduceOp::Mean ? ReduceOp::Sum : op, out, t, static_cast<float>(acc), b, n);
+  }
+}
+
+}  // namespace
+
+void reduce(cudaStream_t s, ReduceOp op, void* out, const float* x, int64_t outer, int64_t n,
+            int64_t inner) {
+  if (static_cast<int>(op) < 0 || op >= ReduceOp::Count) throw Error("cuda: reduce: unknown op");
+  int64_t total = outer * inner;
+  if (total <= 0) return;
+  if (n == 0) {
+    if (op != ReduceOp::Sum && op != ReduceOp::Mean) throw Error("cuda: reduce: cannot reduce an empty dim with this op");
+    float v = op == ReduceOp::Sum ? 0.f : std::nanf("");
+    fill(s, out, DType::F32, total, v);
+    return;
+  }
+  if (inner == 1) {
+    unsigned blocks = static_cast<unsigned>(outer < 65535 * 16 ? outer : 65535 * 16);
+    reduceRows<<<blocks, kThreads, 0, s>>>(op, out, x, outer, n);
+    checkLaunch("reduce(rows)");
+  } else {
+    reduceColumns<<<gridFor(total), kThreads, 0, s>>>(op, out, x, outer, n, inner);
+    checkLaunch("reduce(columns)");
+  }
+}
+
+}  // namespace kiln::cuda

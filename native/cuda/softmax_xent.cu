@@ -1,0 +1,181 @@
+// Softmax / log-softmax over [outer, n, inner] with backward, and fused softmax cross-entropy
+// (logits [B, C], I32 targets, ignoreIndex, label smoothing) as documented in backend.h.
+#include "launch.cuh"
+
+namespace kiln::cuda {
+namespace {
+
+// inner == 1: one block per row.
+__global__ void softmaxRows(float* y, const float* x, int64_t outer, int64_t n, bool log) {
+  for (int64_t row = blockIdx.x; row < outer; row += gridDim.x) {
+    const float* xr = x + row * n;
+    float* yr = y + row * n;
+    float m = -INFINITY;
+    for (int64_t j = threadIdx.x; j < n; j += blockDim.x) m = fmaxf(m, xr[j]);
+    m = blockMax(m);
+    float sum = 0.f;
+    for (int64_t j = threadIdx.x; j < n; j += blockDim.x) sum += expf(xr[j] - m);
+    sum = blockSum(sum);
+    if (log) {
+      float lse = logf(sum);
+      for (int64_t j = threadIdx.x; j < n; j += blockDim.x) yr[j] = xr[j] - m - lse;
+    } else {
+      float inv = 1.0f / sum;
+      for (int64_t j = threadIdx.x; j < n; j += blockDim.x) yr[j] = expf(xr[j] - m) * inv;
+    }
+  }
+}
+
+__global__ void softmaxColumns(float* y, const float* x, int64_t outer, int64_t n, int64_t inner, bool log) {
+  KILN_GRID_STRIDE(t, outer * inner) {
+    int64_t o = t / inner, i = t - o * inner;
+    const float* xc = x + o * n * inner + i;
+    float* yc = y + o * n * inner + i;
+    float m = -INFINITY;
+    for (int64_t j = 0; j < n; ++j) m = fmaxf(m, xc[j * inner]);
+    float sum = 0.f;
+    for (int64_t j = 0; j < n; ++j) sum += expf(xc[j * inner] - m);
+    if (log) {
+      float lse = logf(sum);
+      for (int64_t j = 0; j < n; ++j) yc[j * inner] = xc[j * inner] - m - lse;
+    } else {
+      float inv = 1.0f / sum;
+      for (int64_t j = 0; j < n; ++j) yc[j * inner] = expf(xc[j * inner] - m) * inv;
+    }
+  }
+}
+
+// softmax: dx = y * (dy - sum(dy * y)); log-softmax: dx = dy - exp(y) * sum(dy)
+__global__ void softmaxBackwardRows(float* dx, const float* dy, const float* y, int64_t outer, int64_t n,
+                                    bool log) {
+  for (int64_t row = blockIdx.x; row < outer; row += gridDim.x) {
+    const float* dyr = dy + row * n;
+    const float* yr = y + row * n;
+    float* dxr = dx + row * n;
+    float dot = 0.f;
+    for (int64_t j = threadIdx.x; j < n; j += blockDim.x) dot += log ? dyr[j] : dyr[j] * yr[j];
+    dot = blockSum(dot);
+    for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+      dxr[j] = log ? dyr[j] - expf(yr[j]) * dot : yr[j] * (dyr[j] - dot);
+    }
+  }
+}
+
+__global__ void softmaxBackwardColumns(float* dx, const float* dy, const float* y, int64_t outer, int64_t n,
+                                       int64_t inner, bool log) {
+  KILN_GRID_STRIDE(t, outer * inner) {
+    int64_t o = t / inner, i = t - o * inner;
+    int64_t base = o * n * inner + i;
+    float dot = 0.f;
+    for (int64_t j = 0; j < n; ++j) {
+      int64_t k = base + j * inner;
+      dot += log ? dy[k] : dy[k] * y[k];
+    }
+    for (int64_t j = 0; j < n; ++j) {
+      int64_t k = base + j * inner;
+      dx[k] = log ? dy[k] - expf(y[k]) * dot : y[k] * (dy[k] - dot);
+    }
+  }
+}
+
+// One block per row b: logProbs[b, :] = log_softmax(logits[b, :]);
+// loss[b] = -(1-ls) * logp[b, t] - ls/C * sum_c logp[b, c]  (0 where t == ignoreIndex)
+__global__ void xentForward(int32_t* err, float* loss, float* logProbs, const float* logits,
+                            const int32_t* target, int64_t B, int64_t C, int32_t ignoreIndex, float ls) {
+  for (int64_t b = blockIdx.x; b < B; b += gridDim.x) {
+    const float* xr = logits + b * C;
+    float* lp = logProbs + b * C;
+    float m = -INFINITY;
+    for (int64_t j = threadIdx.x; j < C; j += blockDim.x) m = fmaxf(m, xr[j]);
+    m = blockMax(m);
+    float sum = 0.f;
+    for (int64_t j = threadIdx.x; j < C; j += blockDim.x) sum += expf(xr[j] - m);
+    sum = blockSum(sum);
+    float lse = m + logf(sum);
+    float lpSum = 0.f;
+    for (int64_t j = threadIdx.x; j < C; j += blockDim.x) {
+      float v = xr[j] - lse;
+      lp[j] = v;
+      lpSum += v;
+    }
+    lpSum = blockSum(lpSum);
+    if (threadIdx.x == 0) {
+      int32_t t = target[b];
+      float l = 0.f;
+      if (t != ignoreIndex) {
+        if (t < 0 || t >= C) {
+          reportError(err, kErrCrossEntropyTarget);
+          l = __int_as_float(0x7fc00000);
+        } else {
+          l = -(1.0f - ls) * (xr[t] - lse) - (ls / static_cast<float>(C)) * lpSum;
+        }
+      }
+      loss[b] = l;
+    }
+  }
+}
+
+// dlogits[b, c] = dloss[b] * (exp(logp[b, c]) - (1-ls) * [c == t] - ls/C)  (0 rows when ignored)
+__global__ void xentBackward(int32_t* err, float* dlogits, const float* dloss, const float* logProbs,
+                             const int32_t* target, int64_t B, int64_t C, int32_t ignoreIndex, float ls) {
+  KILN_GRID_STRIDE(k, B * C) {
+    int64_t b = k / C, c = k - b * C;
+    int32_t t = target[b];
+    float v = 0.f;
+    if (t != ignoreIndex) {
+      if (t < 0 || t >= C) {
+        if (c == 0) reportError(err, kErrCrossEntropyTarget);
+        v = __int_as_float(0x7fc00000);
+      } else {
+        v = dloss[b] * (expf(logProbs[k]) - (c == t ? 1.0f - ls : 0.f) - ls / static_cast<float>(C));
+      }
+    }
+    dlogits[k] = v;
+  }
+}
+
+unsigned rowBlocks(int64_t rows) { return static_cast<unsigned>(rows < 65535 * 16 ? rows : 65535 * 16); }
+
+}  // namespace
+
+void softmax(cudaStream_t s, float* y, const float* x, int64_t outer, int64_t n, int64_t inner, bool log) {
+  if (outer * n * inner <= 0) return;
+  if (inner == 1) {
+    softmaxRows<<<rowBlocks(outer), kThreads, 0, s>>>(y, x, outer, n, log);
+  } else {
+    softmaxColumns<<<gridFor(outer * inner), kThreads, 0, s>>>(y, x, outer, n, inner, log);
+  }
+  checkLaunch("softmax");
+}
+
+void softmaxBackward(cudaStream_t s, float* dx, const float* dy, const float* y, int64_t outer,
+                     int64_t n, int64_t inner, bool log) {
+  if (outer * n * inner <= 0) return;
+  if (inner == 1) {
+    softmaxBackwardRows<<<rowBlocks(outer), kThreads, 0, s>>>(dx, dy, y, outer, n, log);
+  } else {
+    softmaxBackwardColumns<<<gridFor(outer * inner), kThreads, 0, s>>>(dx, dy, y, outer, n, inner, log);
+  }
+  checkLaunch("softmaxBackward");
+}
+
+void crossEntropyForward(cudaStream_t s, int32_t* err, float* loss, float* logProbs,
+                         const float* logits, const int32_t* target, int64_t B, int64_t C,
+                         int32_t ignoreIndex, float labelSmoothing) {
+  if (B <= 0) return;
+  if (C <= 0) throw Error("cuda: crossEntropy: expected at least one class");
+  xentForward<<<rowBlocks(B), kThreads, 0, s>>>(err, loss, logProbs, logits, target, B, C, ignoreIndex,
+                                                labelSmoothing);
+  checkLaunch("crossEntropyForward");
+}
+
+void crossEntropyBackward(cudaStream_t s, int32_t* err, float* dlogits, const float* dloss,
+                          const float* logProbs, const int32_t* target, int64_t B, int64_t C,
+                          int32_t ignoreIndex, float labelSmoothing) {
+  if (B * C <= 0) return;
+  xentBackward<<<gridFor(B * C), kThreads, 0, s>>>(err, dlogits, dloss, logProbs, target, B, C, ignoreIndex,
+                                                   labelSmoothing);
+  checkLaunch("crossEntropyBackward");
+}
+
+}  // namespace kiln::cuda

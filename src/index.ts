@@ -1,0 +1,26 @@
+/**
+ * Kiln: neural-network training for Node.js. PyTorch semantics with camelCase names.
+ *
+ *   import * as kiln from 'kiln';
+ *   const { nn, optim, F } = kiln;
+ */
+export { Tensor } from './tensor.js';
+export { KilnError } from './errors.js';
+export type { DType } from './dtype.js';
+export type { Device, DeviceLike } from './device.js';
+export {
+  tensor, zeros, ones, full, zerosLike, onesLike, fullLike, rand, randn, randint, uniform, normal,
+  arange, linspace, eye, randperm,
+} from './creation.js';
+export type { TensorOptions } from './creation.js';
+export { manualSeed, initialSeed, getRngState, setRngState } from './random.js';
+export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd/engine.js';
+export { scope, keep, memory } from './memory.js';
+export type { MemoryInfo, DeviceMemory } from './memory.js';
+export { where, add, sub, mul, div, pow, maximum, minimum, exp, log, sqrt, abs, relu, sigmoid, tanh, clamp } from './ops/elementwise.js';
+export { sum, mean, max, min, argmax, argmin, logsumexp } from './ops/reduce.js';
+export { cat, stack, reshape, transpose, permute, flatten, squeeze, unsqueeze } from './ops/shape.js';
+export { matmul } from './ops/matmul.js';
+export { gather, indexSelect } from './ops/indexing.js';
+export { backendInfo, cuda } from './backend-info.js';
+export * as F from './functional.js';

@@ -1,0 +1,183 @@
+/** Elementwise ops: unary math, binary arithmetic with broadcasting, comparisons, where. */
+import { record } from '../autograd/engine.js';
+import { check, checkFinite } from '../errors.js';
+import { BinaryOp, type BinaryOpName, UnaryOp, type UnaryOpName, native } from '../native.js';
+import { Tensor } from '../tensor.js';
+import { broadcastShapes, broadcastStrides, checkFloat, checkSameDevice, contiguous, disposeTemp, empty } from './util.js';
+
+export type Scalar = number;
+export type TensorOrScalar = Tensor | Scalar;
+
+/** y = f(x) through the native unary kernel, without recording. */
+export function unaryRaw(x: Tensor, op: UnaryOpName, alpha = 0, beta = 0): Tensor {
+  checkFloat(x, op);
+  const xc = contiguous(x);
+  const out = empty(x.shape, 'float32', x.device);
+  native.unary(UnaryOp[op], out.storage.handle, 0, xc.storage.handle, xc.offset, out.numel, alpha, beta);
+  disposeTemp(xc, x);
+  return out;
+}
+
+/** A recorded unary op; its gradient comes from the native unaryBackward kernel (rules.ts). */
+export function unary(x: Tensor, op: UnaryOpName, alpha = 0, beta = 0): Tensor {
+  const out = unaryRaw(x, op, alpha, beta);
+  return record(out, 'unary', [x], { op, alpha, beta, out });
+}
+
+export const neg = (x: Tensor) => unary(x, 'neg');
+export const exp = (x: Tensor) => unary(x, 'exp');
+export const log = (x: Tensor) => unary(x, 'log');
+export const sqrt = (x: Tensor) => unary(x, 'sqrt');
+export const rsqrt = (x: Tensor) => unary(x, 'rsqrt');
+export const abs = (x: Tensor) => unary(x, 'abs');
+export const sign = (x: Tensor) => unary(x, 'sign');
+export const relu = (x: Tensor) => unary(x, 'relu');
+export const sigmoid = (x: Tensor) => unary(x, 'sigmoid');
+export const tanh = (x: Tensor) => unary(x, 'tanh');
+export const gelu = (x: Tensor) => unary(x, 'gelu');
+export const square = (x: Tensor) => unary(x, 'square');
+export const reciprocal = (x: Tensor) => unary(x, 'reciprocal');
+export const sin = (x: Tensor) => unary(x, 'sin');
+export const cos = (x: Tensor) => unary(x, 'cos');
+
+export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
+  checkFinite(negativeSlope, 'negativeSlope');
+  return unary(x, 'leakyRelu', negativeSlope);
+}
+
+export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
+  const lo = min ?? -Infinity;
+  const hi = max ?? Infinity;
+  check(!Number.isNaN(lo) && !Number.isNaN(hi), 'clamp: min and max must not be NaN');
+  check(lo <= hi, () => `clamp: min (${lo}) must not exceed max (${hi})`);
+  return unary(x, 'clamp', lo, hi);
+}
+
+/** Converts int32 operands to float32 when the other operand is float32. */
+function promote(a: Tensor, b: Tensor): [Tensor, Tensor] {
+  if (a.dtype === b.dtype) return [a, b];
+  return [a.dtype === 'int32' ? a.float() : a, b.dtype === 'int32' ? b.float() : b];
+}
+
+/** A 0-d tensor holding value on like's device: int32 when like is int32 and value an integer. */
+function scalarTensor(value: number, like: Tensor, forceFloat = false): Tensor {
+  checkFinite(value, 'other');
+  const dtype = !forceFloat && like.dtype === 'int32' && Number.isInteger(value) ? 'int32' : 'float32';
+  const t = empty([], dtype, like.device);
+  native.fill(t.storage.handle, 0, 1, value);
+  return t;
+}
+
+/** out = a op b with broadcasting, without recording. */
+export function binaryRaw(op: BinaryOpName, a0: Tensor, b0: Tensor): Tensor {
+  checkSameDevice(a0, b0, op);
+  let [a, b] = promote(a0, b0);
+  const isCompare = BinaryOp[op] >= BinaryOp.eq;
+  if (a.dtype === 'int32' && (op === 'div' || op === 'pow')) {
+    // true division, as in PyTorch
+    [a, b] = [a.float(), b.float()];
+  }
+  const shape = broadcastShapes(a.shape, b.shape, op);
+  const out = empty(shape, isCompare ? 'float32' : a.dtype, a.device);
+  native.binary(BinaryOp[op], out.storage.handle, 0, a.storage.handle, a.offset, b.storage.handle, b.offset, shape,
+    broadcastStrides(a, shape), broadcastStrides(b, shape));
+  if (a !== a0) a.dispose();
+  if (b !== b0) b.dispose();
+  return out;
+}
+
+function binary(op: BinaryOpName, a: Tensor, b: TensorOrScalar): Tensor {
+  if (typeof b === 'number') {
+    const bt = scalarTensor(b, a);
+    const out = binaryRecorded(op, a, bt);
+    if (out.gradFn === null) bt.dispose();
+    return out;
+  }
+  check(b instanceof Tensor, () => `${op}: other must be a Tensor or a number`);
+  return binaryRecorded(op, a, b);
+}
+
+function binaryRecorded(op: BinaryOpName, a: Tensor, b: Tensor): Tensor {
+  const out = binaryRaw(op, a, b);
+  if (BinaryOp[op] >= BinaryOp.eq) return out;
+  return record(out, op as 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum', [a, b], { out });
+}
+
+export function add(a: Tensor, b: TensorOrScalar, alpha = 1): Tensor {
+  if (typeof b === 'number') return a.dtype === 'float32' ? unary(a, 'addScalar', b * alpha) : binary('add', a, b * alpha);
+  return binary('add', a, alpha === 1 ? b : mul(b, alpha));
+}
+
+export function sub(a: Tensor, b: TensorOrScalar, alpha = 1): Tensor {
+  if (typeof b === 'number') return a.dtype === 'float32' ? unary(a, 'addScalar', -b * alpha) : binary('sub', a, b * alpha);
+  return binary('sub', a, alpha === 1 ? b : mul(b, alpha));
+}
+
+/** other - a, for a scalar other. */
+export function rsub(a: Tensor, other: number): Tensor {
+  checkFinite(other, 'other');
+  return unary(a, 'rsubScalar', other);
+}
+
+export function mul(a: Tensor, b: TensorOrScalar): Tensor {
+  if (typeof b === 'number' && a.dtype === 'float32') {
+    checkFinite(b, 'other');
+    return unary(a, 'mulScalar', b);
+  }
+  return binary('mul', a, b);
+}
+
+export function div(a: Tensor, b: TensorOrScalar): Tensor {
+  if (typeof b === 'number' && a.dtype === 'float32') {
+    checkFinite(b, 'other');
+    return unary(a, 'mulScalar', 1 / b);
+  }
+  return binary('div', a, b);
+}
+
+export function pow(a: Tensor, b: TensorOrScalar): Tensor {
+  if (typeof b === 'number') {
+    checkFinite(b, 'exponent');
+    if (b === 2) return unary(a, 'square');
+    return unary(a.dtype === 'int32' ? a.float() : a, 'powScalar', b);
+  }
+  return binary('pow', a, b);
+}
+
+export const maximum = (a: Tensor, b: TensorOrScalar) => binary('maximum', a, b);
+export const minimum = (a: Tensor, b: TensorOrScalar) => binary('minimum', a, b);
+export const eq = (a: Tensor, b: TensorOrScalar) => binary('eq', a, b);
+export const ne = (a: Tensor, b: TensorOrScalar) => binary('ne', a, b);
+export const gt = (a: Tensor, b: TensorOrScalar) => binary('gt', a, b);
+export const ge = (a: Tensor, b: TensorOrScalar) => binary('ge', a, b);
+export const lt = (a: Tensor, b: TensorOrScalar) => binary('lt', a, b);
+export const le = (a: Tensor, b: TensorOrScalar) => binary('le', a, b);
+
+/** out = cond != 0 ? a : b, broadcasting all three; cond is any float32 or int32 mask. */
+export function whereRaw(cond: Tensor, a: Tensor, b: Tensor): Tensor {
+  checkSameDevice(cond, a, 'where');
+  checkSameDevice(a, b, 'where');
+  const c = cond.dtype === 'float32' ? cond : cond.float();
+  const af = a.dtype === 'float32' ? a : a.float();
+  const bf = b.dtype === 'float32' ? b : b.float();
+  const shape = broadcastShapes(broadcastShapes(c.shape, af.shape, 'where'), bf.shape, 'where');
+  const out = empty(shape, 'float32', a.device);
+  native.where(out.storage.handle, 0, c.storage.handle, c.offset, af.storage.handle, af.offset, bf.storage.handle, bf.offset,
+    shape, broadcastStrides(c, shape), broadcastStrides(af, shape), broadcastStrides(bf, shape));
+  if (c !== cond) c.dispose();
+  if (af !== a) af.dispose();
+  if (bf !== b) bf.dispose();
+  return out;
+}
+
+export function where(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tensor {
+  check(cond instanceof Tensor, 'where: condition must be a Tensor');
+  const at = typeof a === 'number' ? scalarTensor(a, cond, true) : a;
+  const bt = typeof b === 'number' ? scalarTensor(b, cond, true) : b;
+  const out = record(whereRaw(cond, at, bt), 'where', [at, bt], { cond });
+  if (out.gradFn === null) {
+    if (at !== a) at.dispose();
+    if (bt !== b) bt.dispose();
+  }
+  return out;
+}

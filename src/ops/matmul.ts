@@ -1,0 +1,81 @@
+/** matmul with PyTorch's rules: 1-D promotion, batched with broadcast batch dims. */
+import { record } from '../autograd/engine.js';
+import { check, shapeStr } from '../errors.js';
+import { native } from '../native.js';
+import type { Tensor } from '../tensor.js';
+import { broadcastShapes, checkFloat, checkSameDevice, contiguous, empty, sizeOf } from './util.js';
+
+/** How a [..., R, C] operand is read by gemm: its base, leading dimension and transposition. */
+interface Operand {
+  t: Tensor;      // the tensor gemm reads (x itself or a contiguous copy)
+  trans: boolean; // stored as [..., C, R] row-major
+  ld: number;
+  batchStride: number; // 0 when the batch dims are all broadcast
+}
+
+/** Reads x [..., R, C] broadcast to batch shape `batch` without copying where possible. */
+function operand(x: Tensor, batch: number[]): Operand {
+  const nd = x.ndim;
+  const [R, C] = [x.shape[nd - 2], x.shape[nd - 1]];
+  const [sr, sc] = [x.strides[nd - 2], x.strides[nd - 1]];
+  const batchOfX = x.shape.slice(0, nd - 2);
+  const batchSize = sizeOf(batch);
+  const broadcastOnly = sizeOf(batchOfX) === 1;
+  const sameBatch = batchOfX.length === batch.length && batchOfX.every((d, i) => d === batch[i]);
+  // a single matrix (or batch of identical layout) read in place, plain or transposed
+  if (broadcastOnly || (sameBatch && batchContiguous(x, R * C))) {
+    const batchStride = broadcastOnly || batchSize === 1 ? 0 : R * C;
+    if (sc === 1 && sr >= Math.max(C, 1)) return { t: x, trans: false, ld: sr, batchStride };
+    if (sr === 1 && sc >= Math.max(R, 1)) return { t: x, trans: true, ld: sc, batchStride };
+  }
+  const full = x.expand([...batch, R, C]);
+  const c = contiguous(full);
+  if (full !== c) full.dispose();
+  return { t: c, trans: false, ld: Math.max(C, 1), batchStride: batchSize === 1 ? 0 : R * C };
+}
+
+/** The batch dims of x are laid out as one dense run of R*C-element matrices. */
+function batchContiguous(x: Tensor, matrix: number): boolean {
+  let expect = matrix;
+  for (let i = x.ndim - 3; i >= 0; i--) {
+    if (x.shape[i] !== 1 && x.strides[i] !== expect) return false;
+    expect *= x.shape[i];
+  }
+  return true;
+}
+
+/** out[b] = a[b] @ b[b] for operands of at least 2 dims, without recording. */
+export function matmulRaw(a: Tensor, b: Tensor): Tensor {
+  const M = a.shape[a.ndim - 2];
+  const K = a.shape[a.ndim - 1];
+  const N = b.shape[b.ndim - 1];
+  check(b.shape[b.ndim - 2] === K, () => `matmul: shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)} do not align (${K} vs ${b.shape[b.ndim - 2]})`);
+  const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), 'matmul batch dims');
+  const out = empty([...batch, M, N], 'float32', a.device);
+  const nb = sizeOf(batch);
+  if (out.numel === 0) return out;
+  const A = operand(a, batch);
+  const B = operand(b, batch);
+  native.gemm(A.trans, B.trans, M, N, K, 1, A.t.storage.handle, A.t.offset, A.ld, A.batchStride,
+    B.t.storage.handle, B.t.offset, B.ld, B.batchStride, 0, out.storage.handle, 0, N, M * N, nb);
+  if (A.t !== a) A.t.dispose();
+  if (B.t !== b) B.t.dispose();
+  return out;
+}
+
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  checkFloat(a, 'input');
+  checkFloat(b, 'other');
+  checkSameDevice(a, b, 'matmul');
+  check(a.ndim >= 1 && b.ndim >= 1, 'matmul: both arguments need at least 1 dim');
+  if (a.ndim === 1 && b.ndim === 1) {
+    check(a.shape[0] === b.shape[0], () => `matmul: vectors of sizes ${a.shape[0]} and ${b.shape[0]} differ`);
+  }
+  // PyTorch's promotion: a 1-D left operand is a row, a 1-D right operand is a column
+  const a2 = a.ndim === 1 ? a.unsqueeze(0) : a;
+  const b2 = b.ndim === 1 ? b.unsqueeze(1) : b;
+  let out = record(matmulRaw(a2, b2), 'matmul', [a2, b2]);
+  if (a.ndim === 1) out = out.squeeze(-2);
+  if (b.ndim === 1) out = out.squeeze(-1);
+  return out;
+}

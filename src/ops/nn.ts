@@ -1,0 +1,147 @@
+/**
+ * Neural-network ops with their own kernels: softmax, fused softmax-cross-entropy,
+ * convolution (im2col + GEMM), pooling. Layers and losses compose these (src/nn, src/losses).
+ */
+import { record } from '../autograd/engine.js';
+import { check, checkInt, shapeStr } from '../errors.js';
+import { native } from '../native.js';
+import type { Tensor } from '../tensor.js';
+import { checkFloat, checkSameDevice, contiguous, disposeTemp, empty, normDim, splitAt } from './util.js';
+
+export function softmax(x: Tensor, dim = -1, log = false): Tensor {
+  checkFloat(x, log ? 'logSoftmax' : 'softmax');
+  const d = normDim(dim, x.ndim);
+  const xc = contiguous(x);
+  const [outer, n, inner] = splitAt(x.shape, d);
+  const out = empty(x.shape, 'float32', x.device);
+  native.softmax(out.storage.handle, 0, xc.storage.handle, xc.offset, outer, n, inner, log);
+  disposeTemp(xc, x);
+  return record(out, 'softmax', [x], { dim: d, log, out });
+}
+
+export const logSoftmax = (x: Tensor, dim = -1) => softmax(x, dim, true);
+
+/**
+ * Per-row cross-entropy of logits [B, C] against int32 class indices [B], with label smoothing;
+ * rows whose target is ignoreIndex give 0. Reductions are composed by the caller.
+ */
+export function crossEntropyRows(logits: Tensor, target: Tensor, ignoreIndex = -100, labelSmoothing = 0): Tensor {
+  checkFloat(logits, 'input');
+  check(logits.ndim === 2, () => `input: expected logits of shape [batch, classes], got ${shapeStr(logits.shape)}`);
+  check(target.dtype === 'int32', () => `target: expected int32 class indices, got ${target.dtype}`);
+  check(target.ndim === 1 && target.shape[0] === logits.shape[0],
+    () => `target: expected shape [${logits.shape[0]}], got ${shapeStr(target.shape)}`);
+  check(labelSmoothing >= 0 && labelSmoothing <= 1, () => `labelSmoothing: expected a value in [0, 1], got ${labelSmoothing}`);
+  checkInt(ignoreIndex, 'ignoreIndex');
+  checkSameDevice(logits, target, 'crossEntropy');
+  const [B, C] = logits.shape;
+  const lc = contiguous(logits);
+  const tc = contiguous(target);
+  const rows = empty([B], 'float32', logits.device);
+  const logProbs = empty([B, C], 'float32', logits.device);
+  native.crossEntropyForward(rows.storage.handle, 0, logProbs.storage.handle, 0, lc.storage.handle, lc.offset,
+    tc.storage.handle, tc.offset, B, C, ignoreIndex, labelSmoothing);
+  disposeTemp(lc, logits);
+  const out = record(rows, 'crossEntropy', [logits], { logProbs, target: tc, ignoreIndex, labelSmoothing });
+  if (out.gradFn === null) {
+    logProbs.dispose();
+    disposeTemp(tc, target);
+  }
+  return out;
+}
+
+export interface Conv2dOptions {
+  stride?: number | [number, number];
+  padding?: number | [number, number];
+  dilation?: number | [number, number];
+}
+
+export function pair(v: number | [number, number] | undefined, dflt: number, name: string): [number, number] {
+  const p: [number, number] = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : v;
+  check(Array.isArray(p) && p.length === 2 && p.every((e) => Number.isInteger(e)),
+    () => `${name}: expected an integer or a pair of integers, got ${String(v)}`);
+  return p;
+}
+
+function outSize(size: number, k: number, s: number, p: number, d: number, name: string): number {
+  const o = Math.floor((size + 2 * p - d * (k - 1) - 1) / s) + 1;
+  check(o > 0, () => `${name}: the kernel (${k}, dilation ${d}) is larger than the padded input (${size} + 2*${p})`);
+  return o;
+}
+
+/** 2-D convolution, NCHW input [N, C, H, W], weight [OC, C, kH, kW], optional bias [OC]. */
+export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, opts: Conv2dOptions = {}): Tensor {
+  checkFloat(x, 'input');
+  checkFloat(weight, 'weight');
+  check(x.ndim === 4, () => `input: expected [N, C, H, W], got ${shapeStr(x.shape)}`);
+  check(weight.ndim === 4, () => `weight: expected [outChannels, inChannels, kH, kW], got ${shapeStr(weight.shape)}`);
+  const [N, C, H, W] = x.shape;
+  const [OC, WC, kH, kW] = weight.shape;
+  check(WC === C, () => `weight: expects ${WC} input channels, input has ${C} (input ${shapeStr(x.shape)})`);
+  if (bias) check(bias.ndim === 1 && bias.shape[0] === OC, () => `bias: expected shape [${OC}], got ${shapeStr(bias.shape)}`);
+  checkSameDevice(x, weight, 'conv2d');
+  const [sH, sW] = pair(opts.stride, 1, 'stride');
+  const [pH, pW] = pair(opts.padding, 0, 'padding');
+  const [dH, dW] = pair(opts.dilation, 1, 'dilation');
+  check(sH > 0 && sW > 0 && dH > 0 && dW > 0 && pH >= 0 && pW >= 0, 'conv2d: stride and dilation must be positive, padding non-negative');
+  const OH = outSize(H, kH, sH, pH, dH, 'input height');
+  const OW = outSize(W, kW, sW, pW, dW, 'input width');
+  const geom = { dims: [N, C, H, W], window: [kH, kW, sH, sW, pH, pW, dH, dW], out: [OH, OW] };
+  const K = C * kH * kW;
+  const L = OH * OW;
+  const xc = contiguous(x);
+  const wc = contiguous(weight);
+  const col = empty([N, K, L], 'float32', x.device);
+  native.im2col(col.storage.handle, 0, xc.storage.handle, xc.offset, geom.dims, geom.window, geom.out);
+  const y = empty([N, OC, OH, OW], 'float32', x.device);
+  // y[n] = W [OC, K] @ col[n] [K, L], the weight shared across the batch
+  native.gemm(false, false, OC, L, K, 1, wc.storage.handle, wc.offset, K, 0, col.storage.handle, 0, L, K * L, 0,
+    y.storage.handle, 0, L, OC * L, N);
+  disposeTemp(xc, x);
+  disposeTemp(wc, weight);
+  let out = record(y, 'conv2d', [x, weight], { col, geom });
+  if (out.gradFn === null) col.dispose();
+  if (bias) out = out.add(bias.reshape([OC, 1, 1]));
+  return out;
+}
+
+export interface Pool2dOptions {
+  stride?: number | [number, number];
+  padding?: number | [number, number];
+}
+
+function poolGeom(x: Tensor, kernelSize: number | [number, number], opts: Pool2dOptions, name: string) {
+  checkFloat(x, 'input');
+  check(x.ndim === 4, () => `input: ${name} expects [N, C, H, W], got ${shapeStr(x.shape)}`);
+  const [N, C, H, W] = x.shape;
+  const [kH, kW] = pair(kernelSize, 1, 'kernelSize');
+  const [sH, sW] = pair(opts.stride, 0, 'stride').map((s, i) => (opts.stride === undefined ? [kH, kW][i] : s));
+  const [pH, pW] = pair(opts.padding, 0, 'padding');
+  check(kH > 0 && kW > 0 && sH > 0 && sW > 0, `${name}: kernelSize and stride must be positive`);
+  check(pH >= 0 && pW >= 0 && 2 * pH <= kH && 2 * pW <= kW, `${name}: padding must be non-negative and at most half the kernel size`);
+  const OH = outSize(H, kH, sH, pH, 1, 'input height');
+  const OW = outSize(W, kW, sW, pW, 1, 'input width');
+  return { dims: [N, C, H, W], window: [kH, kW, sH, sW, pH, pW], out: [OH, OW], outShape: [N, C, OH, OW] };
+}
+
+export function maxPool2d(x: Tensor, kernelSize: number | [number, number], opts: Pool2dOptions = {}): Tensor {
+  const g = poolGeom(x, kernelSize, opts, 'maxPool2d');
+  const xc = contiguous(x);
+  const y = empty(g.outShape, 'float32', x.device);
+  const argmax = empty(g.outShape, 'int32', x.device);
+  native.maxPool2d(y.storage.handle, 0, argmax.storage.handle, 0, xc.storage.handle, xc.offset, g.dims, g.window, g.out);
+  disposeTemp(xc, x);
+  const out = record(y, 'maxPool2d', [x], { argmax, geom: g });
+  if (out.gradFn === null) argmax.dispose();
+  return out;
+}
+
+export function avgPool2d(x: Tensor, kernelSize: number | [number, number], opts: Pool2dOptions & { countIncludePad?: boolean } = {}): Tensor {
+  const g = poolGeom(x, kernelSize, opts, 'avgPool2d');
+  const countIncludePad = opts.countIncludePad ?? true;
+  const xc = contiguous(x);
+  const y = empty(g.outShape, 'float32', x.device);
+  native.avgPool2d(y.storage.handle, 0, xc.storage.handle, xc.offset, g.dims, g.window, g.out, countIncludePad);
+  disposeTemp(xc, x);
+  return record(y, 'avgPool2d', [x], { geom: g, countIncludePad });
+}
