@@ -2,8 +2,9 @@
  * The CUDA addon (build-cuda/Release/kiln_cuda.node, built by `npm run build:cuda`): finding it,
  * asking it whether CUDA can be used, and registering each device's backend with the core addon.
  *
- * Load order: KILN_CUDA_BINARY (a path to a .node file), then build-cuda/Release/kiln_cuda.node
- * under the package root, then prebuilds/linux-x64/kiln_cuda.node. Nothing here throws: a
+ * Load order: KILN_CUDA_BINARY (a path to a .node file; when set, it is the only place tried),
+ * else build-cuda/Release/kiln_cuda.node under the package root, then
+ * prebuilds/<platform>-<arch>/kiln_cuda.node. Nothing here throws: a
  * missing addon, driver, device or cuBLAS gives available = false and a reason that names it.
  * On a machine without a GPU this only loads the addon and asks the CUDA runtime for devices.
  */
@@ -47,7 +48,7 @@ const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export function cudaAddonCandidates(): string[] {
   const out: string[] = [];
   const override = process.env.KILN_CUDA_BINARY;
-  if (override) out.push(resolve(override));
+  if (override) return [resolve(override)];
   out.push(join(packageRoot, 'build-cuda', 'Release', 'kiln_cuda.node'));
   out.push(join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, 'kiln_cuda.node'));
   return out;
@@ -79,7 +80,6 @@ export function loadCuda(core: any): CudaStatus {
   const failures: string[] = [];
   let addon: CudaAddon | null = null;
   for (const path of candidates) {
-    // Only an explicit override is tried when absent (to report it); defaults must exist.
     if (!existsSync(path)) {
       failures.push(`${path} (not found)`);
       continue;
@@ -109,13 +109,20 @@ export function loadCuda(core: any): CudaStatus {
     status.reason = `CUDA addon failed to initialise: ${message(e)}`;
     return status;
   }
-  try {
-    for (let i = 0; i < status.deviceCount; i++) {
+  // Device ids 1..8 (native/include/dtype.h: kMaxDevices = 9, 0 is the CPU).
+  const problems: string[] = [];
+  let registered = 0;
+  for (let i = 0; i < Math.min(status.deviceCount, 8); i++) {
+    try {
       core.registerCudaBackend(addon.backend(i), 1 + i);
+      registered++;
+    } catch (e) {
+      problems.push(`cuda:${i}: ${message(e)}`);
     }
-    status.available = true;
-  } catch (e) {
-    status.reason = `CUDA backend registration failed: ${message(e)}`;
+  }
+  status.available = registered > 0;
+  if (problems.length > 0) {
+    status.reason = `${status.reason}; not registered: ${problems.join('; ')}`;
   }
   return status;
 }

@@ -1,0 +1,93 @@
+"""PyTorch CPU peer for bench/run.mjs: the same workloads, median milliseconds as JSON.
+
+usage: torch_workloads.py --quick|--full W1-256,W2,...   (prints one JSON line last)
+"""
+import json
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+quick = sys.argv[1] == '--quick'
+ids = sys.argv[2].split(',')
+torch.manual_seed(0)
+
+
+def measure(fn, warmup=2 if quick else 5, iters=5 if quick else 30):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(iters):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1e3)
+    times.sort()
+    return times[len(times) // 2]
+
+
+def stepper(model, x, y):
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+    def step():
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return step
+
+
+def mlp(sizes, batch):
+    layers = []
+    for i in range(len(sizes) - 1):
+        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+        if i + 2 < len(sizes):
+            layers.append(nn.ReLU())
+    return stepper(nn.Sequential(*layers), torch.randn(batch, sizes[0]), torch.randint(0, sizes[-1], (batch,)))
+
+
+class LastStep(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(64, 128, batch_first=True)
+        self.head = nn.Linear(128, 10)
+
+    def forward(self, x):
+        out, _ = self.lstm(x)
+        return self.head(out[:, -1])
+
+
+def make(wid):
+    if wid.startswith('W1-'):
+        n = int(wid[3:])
+        a, b = torch.randn(n, n), torch.randn(n, n)
+        return lambda: torch.matmul(a, b)
+    if wid == 'W2':
+        return mlp([784, 512, 256, 10], 128)
+    if wid == 'W3':
+        return mlp([784, 2048, 2048, 10], 256)
+    if wid == 'W4':
+        return mlp([4, 32, 32, 2], 32)
+    if wid == 'W5':
+        model = nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                              nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                              nn.Flatten(), nn.Linear(64 * 7 * 7, 10))
+        return stepper(model, torch.randn(64, 1, 28, 28), torch.randint(0, 10, (64,)))
+    if wid == 'W6':
+        return stepper(LastStep(), torch.randn(32, 35, 64), torch.randint(0, 10, (32,)))
+    if wid == 'W7':
+        n = (1 if quick else 10) * 1_000_000
+        p = torch.randn(n, requires_grad=True)
+        p.grad = torch.randn(n)
+        opt = torch.optim.Adam([p], lr=1e-3)
+        return opt.step
+    return None
+
+
+out = {}
+for wid in ids:
+    fn = make(wid)
+    if fn is not None:
+        out[wid] = measure(fn)
+print(json.dumps(out))

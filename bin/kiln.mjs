@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// kiln info  — version, CPU kernel path, threads, CUDA status and the reason when it is off
+// kiln bench — the benchmark suite (table on screen, JSON to a file); see bench/run.mjs
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const [command = 'info', ...args] = process.argv.slice(2);
+
+async function info() {
+  const kiln = await import(pathToFileURL(join(root, 'dist/index.js')).href);
+  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const b = kiln.backendInfo();
+  const lines = [
+    `kiln ${version} (node ${process.version}, ${process.platform}-${process.arch})`,
+    `cpu:  ${b.cpu.isa} kernels (processor supports ${b.cpu.detectedIsa}; ${b.cpu.reason}), ${b.cpu.threads} threads`,
+    `cuda: ${b.cuda.available ? `available, ${b.cuda.deviceCount} device(s): ${b.cuda.devices.map((d) => d.name).join(', ')}` : `not in use: ${b.cuda.reason}`}`,
+  ];
+  if (b.cuda.cublas) lines.push(`      cuBLAS: ${b.cuda.cublas}`);
+  if (args.includes('--json')) console.log(JSON.stringify({ version, ...b }, null, 2));
+  else console.log(lines.join('\n'));
+}
+
+async function bench() {
+  process.argv = [process.argv[0], join(root, 'bench/run.mjs'), ...args];
+  await import(pathToFileURL(join(root, 'bench/run.mjs')).href);
+}
+
+const commands = { info, bench };
+if (!(command in commands) || args.includes('--help')) {
+  console.log('usage: kiln info [--json]\n       kiln bench [--quick] [--json FILE] [--peers]');
+  process.exit(command in commands || command === 'help' || command === '--help' ? 0 : 1);
+}
+await commands[command]();

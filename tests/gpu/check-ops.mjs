@@ -1,0 +1,549 @@
+#!/usr/bin/env node
+// Every Backend op on CUDA (device 1) against the CPU reference (device 0), through the raw core
+// exports (argument orders: native/binding/memory.cc and ops.cc). Fresh random inputs, outputs
+// poisoned with NaN (int outputs with -777777) before each run, comparison by relative error:
+// elementwise <= 1e-5, reductions/atomics/matmul <= 1e-4, TF32 matmul <= 2e-3, ints exact.
+// Plain node (no vitest): runs on the GPU machine over the built addons.
+//
+//   node tests/gpu/check-ops.mjs [outDir]      (outDir defaults to $OUT; JSON: check-ops.json)
+// Exit status: 0 all passed, 1 a check failed, 2 CUDA not available.
+// KILN_CHECK_SELFTEST=1 runs every check CPU against CPU (no CUDA): it checks this script.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const require = createRequire(import.meta.url);
+const core = require(process.env.KILN_BINARY ?? join(root, 'build', 'Release', 'kiln.node'));
+class KilnError extends Error {}
+core.setErrorClass(KilnError);
+
+// ---- load the CUDA addon (dist/cuda.js's loadCuda when built, else directly) ----
+const SELFTEST = process.env.KILN_CHECK_SELFTEST === '1';
+let status;
+let addon = null;
+const cudaPath = process.env.KILN_CUDA_BINARY ?? join(root, 'build-cuda', 'Release', 'kiln_cuda.node');
+if (SELFTEST) {
+  status = { available: true, reason: 'self-test: CPU against CPU, CUDA not used' };
+} else if (existsSync(join(root, 'dist', 'cuda.js'))) {
+  const { loadCuda, cudaAddon } = await import(join(root, 'dist', 'cuda.js'));
+  status = loadCuda(core);
+  addon = cudaAddon();
+} else {
+  try {
+    addon = require(cudaPath);
+    const r = addon.init();
+    status = { available: r.ok, ...r, addonPath: cudaPath };
+    if (r.ok) core.registerCudaBackend(addon.backend(0), 1);
+  } catch (e) {
+    status = { available: false, reason: `CUDA addon failed to load from ${cudaPath}: ${e.message}` };
+  }
+}
+console.log('CUDA status:', JSON.stringify(status, null, 1));
+const outDir = process.argv[2] ?? process.env.OUT ?? null;
+function writeJson(obj) {
+  if (!outDir) return;
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'check-ops.json'), JSON.stringify(obj, null, 1));
+}
+if (!status.available) {
+  console.log(`CUDA not available: ${status.reason}`);
+  writeJson({ status, results: [] });
+  process.exit(2);
+}
+
+// ---- helpers ----
+const F32 = 0;
+const I32 = 1;
+const CPU = 0;
+const GPU = SELFTEST ? 0 : 1;
+const TOL = { elementwise: 1e-5, reduction: 1e-4, matmul: 1e-4, tf32: 2e-3, exact: 0 };
+
+let seedCounter = 12345;
+function rng(seed = seedCounter++) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+function rand(n, lo = -2, hi = 2) {
+  const r = rng();
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * r();
+  return a;
+}
+function randInt(n, lo, hi) {
+  const r = rng();
+  const a = new Int32Array(n);
+  for (let i = 0; i < n; i++) a[i] = lo + Math.floor((hi - lo) * r());
+  return a;
+}
+
+let live = [];
+function up(d, arr) {
+  const h = core.alloc(d, arr instanceof Int32Array ? I32 : F32, arr.length);
+  if (arr.length) core.write(h, 0, arr);
+  live.push(h);
+  return h;
+}
+function blank(d, dtype, n) {
+  const h = core.alloc(d, dtype, n);
+  if (n) core.fill(h, 0, n, dtype === F32 ? NaN : -777777);
+  live.push(h);
+  return h;
+}
+function down(h, dtype, n) {
+  const a = dtype === F32 ? new Float32Array(n) : new Int32Array(n);
+  if (n) core.read(h, 0, a);
+  return a;
+}
+function freeAll() {
+  for (const h of live) core.release(h);
+  live = [];
+}
+
+// Relative error: per element against max(|ref|, 1e-3 * max|ref|, 1e-30); NaN must match NaN.
+function relErr(got, ref) {
+  if (got.length !== ref.length) return Infinity;
+  let scale = 0;
+  for (let i = 0; i < ref.length; i++) if (Number.isFinite(ref[i])) scale = Math.max(scale, Math.abs(ref[i]));
+  let worst = 0;
+  for (let i = 0; i < ref.length; i++) {
+    const a = got[i];
+    const b = ref[i];
+    if (Number.isNaN(b) || Number.isNaN(a)) {
+      if (!(Number.isNaN(a) && Number.isNaN(b))) return Infinity;
+      continue;
+    }
+    if (!Number.isFinite(b) || !Number.isFinite(a)) {
+      if (a !== b) return Infinity;
+      continue;
+    }
+    const e = Math.abs(a - b) / Math.max(Math.abs(b), 1e-3 * scale, 1e-30);
+    if (e > worst) worst = e;
+  }
+  return worst;
+}
+function mismatches(got, ref) {
+  let n = 0;
+  for (let i = 0; i < ref.length; i++) if (got[i] !== ref[i]) n++;
+  return n;
+}
+
+const results = [];
+function check(name, kind, run) {
+  const t0 = performance.now();
+  let row;
+  try {
+    const ref = run(CPU);
+    freeAll();
+    const got = run(GPU);
+    freeAll();
+    let worst = 0;
+    let bad = 0;
+    const detail = [];
+    for (const key of Object.keys(ref)) {
+      const r = ref[key];
+      const g = got[key];
+      if (kind === 'exact' || r instanceof Int32Array) {
+        const m = mismatches(g, r);
+        bad += m;
+        if (m) detail.push(`${key}: ${m} of ${r.length} differ`);
+      } else {
+        const e = relErr(g, r);
+        worst = Math.max(worst, e);
+        if (!(e <= TOL[kind])) detail.push(`${key}: rel err ${e.toExponential(2)}`);
+      }
+    }
+    const pass = detail.length === 0;
+    row = { name, kind, tol: TOL[kind], relErr: worst, intMismatches: bad, pass, detail: detail.join('; ') };
+  } catch (e) {
+    freeAll();
+    row = { name, kind, tol: TOL[kind], relErr: NaN, intMismatches: 0, pass: false, detail: `threw: ${e.message}` };
+  }
+  row.ms = +(performance.now() - t0).toFixed(1);
+  results.push(row);
+}
+// A check of behaviour on the GPU alone (errors that must be raised).
+function expectThrow(name, pattern, fn) {
+  let row;
+  try {
+    fn();
+    row = { name, kind: 'error', pass: false, detail: 'did not throw' };
+  } catch (e) {
+    row = { name, kind: 'error', pass: pattern.test(e.message), detail: e.message.slice(0, 160) };
+  }
+  freeAll();
+  results.push(row);
+}
+
+// ---- fill, cast, stridedCopy ----
+check('fill f32', 'exact', (d) => {
+  const h = blank(d, F32, 1001);
+  core.fill(h, 0, 1001, -3.25);
+  return { out: down(h, F32, 1001) };
+});
+check('fill i32 (offset)', 'exact', (d) => {
+  const h = blank(d, I32, 1001);
+  core.fill(h, 3, 990, 42);
+  return { out: down(h, I32, 1001) };
+});
+{
+  const x = rand(1003, -100, 100);
+  const xi = randInt(1003, -100000, 100000);
+  check('cast f32->i32', 'exact', (d) => {
+    const o = blank(d, I32, 1003);
+    core.cast(o, 0, up(d, x), 0, 1003);
+    return { out: down(o, I32, 1003) };
+  });
+  check('cast i32->f32', 'exact', (d) => {
+    const o = blank(d, F32, 1003);
+    core.cast(o, 0, up(d, xi), 0, 1003);
+    return { out: down(o, F32, 1003) };
+  });
+}
+{
+  const x = rand(4 * 5 * 6);
+  check('stridedCopy transpose+broadcast', 'exact', (d) => {
+    const src = up(d, x);
+    const o = blank(d, F32, 6 * 3 * 4 * 5);
+    core.stridedCopy(o, 0, src, 0, [6, 3, 4, 5], [1, 0, 30, 6]);
+    return { out: down(o, F32, 360) };
+  });
+  check('stridedCopy i32 offset', 'exact', (d) => {
+    const src = up(d, Int32Array.from(x, (v) => Math.round(v * 1000)));
+    const o = blank(d, I32, 2 * 5);
+    core.stridedCopy(o, 0, src, 7, [2, 5], [60, 6]);
+    return { out: down(o, I32, 10) };
+  });
+}
+
+// ---- unary / unaryBackward ----
+const U = ['Neg', 'Exp', 'Log', 'Sqrt', 'Rsqrt', 'Abs', 'Sign', 'Relu', 'Sigmoid', 'Tanh', 'Gelu', 'LeakyRelu', 'Clamp',
+  'PowScalar', 'AddScalar', 'MulScalar', 'Square', 'Reciprocal', 'Sin', 'Cos', 'RSubScalar'];
+const positive = new Set(['Log', 'Sqrt', 'Rsqrt', 'PowScalar', 'Reciprocal']);
+const params = { LeakyRelu: [0.1, 0], Clamp: [-0.5, 0.7], PowScalar: [2.5, 0], AddScalar: [1.5, 0], MulScalar: [-2, 0], RSubScalar: [3, 0] };
+U.forEach((name, op) => {
+  const n = 4099;
+  const x = positive.has(name) ? rand(n, 0.1, 4) : rand(n, -4, 4);
+  const dy = rand(n);
+  const [a, b] = params[name] ?? [0, 0];
+  check(`unary ${name}`, 'elementwise', (d) => {
+    const xh = up(d, x);
+    const y = blank(d, F32, n);
+    core.unary(op, y, 0, xh, 0, n, a, b);
+    return { y: down(y, F32, n) };
+  });
+  check(`unaryBackward ${name}`, 'elementwise', (d) => {
+    const xh = up(d, x);
+    const y = blank(d, F32, n);
+    core.unary(op, y, 0, xh, 0, n, a, b);
+    const dx = blank(d, F32, n);
+    core.unaryBackward(op, dx, 0, up(d, dy), 0, xh, 0, y, 0, n, a, b);
+    return { dx: down(dx, F32, n) };
+  });
+});
+
+// ---- binary / where ----
+const B = ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Eq', 'Ne', 'Gt', 'Ge', 'Lt', 'Le'];
+B.forEach((name, op) => {
+  const shape = [4, 5, 6];
+  const a = name === 'Pow' ? rand(120, 0.1, 3) : rand(120);
+  const bb = name === 'Div' ? rand(5, 0.5, 2) : rand(5);
+  // comparisons need equal values somewhere: copy some of b into a
+  if (op >= 7) for (let i = 0; i < 120; i += 7) a[i] = bb[Math.floor(i / 6) % 5];
+  const compare = op >= 7;
+  check(`binary ${name} f32 broadcast`, 'elementwise', (d) => {
+    const o = blank(d, F32, 120);
+    core.binary(op, o, 0, up(d, a), 0, up(d, bb), 0, shape, [30, 6, 1], [0, 1, 0]);
+    return { out: down(o, F32, 120) };
+  });
+  if (name !== 'Div' && name !== 'Pow') {
+    const ai = Int32Array.from(a, (v) => Math.round(v * 10));
+    const bi = Int32Array.from(bb, (v) => Math.round(v * 10));
+    check(`binary ${name} i32 broadcast`, 'exact', (d) => {
+      const o = blank(d, compare ? F32 : I32, 120);
+      core.binary(op, o, 0, up(d, ai), 0, up(d, bi), 0, shape, [30, 6, 1], [0, 1, 0]);
+      return { out: down(o, compare ? F32 : I32, 120) };
+    });
+  }
+});
+{
+  const c = Float32Array.from(rand(6), (v) => (v > 0 ? 1 : 0));
+  const a = rand(120);
+  const bb = rand(20);
+  check('where broadcast', 'exact', (d) => {
+    const o = blank(d, F32, 120);
+    core.where(o, 0, up(d, c), 0, up(d, a), 0, up(d, bb), 0, [4, 5, 6], [0, 0, 1], [30, 6, 1], [5, 1, 0]);
+    return { out: down(o, F32, 120) };
+  });
+}
+
+// ---- reductions ----
+const R = ['Sum', 'Mean', 'Max', 'Min', 'ArgMax', 'ArgMin'];
+for (const [outer, n, inner] of [[64, 1000, 1], [8, 300, 17], [2, 200003, 1], [1, 1, 1], [3, 5, 4096]]) {
+  const x = rand(outer * n * inner);
+  R.forEach((name, op) => {
+    const arg = op >= 4;
+    check(`reduce ${name} [${outer},${n},${inner}]`, arg ? 'exact' : 'reduction', (d) => {
+      const o = blank(d, arg ? I32 : F32, outer * inner);
+      core.reduce(op, o, 0, up(d, x), 0, outer, n, inner);
+      return { out: down(o, arg ? I32 : F32, outer * inner) };
+    });
+  });
+}
+
+// ---- softmax ----
+for (const [outer, n, inner] of [[64, 1000, 1], [8, 33, 17], [1, 50000, 1]]) {
+  const total = outer * n * inner;
+  const x = rand(total, -8, 8);
+  const dy = rand(total);
+  for (const log of [false, true]) {
+    check(`${log ? 'logSoftmax' : 'softmax'} [${outer},${n},${inner}] fwd+bwd`, 'reduction', (d) => {
+      const y = blank(d, F32, total);
+      core.softmax(y, 0, up(d, x), 0, outer, n, inner, log);
+      const dx = blank(d, F32, total);
+      core.softmaxBackward(dx, 0, up(d, dy), 0, y, 0, outer, n, inner, log);
+      return { y: down(y, F32, total), dx: down(dx, F32, total) };
+    });
+  }
+}
+
+// ---- cross-entropy ----
+for (const ls of [0, 0.1]) {
+  const Bn = 64;
+  const C = 1000;
+  const logits = rand(Bn * C, -6, 6);
+  const target = randInt(Bn, 0, C);
+  target[3] = -100;
+  target[17] = -100;
+  const dloss = rand(Bn, 0.1, 1);
+  check(`crossEntropy B=${Bn} C=${C} ls=${ls} fwd+bwd`, 'reduction', (d) => {
+    const loss = blank(d, F32, Bn);
+    const lp = blank(d, F32, Bn * C);
+    const t = up(d, target);
+    core.crossEntropyForward(loss, 0, lp, 0, up(d, logits), 0, t, 0, Bn, C, -100, ls);
+    const dl = blank(d, F32, Bn * C);
+    core.crossEntropyBackward(dl, 0, up(d, dloss), 0, lp, 0, t, 0, Bn, C, -100, ls);
+    return { loss: down(loss, F32, Bn), logProbs: down(lp, F32, Bn * C), dlogits: down(dl, F32, Bn * C) };
+  });
+}
+
+// ---- gemm ----
+function gemmCase(label, kind, { ta, tb, M, N, K, alpha = 1, beta = 0, batch = 1, padA = 0, padB = 0, padC = 0,
+  offA = 0, offB = 0, offC = 0, broadcastA = false }) {
+  const aRows = ta ? K : M;
+  const aCols = ta ? M : K;
+  const bRows = tb ? N : K;
+  const bCols = tb ? K : N;
+  const lda = aCols + padA;
+  const ldb = bCols + padB;
+  const ldc = N + padC;
+  const sA = broadcastA ? 0 : aRows * lda;
+  const sB = bRows * ldb;
+  const sC = M * ldc;
+  const A = rand(offA + (broadcastA ? 1 : batch) * aRows * lda);
+  const Bm = rand(offB + batch * sB);
+  const C0 = rand(offC + batch * sC);
+  check(`gemm ${label}`, kind, (d) => {
+    const c = up(d, C0);
+    core.gemm(ta, tb, M, N, K, alpha, up(d, A), offA, lda, sA, up(d, Bm), offB, ldb, sB, beta, c, offC, ldc, sC, batch);
+    return { C: down(c, F32, C0.length) };
+  });
+}
+for (const ta of [false, true]) {
+  for (const tb of [false, true]) {
+    gemmCase(`ta=${ta} tb=${tb} 128x96x64`, 'matmul', { ta, tb, M: 128, N: 96, K: 64 });
+  }
+}
+gemmCase('batched 3x(33x17x65) alpha=1.5 beta=0.5 padded lds', 'matmul',
+  { ta: false, tb: true, M: 33, N: 17, K: 65, alpha: 1.5, beta: 0.5, batch: 3, padA: 3, padB: 1, padC: 2 });
+gemmCase('batched, A broadcast (strideA 0)', 'matmul', { ta: false, tb: false, M: 20, N: 30, K: 40, batch: 4, broadcastA: true });
+gemmCase('misaligned pointers (offset 1 element)', 'matmul',
+  { ta: true, tb: false, M: 64, N: 64, K: 64, offA: 1, offB: 3, offC: 1 });
+gemmCase('K=0 beta=0.5', 'matmul', { ta: false, tb: false, M: 5, N: 7, K: 0, beta: 0.5 });
+gemmCase('K=0 beta=0', 'matmul', { ta: false, tb: false, M: 5, N: 7, K: 0, beta: 0 });
+gemmCase('1024x1024x1024', 'matmul', { ta: false, tb: false, M: 1024, N: 1024, K: 1024 });
+if (addon?.setMatmulPrecision) {
+  addon.setMatmulPrecision('high');
+  gemmCase('TF32 512x512x512 (precision high)', 'tf32', { ta: false, tb: true, M: 512, N: 512, K: 512 });
+  addon.setMatmulPrecision('highest');
+}
+
+// ---- indexing ----
+{
+  const outer = 3;
+  const n = 50;
+  const inner = 7;
+  const src = rand(outer * n * inner);
+  const idx = randInt(20, 0, n);
+  check('indexSelect f32', 'exact', (d) => {
+    const o = blank(d, F32, outer * 20 * inner);
+    core.indexSelect(o, 0, up(d, src), 0, up(d, idx), 0, outer, n, inner, 20);
+    return { out: down(o, F32, outer * 20 * inner) };
+  });
+  const srcI = Int32Array.from(src, (v) => Math.round(v * 1e4));
+  check('indexSelect i32', 'exact', (d) => {
+    const o = blank(d, I32, outer * 20 * inner);
+    core.indexSelect(o, 0, up(d, srcI), 0, up(d, idx), 0, outer, n, inner, 20);
+    return { out: down(o, I32, outer * 20 * inner) };
+  });
+  const add = rand(outer * 20 * inner);
+  check('indexAdd (repeated indices)', 'reduction', (d) => {
+    const dst = up(d, src);
+    core.indexAdd(dst, 0, up(d, add), 0, up(d, idx), 0, outer, n, inner, 20);
+    return { dst: down(dst, F32, src.length) };
+  });
+  const k = 9;
+  const gidx = randInt(outer * k * inner, 0, n);
+  check('gather', 'exact', (d) => {
+    const o = blank(d, F32, outer * k * inner);
+    core.gather(o, 0, up(d, src), 0, up(d, gidx), 0, outer, n, inner, k);
+    return { out: down(o, F32, outer * k * inner) };
+  });
+  const sadd = rand(outer * k * inner);
+  check('scatterAdd', 'reduction', (d) => {
+    const dst = up(d, src);
+    core.scatterAdd(dst, 0, up(d, sadd), 0, up(d, gidx), 0, outer, n, inner, k);
+    return { dst: down(dst, F32, src.length) };
+  });
+}
+
+// ---- conv helpers, pooling ----
+{
+  const [N, C, H, W] = [2, 3, 11, 9];
+  const win = [3, 2, 2, 1, 1, 1, 2, 1]; // kH kW sH sW pH pW dH dW
+  const OH = Math.floor((H + 2 * 1 - 2 * (3 - 1) - 1) / 2) + 1;
+  const OW = Math.floor((W + 2 * 1 - 1 * (2 - 1) - 1) / 1) + 1;
+  const x = rand(N * C * H * W);
+  const colN = N * C * 3 * 2 * OH * OW;
+  const col = rand(colN);
+  check('im2col (stride, pad, dilation)', 'exact', (d) => {
+    const o = blank(d, F32, colN);
+    core.im2col(o, 0, up(d, x), 0, [N, C, H, W], win, [OH, OW]);
+    return { col: down(o, F32, colN) };
+  });
+  check('col2im (stride, pad, dilation)', 'reduction', (d) => {
+    const o = blank(d, F32, N * C * H * W);
+    core.col2im(o, 0, up(d, col), 0, [N, C, H, W], win, [OH, OW]);
+    return { dx: down(o, F32, N * C * H * W) };
+  });
+  const pwin = [3, 3, 2, 2, 1, 1];
+  const POH = Math.floor((H + 2 - 3) / 2) + 1;
+  const POW = Math.floor((W + 2 - 3) / 2) + 1;
+  const nOut = N * C * POH * POW;
+  const dy = rand(nOut);
+  check('maxPool2d fwd+bwd', 'exact', (d) => {
+    const y = blank(d, F32, nOut);
+    const am = blank(d, I32, nOut);
+    core.maxPool2d(y, 0, am, 0, up(d, x), 0, [N, C, H, W], pwin, [POH, POW]);
+    const dx = blank(d, F32, N * C * H * W);
+    core.maxPool2dBackward(dx, 0, up(d, dy), 0, am, 0, [N, C, H, W], pwin, [POH, POW]);
+    return { y: down(y, F32, nOut), argmax: down(am, I32, nOut), dx: down(dx, F32, N * C * H * W) };
+  });
+  for (const cip of [true, false]) {
+    check(`avgPool2d countIncludePad=${cip} fwd+bwd`, 'elementwise', (d) => {
+      const y = blank(d, F32, nOut);
+      core.avgPool2d(y, 0, up(d, x), 0, [N, C, H, W], pwin, [POH, POW], cip);
+      const dx = blank(d, F32, N * C * H * W);
+      core.avgPool2dBackward(dx, 0, up(d, dy), 0, [N, C, H, W], pwin, [POH, POW], cip);
+      return { y: down(y, F32, nOut), dx: down(dx, F32, N * C * H * W) };
+    });
+  }
+}
+
+// ---- random ----
+{
+  const n = 100003;
+  const seed = 2 ** 40 + 5;
+  check('randomUniform (bit-exact expected)', 'exact', (d) => {
+    const o = blank(d, F32, n);
+    core.randomUniform(o, 0, n, seed, 7, -1.5, 2.5);
+    return { out: down(o, F32, n) };
+  });
+  check('randomNormal', 'elementwise', (d) => {
+    const o = blank(d, F32, n);
+    core.randomNormal(o, 0, n, seed, 2 ** 33 - 3, 0.5, 2);
+    return { out: down(o, F32, n) };
+  });
+}
+
+// ---- optimizers ----
+{
+  const n = 10007;
+  const p = rand(n);
+  const g = rand(n);
+  const m = rand(n, -0.1, 0.1);
+  const v = rand(n, 0, 0.01);
+  const vmax = rand(n, 0, 0.02);
+  const variants = [
+    ['Adam', { wd: 0, decoupled: false, amsgrad: false, maximize: false }],
+    ['Adam wd', { wd: 0.01, decoupled: false, amsgrad: false, maximize: false }],
+    ['AdamW', { wd: 0.05, decoupled: true, amsgrad: false, maximize: false }],
+    ['Adam amsgrad maximize', { wd: 0.01, decoupled: false, amsgrad: true, maximize: true }],
+  ];
+  for (const [label, o] of variants) {
+    check(`adamStep ${label}`, 'elementwise', (d) => {
+      const hp = up(d, p);
+      const hm = up(d, m);
+      const hv = up(d, v);
+      const hvm = o.amsgrad ? up(d, vmax) : null;
+      core.adamStep(hp, 0, up(d, g), 0, hm, 0, hv, 0, hvm, 0, n, 1e-3, 0.9, 0.999, 1e-8, o.wd, 3, o.decoupled,
+        o.amsgrad, o.maximize);
+      const r = { p: down(hp, F32, n), m: down(hm, F32, n), v: down(hv, F32, n) };
+      if (hvm) r.vMax = down(hvm, F32, n);
+      return r;
+    });
+  }
+  const sgdVariants = [
+    ['plain', [0, 0, 0, false, false, false]],
+    ['momentum first step', [0.9, 0, 0, false, true, false]],
+    ['momentum dampening wd', [0.9, 0.1, 0.01, false, false, false]],
+    ['nesterov maximize', [0.9, 0, 0.01, true, false, true]],
+  ];
+  for (const [label, [mom, damp, wd, nesterov, first, maximize]] of sgdVariants) {
+    check(`sgdStep ${label}`, 'elementwise', (d) => {
+      const hp = up(d, p);
+      const hb = mom ? up(d, m) : null;
+      core.sgdStep(hp, 0, up(d, g), 0, hb, 0, n, 0.01, mom, damp, wd, nesterov, first, maximize);
+      const r = { p: down(hp, F32, n) };
+      if (hb) r.buf = down(hb, F32, n);
+      return r;
+    });
+  }
+}
+
+// ---- errors the CUDA backend must raise ----
+expectThrow('out-of-range index reported at the next read', /out of range/, () => {
+  const src = up(GPU, rand(10));
+  const o = blank(GPU, F32, 3);
+  core.indexSelect(o, 0, src, 0, up(GPU, Int32Array.from([1, 99, 2])), 0, 1, 10, 1, 3);
+  down(o, F32, 3);
+});
+if (!SELFTEST) {
+  expectThrow('out of device memory names the bytes', /out of memory.*bytes/, () => {
+    core.alloc(GPU, F32, 2 ** 40); // 4 TiB
+  });
+}
+check('device usable after the errors above', 'exact', (d) => {
+  const h = blank(d, F32, 10);
+  core.fill(h, 0, 10, 1);
+  return { out: down(h, F32, 10) };
+});
+
+// ---- report ----
+const failed = results.filter((r) => !r.pass);
+const pad = (s, n) => String(s).padEnd(n);
+console.log(`\n${pad('check', 58)} ${pad('kind', 11)} ${pad('rel err', 10)} result`);
+for (const r of results) {
+  const err = r.relErr === undefined || Number.isNaN(r.relErr) ? '-' : r.relErr.toExponential(2);
+  console.log(`${pad(r.name, 58)} ${pad(r.kind, 11)} ${pad(err, 10)} ${r.pass ? 'ok' : `FAIL ${r.detail}`}`);
+}
+console.log(`\n${results.length - failed.length}/${results.length} passed on ${status.devices?.[0]?.name ?? 'cuda:0'}`);
+writeJson({ status, results, passed: results.length - failed.length, total: results.length });
+process.exit(failed.length === 0 ? 0 : 1);
