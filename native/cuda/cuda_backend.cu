@@ -308,9 +308,11 @@ class CudaBackend final : public Backend {
       throw Error("cuda: gemm: cuBLASLt has no algorithm for M=" + std::to_string(M) + " N=" + std::to_string(N) +
                   " K=" + std::to_string(K) + " (" + blasStatus(hs) + ") and libcublas was not found");
     }
-    ok(L.matmul(h, desc, &alpha, B, la, A, lb, &beta, C, lc, C, lc, &result.algo, ws, wsBytes, s()),
-       "cublasLtMatmul");
-    return true;
+    blas::Status ms = L.matmul(h, desc, &alpha, B, la, A, lb, &beta, C, lc, C, lc, &result.algo, ws, wsBytes, s());
+    if (ms == blas::STATUS_SUCCESS) return true;
+    // cublasLtMatmul validates before it launches: on a refusal nothing was enqueued.
+    if (ms != blas::STATUS_EXECUTION_FAILED && L.sgemmStridedBatched != nullptr) return false;
+    throw Error("cuda: gemm: cublasLtMatmul failed with " + blasStatus(ms));
   }
 
   void gemmClassic(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,

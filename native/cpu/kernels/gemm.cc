@@ -21,10 +21,10 @@
 #include "gemm_ukernel.h"
 
 #ifndef KILN_GEMM_KC
-#define KILN_GEMM_KC 256
+#define KILN_GEMM_KC 384
 #endif
 #ifndef KILN_GEMM_MC
-#define KILN_GEMM_MC 144
+#define KILN_GEMM_MC 48
 #endif
 #ifndef KILN_GEMM_NC
 #define KILN_GEMM_NC 2048

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The GPU check, one prepared run on the GPU machine (see /work/shared/GPU.md). Brings nothing
+# from the network: node comes compressed in .device/node.xz, the addons prebuilt in build/ and
+# build-cuda/ (built on the CPU machine with the same nvcc 13.0, sm_90 + PTX).
+#
+#   bash tests/gpu/run.sh            results in $OUT (or /tmp/kiln-gpu-out)
+#
+# Steps: 1. node; 2. cuBLAS from the nvidia wheel (LD_LIBRARY_PATH + KILN_CUBLAS_PATH);
+# 3. compile and run native/cuda/cublas_api_check.cc against the wheel's headers (our hand-written
+# declarations must match them: a wrong enum is a silent wrong answer); 4. status; 5. every op on
+# CUDA against the CPU (tests/gpu/check-ops.mjs). Exit status: non-zero if any step failed.
+set -u
+cd "$(dirname "$0")/../.."
+OUT=${OUT:-/tmp/kiln-gpu-out}
+mkdir -p "$OUT"
+rc=0
+log() { echo "== $*"; }
+
+# 1. node
+if [ -s .device/node.xz ]; then
+  xz -dc .device/node.xz > /tmp/node && chmod +x /tmp/node && NODE=/tmp/node
+elif command -v node > /dev/null; then
+  NODE=$(command -v node)
+else
+  echo "no node: bring it as .device/node.xz (xz -T2 -9 -c \"\$(command -v node)\" > .device/node.xz)"; exit 4
+fi
+log "node $($NODE --version)"
+
+# 2. cuBLAS from the wheel
+NV=$(python3 -c 'import nvidia, os; print(list(nvidia.__path__)[0])' 2> /dev/null || true)
+CUBLAS_LIB=""; CUBLAS_INC=""
+for sub in cu13 cublas; do
+  if [ -n "$NV" ] && ls "$NV/$sub/lib"/libcublasLt.so.* > /dev/null 2>&1; then
+    CUBLAS_LIB="$NV/$sub/lib"; CUBLAS_INC="$NV/$sub/include"; break
+  fi
+done
+if [ -z "$CUBLAS_LIB" ]; then
+  log "cuBLAS wheel not found (nvidia package at '${NV:-none}'); the addon will search on its own"
+else
+  log "cuBLAS: $CUBLAS_LIB ($(ls "$CUBLAS_LIB" | grep -E '^libcublas' | tr '\n' ' '))"
+  export LD_LIBRARY_PATH="$CUBLAS_LIB:${LD_LIBRARY_PATH:-}"
+  export KILN_CUBLAS_PATH="$CUBLAS_LIB"
+fi
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 | tee "$OUT/nvidia-smi.txt"
+
+# 3. our cuBLAS declarations against the real headers
+CUDA_INC=/usr/local/cuda/include
+command -v nvcc > /dev/null && CUDA_INC="$(dirname "$(readlink -f "$(command -v nvcc)")")/../include"
+if [ -n "$CUBLAS_INC" ] && [ -f "$CUBLAS_INC/cublasLt.h" ]; then
+  log "cublas_api_check (headers: $CUBLAS_INC)"
+  if g++ -std=c++17 -I"$CUBLAS_INC" -I"$CUDA_INC" native/cuda/cublas_api_check.cc -ldl -o /tmp/cublas_api_check \
+      > "$OUT/cublas_api_check.txt" 2>&1 && /tmp/cublas_api_check "$CUBLAS_LIB" >> "$OUT/cublas_api_check.txt" 2>&1; then
+    cat "$OUT/cublas_api_check.txt"
+  else
+    cat "$OUT/cublas_api_check.txt"; log "cublas_api_check FAILED: fix native/cuda/cublas_api.h before trusting matmul"; rc=3
+  fi
+else
+  log "cublas_api_check skipped: no cublasLt.h beside the wheel's lib ($CUBLAS_INC)"; rc=3
+fi
+
+# 4. status (what kiln.backendInfo() reports), 5. every op against the CPU
+log "check-ops"
+timeout 420 "$NODE" tests/gpu/check-ops.mjs "$OUT" 2>&1 | tee "$OUT/check-ops.txt"
+ops=${PIPESTATUS[0]}
+[ "$ops" -ne 0 ] && rc=$ops
+log "done: cublas_api_check $([ $rc -eq 3 ] && echo FAILED || echo ok), check-ops exit $ops; results in $OUT"
+exit $rc
