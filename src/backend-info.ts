@@ -1,5 +1,5 @@
 /** What Kiln runs on: the CPU kernel table and, when present, CUDA (with the reason if not). */
-import { type CudaStatus, loadCuda } from './cuda.js';
+import { type CudaStatus, cudaAddon, loadCuda } from './cuda.js';
 import { KilnError } from './errors.js';
 import { native } from './native.js';
 
@@ -34,3 +34,22 @@ export const cuda = {
   isAvailable: (): boolean => cudaInfo().available,
   deviceCount: (): number => (cudaInfo().available ? cudaInfo().deviceCount : 0),
 };
+
+export type MatmulPrecision = 'highest' | 'high' | 'medium';
+let matmulPrecision: MatmulPrecision = 'highest';
+
+/**
+ * PyTorch's setting: 'highest' keeps float32 matmuls in full float32; 'high' and 'medium' let
+ * CUDA use TF32 tensor cores. The CPU backend always computes in float32.
+ */
+export function setMatmulPrecision(precision: MatmulPrecision): void {
+  if (precision !== 'highest' && precision !== 'high' && precision !== 'medium') {
+    throw new KilnError(`precision: expected 'highest', 'high' or 'medium', got ${String(precision)}`);
+  }
+  matmulPrecision = precision;
+  if (cudaInfo().available) cudaAddon()?.setMatmulPrecision(precision);
+}
+
+export function getMatmulPrecision(): MatmulPrecision {
+  return matmulPrecision;
+}

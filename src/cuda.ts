@@ -4,7 +4,7 @@
  *
  * Load order: KILN_CUDA_BINARY (a path to a .node file; when set, it is the only place tried),
  * else build-cuda/Release/kiln_cuda.node under the package root, then
- * prebuilds/<platform>-<arch>/kiln_cuda.node. Nothing here throws: a
+ * prebuilds/<platform>-<arch>/cuda/kiln_cuda.node. Nothing here throws: a
  * missing addon, driver, device or cuBLAS gives available = false and a reason that names it.
  * On a machine without a GPU this only loads the addon and asks the CUDA runtime for devices.
  */
@@ -50,7 +50,8 @@ export function cudaAddonCandidates(): string[] {
   const override = process.env.KILN_CUDA_BINARY;
   if (override) return [resolve(override)];
   out.push(join(packageRoot, 'build-cuda', 'Release', 'kiln_cuda.node'));
-  out.push(join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, 'kiln_cuda.node'));
+  // a sub-folder: node-gyp-build would take a .node beside the core addon's prebuild as the core
+  out.push(join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, 'cuda', 'kiln_cuda.node'));
   return out;
 }
 

@@ -22,5 +22,6 @@ export { sum, mean, max, min, argmax, argmin, logsumexp } from './ops/reduce.js'
 export { cat, stack, reshape, transpose, permute, flatten, squeeze, unsqueeze } from './ops/shape.js';
 export { matmul } from './ops/matmul.js';
 export { gather, indexSelect } from './ops/indexing.js';
-export { backendInfo, cuda } from './backend-info.js';
+export { backendInfo, cuda, setMatmulPrecision, getMatmulPrecision } from './backend-info.js';
+export type { BackendInfo, MatmulPrecision } from './backend-info.js';
 export * as F from './functional.js';

@@ -50,6 +50,12 @@ __attribute__((noinline)) void ukernel(int64_t kc, const float* __restrict a,
   for (int i = 0; i < M; ++i)
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
+  // The C tile is read/written after the k loop: start fetching it now.
+#pragma GCC unroll 16
+  for (int i = 0; i < M; ++i) {
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + NV * kVec - 1), _MM_HINT_T0);
+  }
 
 #pragma GCC unroll 4
   for (int64_t k = 0; k < kc; ++k) {

@@ -1,0 +1,103 @@
+// GEMM benchmark (workload W1): Kiln's CPU gemm through the raw addon, in GFLOP/s, at square
+// sizes and at the shapes a 784->512 Linear layer trains with (batch 128), with PyTorch CPU
+// (torch.mm, OpenBLAS with OPENBLAS_CORETYPE=SkylakeX) measured in the same run when present.
+//
+//   flock /tmp/kiln-build.lock node bench/matmul.mjs [--quick] [--no-peer] [--json FILE]
+//
+// Prints a table of medians (tinybench 4) and writes bench/out/matmul.json.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { Bench } from 'tinybench';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const native = createRequire(import.meta.url)(join(root, 'build/Release/kiln.node'));
+native.setErrorClass(class KilnError extends Error {});
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const wantPeer = !argv.includes('--no-peer');
+const jsonPath = argv.includes('--json') ? argv[argv.indexOf('--json') + 1] : join(root, 'bench/out/matmul.json');
+
+// C (M x N) = op(A) (M x K) @ op(B) (K x N)
+const shapes = [
+  ...[256, 512, 1024, 2048].map((n) => ({ name: `square ${n}`, M: n, N: n, K: n, transA: false, transB: false })),
+  { name: 'fwd   X·W    128x784·784x512', M: 128, N: 512, K: 784, transA: false, transB: false },
+  { name: 'bwd   dY·Wᵀ  128x512·(784x512)ᵀ', M: 128, N: 784, K: 512, transA: false, transB: true },
+  { name: 'bwd   Xᵀ·dY  (128x784)ᵀ·128x512', M: 784, N: 512, K: 128, transA: true, transB: false },
+  { name: 'fwd   X·Wᵀ   128x784·(512x784)ᵀ', M: 128, N: 512, K: 784, transA: false, transB: true },
+  { name: 'head  X·Wᵀ   128x512·(10x512)ᵀ', M: 128, N: 10, K: 512, transA: false, transB: true },
+];
+
+function randomBuffer(n) {
+  const h = native.alloc(0, 0, n);
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = Math.random();
+  native.write(h, 0, a);
+  return h;
+}
+
+async function kilnResults() {
+  const bench = new Bench({ time: quick ? 150 : 600, warmupTime: quick ? 30 : 100, warmupIterations: 3 });
+  const handles = [];
+  for (const s of shapes) {
+    const { M, N, K, transA, transB } = s;
+    const A = randomBuffer(M * K), B = randomBuffer(K * N), C = native.alloc(0, 0, M * N);
+    handles.push(A, B, C);
+    const lda = transA ? M : K, ldb = transB ? K : N;
+    bench.add(s.name, () => {
+      native.gemm(transA, transB, M, N, K, 1, A, 0, lda, 0, B, 0, ldb, 0, 0, C, 0, N, 0, 1);
+    });
+  }
+  await bench.run();
+  const out = bench.tasks.map((t, i) => {
+    const s = shapes[i];
+    const ms = t.result.latency.p50; // median milliseconds per call
+    return { name: s.name, ms, gflops: (2 * s.M * s.N * s.K) / (ms * 1e-3) / 1e9 };
+  });
+  for (const h of handles) native.release(h);
+  return out;
+}
+
+function peerResults() {
+  if (!wantPeer) return { skipped: 'disabled (--no-peer)' };
+  const py = '/usr/bin/python3';
+  if (!existsSync(py)) return { skipped: `${py} not found` };
+  const r = spawnSync(py, [join(root, 'bench/peers/torch_matmul.py'), JSON.stringify(shapes)], {
+    env: { ...process.env, OPENBLAS_CORETYPE: 'SkylakeX' },
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
+  if (r.status !== 0) return { skipped: `torch peer failed: ${(r.stderr || r.error || '').toString().trim().split('\n').at(-1)}` };
+  return JSON.parse(r.stdout.trim().split('\n').at(-1));
+}
+
+const info = native.cpuInfo();
+const kiln = await kilnResults();
+const peer = peerResults();
+
+const pad = (s, n) => String(s).padEnd(n);
+const num = (x, n) => (x === undefined ? '-' : x.toFixed(1)).padStart(n);
+console.log(`Kiln gemm: isa=${info.isa} threads=${info.threads}` +
+  (peer.results ? `; peer: torch ${peer.torch} (${peer.threads} threads, OPENBLAS_CORETYPE=${peer.coretype})` : `; peer: ${peer.skipped}`));
+console.log(`${pad('shape', 36)}${'Kiln GF/s'.padStart(11)}${'torch GF/s'.padStart(12)}${'ratio'.padStart(8)}`);
+const rows = kiln.map((k, i) => {
+  const p = peer.results?.[i];
+  const ratio = p ? k.gflops / p.gflops : undefined;
+  console.log(`${pad(k.name, 36)}${num(k.gflops, 11)}${num(p?.gflops, 12)}${(ratio === undefined ? '-' : ratio.toFixed(2)).padStart(8)}`);
+  return { ...shapes[i], kilnMs: k.ms, kilnGflops: k.gflops, torchGflops: p?.gflops, ratio };
+});
+
+mkdirSync(dirname(jsonPath), { recursive: true });
+writeFileSync(jsonPath, JSON.stringify({
+  workload: 'W1 gemm',
+  date: new Date().toISOString(),
+  node: process.version,
+  cpu: info,
+  peer: peer.results ? { torch: peer.torch, threads: peer.threads, coretype: peer.coretype, blas: peer.blas } : peer,
+  rows,
+}, null, 2) + '\n');
+console.log(`wrote ${jsonPath}`);
