@@ -87,10 +87,10 @@ export function parseIdx(buf: Uint8Array, name = '<buffer>'): IdxData {
   let data: IdxTypedArray;
   switch (info.type) {
     case 'ubyte':
-      data = buf.slice(off, off + numel);
+      data = new Uint8Array(buf.subarray(off, off + numel)); // a plain copy, never a Buffer view
       break;
     case 'byte':
-      data = new Int8Array(buf.slice(off, off + numel).buffer);
+      data = new Int8Array(new Uint8Array(buf.subarray(off, off + numel)).buffer);
       break;
     case 'short': {
       const a = new Int16Array(numel);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { KilnError } from '../errors.js';
 import { tensor } from '../creation.js';
 import type { Tensor } from '../tensor.js';
+import type { DeviceLike } from '../device.js';
 import { readIdx, type IdxData } from './idx.js';
 
 export interface MnistOptions {
@@ -14,7 +15,7 @@ export interface MnistOptions {
   /** Keep only the first `limit` samples. */
   limit?: number;
   /** Device of the returned tensors. Default 'cpu'. */
-  device?: string;
+  device?: DeviceLike;
 }
 
 export interface MnistData {

@@ -18,6 +18,7 @@
 import { readFile } from 'node:fs/promises';
 import { KilnError } from '../errors.js';
 import { Tensor } from '../tensor.js';
+import type { DeviceLike } from '../device.js';
 import { tensor } from '../creation.js';
 import { atomicWrite, writeAll } from './atomic.js';
 import {
@@ -40,15 +41,15 @@ export interface SaveOptions {
 
 export interface LoadOptions {
   /** Device of the returned tensors. Default 'cpu'. */
-  device?: string;
+  device?: DeviceLike;
 }
 
 function hostArray(t: Tensor): HostArray {
   return t.toTypedArray() as HostArray;
 }
 
-function makeTensor(data: HostArray, dtype: KilnDType, shape: number[], device?: string): Tensor {
-  return tensor(data, { dtype, shape, device } as Parameters<typeof tensor>[1]);
+function makeTensor(data: HostArray, dtype: KilnDType, shape: number[], device?: DeviceLike): Tensor {
+  return tensor(data, { dtype, shape, device });
 }
 
 /** Encode a flat record of tensors as one safetensors file in memory. */
@@ -187,6 +188,9 @@ export async function save(obj: unknown, path: string, opts: SaveOptions = {}): 
     if (TREE_KEY in metadata) throw new KilnError(`save: metadata key '${TREE_KEY}' is reserved`);
     tensors = new Map();
     metadata[TREE_KEY] = JSON.stringify(flatten(obj, tensors));
+  }
+  for (const [name, t] of tensors) {
+    if (t.isDisposed) throw new KilnError(`save: tensor '${name}' has been disposed`);
   }
   const entries = [...tensors].map(([name, t]) => [name, { dtype: t.dtype as KilnDType, shape: [...t.shape] }] as [string, { dtype: KilnDType; shape: number[] }]);
   const layout = layoutSafetensors(entries, metadata);

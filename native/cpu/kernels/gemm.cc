@@ -70,6 +70,39 @@ inline float* growBuffer(float*& p, int64_t& cap, int64_t n) {
 
 // ---- packing -------------------------------------------------------------------------------
 
+#if defined(__AVX512F__)
+// In-register 16x16 transpose: r[i][k] -> r[k][i].
+inline void transpose16(__m512 r[16]) {
+  __m512 t[16];
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  // u[4g + c], lane L: column 4L + c of rows 4g..4g+3
+#pragma GCC unroll 4
+  for (int g = 0; g < 4; ++g) {
+    r[4 * g + 0] = _mm512_shuffle_ps(t[4 * g + 0], t[4 * g + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    r[4 * g + 1] = _mm512_shuffle_ps(t[4 * g + 0], t[4 * g + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    r[4 * g + 2] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    r[4 * g + 3] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+#pragma GCC unroll 4
+  for (int c = 0; c < 4; ++c) {
+    __m512 v0 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x88);
+    __m512 v1 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x88);
+    __m512 v2 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xDD);
+    __m512 v3 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xDD);
+    t[c] = _mm512_shuffle_f32x4(v0, v1, 0x88);
+    t[8 + c] = _mm512_shuffle_f32x4(v0, v1, 0xDD);
+    t[4 + c] = _mm512_shuffle_f32x4(v2, v3, 0x88);
+    t[12 + c] = _mm512_shuffle_f32x4(v2, v3, 0xDD);
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; ++i) r[i] = t[i];
+}
+#endif
+
 // Packs op(A)[0:mc, 0:kc] into MR-row micro-panels: dst[panel][k][i], zero rows past mc.
 // A points at op(A)[0][0]; op(A)[i][k] = transA ? A[k*lda + i] : A[i*lda + k].
 void packA(bool transA, const float* A, int64_t lda, int64_t mc, int64_t kc, float* dst) {
@@ -94,9 +127,26 @@ void packA(bool transA, const float* A, int64_t lda, int64_t mc, int64_t kc, flo
       }
     } else {
       const float* s = A + ir * lda;
+      int64_t kStart = 0;
+#if defined(__AVX512F__)
+      // Full panels: 16 k at a time through an in-register transpose (rows past kMR are zero).
+      if (mr == kMR) {
+        static_assert(kMR <= 16, "transpose packs at most 16 rows");
+        const __mmask16 rowMask = static_cast<__mmask16>((1u << kMR) - 1u);
+        for (; kStart + 16 <= kc; kStart += 16) {
+          __m512 r[16];
+#pragma GCC unroll 16
+          for (int i = 0; i < 16; ++i)
+            r[i] = i < kMR ? _mm512_loadu_ps(s + i * lda + kStart) : _mm512_setzero_ps();
+          transpose16(r);
+#pragma GCC unroll 16
+          for (int k = 0; k < 16; ++k) _mm512_mask_storeu_ps(d + (kStart + k) * kMR, rowMask, r[k]);
+        }
+      }
+#endif
       // Walk k in chunks so each source row is read contiguously and the destination chunk
       // (kMR * 16 floats) stays in L1.
-      for (int64_t k0 = 0; k0 < kc; k0 += 16) {
+      for (int64_t k0 = kStart; k0 < kc; k0 += 16) {
         const int64_t kb = min64(16, kc - k0);
         for (int64_t i = 0; i < mr; ++i) {
           const float* si = s + i * lda + k0;
@@ -134,7 +184,24 @@ void packB(bool transB, const float* B, int64_t ldb, int64_t kc, int64_t nc, flo
       }
     } else {
       const float* s = B + jr * ldb;
-      for (int64_t k0 = 0; k0 < kc; k0 += 16) {
+      int64_t kStart = 0;
+#if defined(__AVX512F__)
+      // Full panels: 16 columns x 16 k at a time through an in-register transpose.
+      if (nr == kNR) {
+        for (; kStart + 16 <= kc; kStart += 16) {
+#pragma GCC unroll 2
+          for (int j0 = 0; j0 < kNR; j0 += 16) {
+            __m512 r[16];
+#pragma GCC unroll 16
+            for (int j = 0; j < 16; ++j) r[j] = _mm512_loadu_ps(s + (j0 + j) * ldb + kStart);
+            transpose16(r);
+#pragma GCC unroll 16
+            for (int k = 0; k < 16; ++k) _mm512_store_ps(d + (kStart + k) * kNR + j0, r[k]);
+          }
+        }
+      }
+#endif
+      for (int64_t k0 = kStart; k0 < kc; k0 += 16) {
         const int64_t kb = min64(16, kc - k0);
         for (int64_t j = 0; j < nr; ++j) {
           const float* sj = s + j * ldb + k0;

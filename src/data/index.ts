@@ -1,0 +1,10 @@
+export { Dataset, TensorDataset, Subset, DataLoader, randomSplit, defaultCollate, disposeBatch, seededPermutation, mulberry32 } from './dataset.js';
+export type { DataLoaderOptions } from './dataset.js';
+export { parseIdx, readIdx, encodeIdx, isGzip } from './idx.js';
+export type { IdxData, IdxType, IdxTypedArray } from './idx.js';
+export { loadFashionMnist, loadMnist, FASHION_MNIST_CLASSES } from './mnist.js';
+export type { MnistOptions, MnistData } from './mnist.js';
+export { parseCsv, readCsv, parseCsvTable, parseCsvRecords, parseCsvNumber } from './csv.js';
+export type { CsvOptions, CsvData, CsvTable, CsvRecord, ColumnType } from './csv.js';
+export { normalize, Normalize, oneHot, Compose, compose } from './transforms.js';
+export type { Transform, TransformFn } from './transforms.js';
