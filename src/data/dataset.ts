@@ -10,6 +10,7 @@
  * x.dispose(), or run the loop (or each step) inside kiln.scope(). A batch the loader had
  * prefetched when the loop stopped early is freed by the loader.
  */
+import { AsyncResource } from 'node:async_hooks';
 import { KilnError } from '../errors.js';
 import { tensor } from '../creation.js';
 import { Tensor } from '../tensor.js';
@@ -370,12 +371,21 @@ export class DataLoader<B = Tensor[]> implements AsyncIterable<B>, Iterable<B> {
     for (const idx of batches) yield this.fetch(idx);
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<B> {
-    const batches = this.batches(this.epoch++);
+  /**
+   * Batches are built in the async context where iteration starts (where the `for await`
+   * loop is), so a kiln.scope around the loop owns them, and a scope inside the loop body
+   * never frees a batch the loader prepared ahead.
+   */
+  [Symbol.asyncIterator](): AsyncIterator<B> {
+    const ctx = new AsyncResource('kiln.DataLoader');
+    return this.iterate(this.batches(this.epoch++), (fn) => ctx.runInAsyncScope(fn));
+  }
+
+  private async *iterate(batches: Int32Array[], inCtx: <R>(fn: () => R) => R): AsyncGenerator<B> {
     if (!this.prefetch) {
       for (const idx of batches) {
         await new Promise<void>((r) => setImmediate(r));
-        yield this.fetch(idx);
+        yield inCtx(() => this.fetch(idx));
       }
       return;
     }
@@ -383,7 +393,7 @@ export class DataLoader<B = Tensor[]> implements AsyncIterable<B>, Iterable<B> {
       const p = new Promise<B>((resolve, reject) => {
         setImmediate(() => {
           try {
-            resolve(this.fetch(batches[k]));
+            resolve(inCtx(() => this.fetch(batches[k])));
           } catch (e) {
             reject(e);
           }
