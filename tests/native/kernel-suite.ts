@@ -76,6 +76,21 @@ export function kernelSuite(native: Native, forcedIsa: string | null): void {
           { shape: [3, 0, 2], strides: [1, 1, 1], off: 0 }, // empty
           { shape: [7], strides: [0], off: 5 }, // expanded scalar
         ];
+        // tiled-transpose fast path: 2-D, batched, edge tiles, broadcast batch
+        const big = randArray(3 * 41 * 37, 4);
+        const bigCases = [
+          { shape: [37, 41], strides: [1, 37], off: 0 },
+          { shape: [3, 37, 41], strides: [41 * 37, 1, 37], off: 0 },
+          { shape: [2, 33, 40], strides: [0, 1, 37], off: 3 },
+          { shape: [40, 2, 33], strides: [37, 0, 1], off: 0 },
+        ];
+        for (const { shape, strides, off } of bigCases) {
+          const n = shape.reduce((a, b) => a * b, 1);
+          const out = buf.poisoned(n);
+          native.stridedCopy(out, 0, buf.f32(big), off, shape, strides);
+          const expected = viewOffsets(shape, strides).map((o) => big[off + o]);
+          expectClose(buf.readF32(out, n), expected, 0, 0, `transpose ${JSON.stringify(shape)}`);
+        }
         const src = buf.f32(base);
         for (const { shape, strides, off } of cases) {
           const n = shape.reduce((a, b) => a * b, 1);
@@ -750,7 +765,11 @@ export function kernelSuite(native: Native, forcedIsa: string | null): void {
 
     describe('optimizers', () => {
       type AdamCfg = { lr: number; b1: number; b2: number; eps: number; wd: number; decoupled: boolean; amsgrad: boolean; maximize: boolean };
-      const adamRef = (p: Float64Array, g: ArrayLike<number>, m: Float64Array, v: Float64Array, vmax: Float64Array, step: number, c: AdamCfg) => {
+      // The binding hands hyperparameters to the kernel as float32 (AdamParams), so the
+      // reference rounds them the same way; 1 - fround(0.999) is 1.3e-5 off 1 - 0.999.
+      const adamRef = (p: Float64Array, g: ArrayLike<number>, m: Float64Array, v: Float64Array, vmax: Float64Array, step: number, c64: AdamCfg) => {
+        const f = Math.fround;
+        const c = { ...c64, lr: f(c64.lr), b1: f(c64.b1), b2: f(c64.b2), eps: f(c64.eps), wd: f(c64.wd) };
         const bc1 = 1 - c.b1 ** step, bc2 = 1 - c.b2 ** step;
         for (let i = 0; i < p.length; i++) {
           let gi = c.maximize ? -g[i] : g[i];

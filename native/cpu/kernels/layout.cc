@@ -20,6 +20,25 @@ inline int32_t floatToInt(float x) {
   return (x > -2147483904.0f && x < 2147483648.0f) ? static_cast<int32_t>(x) : INT32_MIN;
 }
 
+// Batched transpose: the source's last dim is strided and its second-to-last is contiguous, so
+// a row-by-row gather would touch a new cache line per element. Copy 32x32 tiles instead.
+// Shapes (after dim merging): out [batch, R, L] row-major; src(b, r, l) = s[b*bs + r + l*ls].
+void transposeTiles(uint32_t* __restrict o, const uint32_t* __restrict s, int64_t batch,
+                    int64_t batchStride, int64_t R, int64_t L, int64_t ls) {
+  constexpr int64_t T = 32;
+  int64_t tr = (R + T - 1) / T, tl = (L + T - 1) / T;
+  parallel_for(batch * tr * tl, rowGrain(T * T), [&](int64_t b, int64_t e) {
+    for (int64_t t = b; t < e; ++t) {
+      int64_t bi = t / (tr * tl), r0 = (t / tl) % tr * T, l0 = t % tl * T;
+      int64_t r1 = minI64(R, r0 + T), l1 = minI64(L, l0 + T);
+      const uint32_t* src = s + bi * batchStride;
+      uint32_t* dst = o + bi * R * L;
+      for (int64_t r = r0; r < r1; ++r)
+        for (int64_t l = l0; l < l1; ++l) dst[r * L + l] = src[r + l * ls];
+    }
+  });
+}
+
 }  // namespace
 
 void fill(void* dst, DType dt, int64_t n, double value) {
@@ -61,6 +80,16 @@ void stridedCopy(void* dst, const void* src, DType, int ndim, const int64_t* sha
   uint32_t* __restrict o = static_cast<uint32_t*>(dst);
   const uint32_t* __restrict s = static_cast<const uint32_t*>(src);
   int64_t len = it.innerLen(), st = it.innerStride(0);
+  // At most one batch dim in front of the transposed pair (after merging), both sides >= 8.
+  bool transposed = (it.ndim == 2 || it.ndim == 3) && st != 1 && it.strides[0][it.ndim - 2] == 1 &&
+                    len >= 8 && it.shape[it.ndim - 2] >= 8;
+  if (transposed) {
+    int64_t R = it.shape[it.ndim - 2];
+    int64_t batchStride = it.ndim == 3 ? it.strides[0][0] : 0;
+    transposeTiles(static_cast<uint32_t*>(dst), static_cast<const uint32_t*>(src), it.rows(numel) / R,
+                   batchStride, R, len, st);
+    return;
+  }
   parallel_for(it.rows(numel), rowGrain(len), [&](int64_t b, int64_t e) {
     it.forRows(b, e, [&](int64_t row, const int64_t* off) {
       uint32_t* __restrict out = o + row * len;

@@ -3,6 +3,8 @@
 // total is added into a double, which keeps a sum of millions of values accurate.
 // Max/Min propagate NaN; ArgMax/ArgMin return the first extreme index, and NaN counts as the
 // extreme (its first index wins), as in PyTorch.
+#include <cstring>
+
 #include "kernels_isa.h"
 
 namespace kiln::cpu::KILN_ISA_NS {
@@ -12,8 +14,9 @@ constexpr int kLanes = 16;       // independent accumulators in a contiguous sum
 constexpr int64_t kBlock = 4096;  // float elements summed before flushing into double
 constexpr int64_t kTile = 256;   // inner columns handled together when inner > 1
 
-inline float maxNan(float acc, float v) { return (v > acc || v != v) ? v : acc; }
-inline float minNan(float acc, float v) { return (v < acc || v != v) ? v : acc; }
+// Bitwise | (not ||) so the compiler sees one branch-free select and vectorizes it.
+inline float maxNan(float acc, float v) { return ((v > acc) | (v != v)) ? v : acc; }
+inline float minNan(float acc, float v) { return ((v < acc) | (v != v)) ? v : acc; }
 // Is v a better arg-extreme than best? Strict comparison keeps the first; a NaN beats a number.
 inline bool betterMax(float v, float best) { return v > best || (v != v && best == best); }
 inline bool betterMin(float v, float best) { return v < best || (v != v && best == best); }
@@ -35,16 +38,32 @@ double sumRun(const float* __restrict x, int64_t n) {
   return total;
 }
 
+// GCC vector extension (lowered to whatever width the ISA has): the loop vectorizer does not
+// take a NaN-aware select as a reduction, so the lanes are spelled out as one vector.
+// Its width matches the ISA: wider-than-native vectors are lowered poorly (scalar selects).
+#if defined(__AVX512F__)
+constexpr int kVecBytes = 64;
+#elif defined(__AVX2__)
+constexpr int kVecBytes = 32;
+#else
+constexpr int kVecBytes = 16;
+#endif
+typedef float FloatVec __attribute__((vector_size(kVecBytes)));
+constexpr int kVecLanes = kVecBytes / 4;
+
 template <bool IsMax>
 float extremeRun(const float* __restrict x, int64_t n) {
-  float acc[kLanes];
-  for (int l = 0; l < kLanes; ++l) acc[l] = x[0];
+  FloatVec acc;
+  for (int l = 0; l < kVecLanes; ++l) acc[l] = x[0];
   int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int l = 0; l < kLanes; ++l) acc[l] = IsMax ? maxNan(acc[l], x[i + l]) : minNan(acc[l], x[i + l]);
+  for (; i + kVecLanes <= n; i += kVecLanes) {
+    FloatVec v;
+    std::memcpy(&v, x + i, sizeof v);
+    acc = IsMax ? (((v > acc) | (v != v)) ? v : acc) : (((v < acc) | (v != v)) ? v : acc);
+  }
   float m = x[0];
   for (; i < n; ++i) m = IsMax ? maxNan(m, x[i]) : minNan(m, x[i]);
-  for (int l = 0; l < kLanes; ++l) m = IsMax ? maxNan(m, acc[l]) : minNan(m, acc[l]);
+  for (int l = 0; l < kVecLanes; ++l) m = IsMax ? maxNan(m, acc[l]) : minNan(m, acc[l]);
   return m;
 }
 
@@ -177,10 +196,13 @@ void argTile(int32_t* __restrict out, const float* __restrict x, int64_t n, int6
 void reduce(ReduceOp op, void* out, const float* x, int64_t outer, int64_t n, int64_t inner) {
   int64_t outCount = outer * inner;
   if (outCount == 0) return;
-  if (n == 0) {  // only Sum reaches here (the binding rejects the rest): empty sums are 0
-    float* o = static_cast<float*>(out);
-    float v = op == ReduceOp::Sum ? 0.0f : __builtin_nanf("");
-    for (int64_t i = 0; i < outCount; ++i) o[i] = v;
+  if (n == 0) {  // the binding lets only Sum through: empty sums are 0 (Mean NaN, args 0)
+    if (op == ReduceOp::ArgMax || op == ReduceOp::ArgMin) {
+      for (int64_t i = 0; i < outCount; ++i) static_cast<int32_t*>(out)[i] = 0;
+      return;
+    }
+    float v = op == ReduceOp::Sum ? 0.0f : op == ReduceOp::Mean ? __builtin_nanf("") : 0.0f;
+    for (int64_t i = 0; i < outCount; ++i) static_cast<float*>(out)[i] = v;
     return;
   }
   if (inner == 1) {

@@ -9,7 +9,7 @@ namespace {
 
 constexpr int64_t kTile = 256;  // inner columns handled together when inner > 1
 
-inline float maxNan(float acc, float v) { return (v > acc || v != v) ? v : acc; }
+inline float maxNan(float acc, float v) { return ((v > acc) | (v != v)) ? v : acc; }
 
 // One contiguous row of length n (inner == 1).
 void softmaxRow(float* __restrict y, const float* __restrict x, int64_t n, bool log) {
@@ -18,8 +18,9 @@ void softmaxRow(float* __restrict y, const float* __restrict x, int64_t n, bool 
   double sum = 0;
   if (log) {
     for (int64_t j = 0; j < n; ++j) sum += expf(x[j] - m);
-    float lse = m + static_cast<float>(::log(sum));
-    for (int64_t j = 0; j < n; ++j) y[j] = x[j] - lse;
+    // (x - m) - log(sum), not x - (m + log(sum)): the near-zero outputs keep their precision
+    float logSum = static_cast<float>(::log(sum));
+    for (int64_t j = 0; j < n; ++j) y[j] = (x[j] - m) - logSum;
   } else {
     for (int64_t j = 0; j < n; ++j) {
       y[j] = expf(x[j] - m);
@@ -47,12 +48,12 @@ void softmaxTile(float* __restrict y, const float* __restrict x, int64_t n, int6
       if (!log) y[j * inner + i] = e;
       sum[i] += e;
     }
-  float k[kTile];  // log: subtract log-sum-exp; softmax: multiply by 1/sum
+  float k[kTile];  // log: subtract log(sum) after m; softmax: multiply by 1/sum
   for (int64_t i = 0; i < w; ++i)
-    k[i] = log ? m[i] + static_cast<float>(::log(sum[i])) : static_cast<float>(1.0 / sum[i]);
+    k[i] = log ? static_cast<float>(::log(sum[i])) : static_cast<float>(1.0 / sum[i]);
   for (int64_t j = 0; j < n; ++j)
     for (int64_t i = 0; i < w; ++i) {
-      if (log) y[j * inner + i] = x[j * inner + i] - k[i];
+      if (log) y[j * inner + i] = (x[j * inner + i] - m[i]) - k[i];
       else y[j * inner + i] *= k[i];
     }
 }
