@@ -405,11 +405,11 @@ Napi::Value AdamStep(const Napi::CallbackInfo& info) {
   Buf p = bufArg(info, 0, "param", n), g = bufArg(info, 2, "grad", n), m = bufArg(info, 4, "expAvg", n),
       v = bufArg(info, 6, "expAvgSq", n), vmax = optBufArg(info, 8, "maxExpAvgSq", n);
   AdamParams hp{};
-  hp.lr = static_cast<float>(numberArg(info, 11, "lr"));
-  hp.beta1 = static_cast<float>(numberArg(info, 12, "beta1"));
-  hp.beta2 = static_cast<float>(numberArg(info, 13, "beta2"));
-  hp.eps = static_cast<float>(numberArg(info, 14, "eps"));
-  hp.weightDecay = static_cast<float>(numberArg(info, 15, "weightDecay"));
+  hp.lr = numberArg(info, 11, "lr");
+  hp.beta1 = numberArg(info, 12, "beta1");
+  hp.beta2 = numberArg(info, 13, "beta2");
+  hp.eps = numberArg(info, 14, "eps");
+  hp.weightDecay = numberArg(info, 15, "weightDecay");
   hp.step = intArg(info, 16, "step");
   hp.decoupled = boolArg(info, 17, "decoupled");
   hp.amsgrad = boolArg(info, 18, "amsgrad");
@@ -427,10 +427,10 @@ Napi::Value SgdStep(const Napi::CallbackInfo& info) {
   int64_t n = intArg(info, 6, "numel");
   Buf p = bufArg(info, 0, "param", n), g = bufArg(info, 2, "grad", n), buf = optBufArg(info, 4, "momentumBuffer", n);
   SgdParams hp{};
-  hp.lr = static_cast<float>(numberArg(info, 7, "lr"));
-  hp.momentum = static_cast<float>(numberArg(info, 8, "momentum"));
-  hp.dampening = static_cast<float>(numberArg(info, 9, "dampening"));
-  hp.weightDecay = static_cast<float>(numberArg(info, 10, "weightDecay"));
+  hp.lr = numberArg(info, 7, "lr");
+  hp.momentum = numberArg(info, 8, "momentum");
+  hp.dampening = numberArg(info, 9, "dampening");
+  hp.weightDecay = numberArg(info, 10, "weightDecay");
   hp.nesterov = boolArg(info, 11, "nesterov");
   hp.firstStep = boolArg(info, 12, "firstStep");
   hp.maximize = boolArg(info, 13, "maximize");

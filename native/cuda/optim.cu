@@ -6,7 +6,7 @@ namespace kiln::cuda {
 namespace {
 
 struct AdamArgs {
-  float beta1, beta2, eps, weightDecay, decay;  // decay = 1 - lr * wd (AdamW)
+  float b1c, beta2, b2c, eps, weightDecay, decay;  // b1c = 1 - beta1, b2c = 1 - beta2 (in double); decay = 1 - lr * wd
   float stepSize, bc2Sqrt;
   bool decoupled, amsgrad, maximize;
 };
@@ -21,8 +21,8 @@ __global__ void adamKernel(float* p, const float* g, float* m, float* v, float* 
     }
     // exp_avg.lerp_(grad, 1 - beta1); exp_avg_sq.mul_(beta2).addcmul_(grad, grad, 1 - beta2)
     float mi = m[i];
-    mi = mi + (1.0f - a.beta1) * (grad - mi);
-    float vi = v[i] * a.beta2 + (1.0f - a.beta2) * grad * grad;
+    mi = mi + a.b1c * (grad - mi);
+    float vi = v[i] * a.beta2 + a.b2c * grad * grad;
     m[i] = mi;
     v[i] = vi;
     float vv = vi;
@@ -60,8 +60,9 @@ void adamStep(cudaStream_t s, float* p, const float* g, float* m, float* v, floa
               const AdamParams& hp, float stepSize, float bc2Sqrt) {
   if (n <= 0) return;
   if (hp.amsgrad && vMax == nullptr) throw Error("cuda: adamStep: amsgrad needs maxExpAvgSq");
-  AdamArgs a{hp.beta1, hp.beta2, hp.eps, hp.weightDecay,
-             static_cast<float>(1.0 - static_cast<double>(hp.lr) * static_cast<double>(hp.weightDecay)),
+  AdamArgs a{static_cast<float>(1.0 - hp.beta1), static_cast<float>(hp.beta2), static_cast<float>(1.0 - hp.beta2),
+             static_cast<float>(hp.eps), static_cast<float>(hp.weightDecay),
+             static_cast<float>(1.0 - hp.lr * hp.weightDecay),
              stepSize, bc2Sqrt, hp.decoupled, hp.amsgrad, hp.maximize};
   adamKernel<<<gridFor(n), kThreads, 0, s>>>(p, g, m, v, vMax, n, a);
   checkLaunch("adamStep");
@@ -70,7 +71,8 @@ void adamStep(cudaStream_t s, float* p, const float* g, float* m, float* v, floa
 void sgdStep(cudaStream_t s, float* p, const float* g, float* buf, int64_t n, const SgdParams& hp) {
   if (n <= 0) return;
   if (hp.momentum != 0.f && buf == nullptr) throw Error("cuda: sgdStep: momentum needs a momentum buffer");
-  SgdArgs a{hp.lr, hp.momentum, hp.dampening, hp.weightDecay, hp.nesterov, hp.firstStep, hp.maximize};
+  SgdArgs a{static_cast<float>(hp.lr), static_cast<float>(hp.momentum), static_cast<float>(hp.dampening),
+            static_cast<float>(hp.weightDecay), hp.nesterov, hp.firstStep, hp.maximize};
   sgdKernel<<<gridFor(n), kThreads, 0, s>>>(p, g, buf, n, a);
   checkLaunch("sgdStep");
 }

@@ -41,8 +41,10 @@ enum class BinaryOp : int32_t {
 
 enum class ReduceOp : int32_t { Sum = 0, Mean, Max, Min, ArgMax, ArgMin, Count };
 
+// Hyperparameters are doubles, as PyTorch's Python scalars: 1 - beta2 must be formed before
+// rounding to float (1 - float(0.999) is 1.3e-5 off).
 struct AdamParams {
-  float lr, beta1, beta2, eps, weightDecay;
+  double lr, beta1, beta2, eps, weightDecay;
   int64_t step;     // 1-based step count after this update
   bool decoupled;   // AdamW: p -= lr * wd * p instead of g += wd * p
   bool amsgrad;     // uses vMax
@@ -50,7 +52,7 @@ struct AdamParams {
 };
 
 struct SgdParams {
-  float lr, momentum, dampening, weightDecay;
+  double lr, momentum, dampening, weightDecay;
   bool nesterov;
   bool firstStep;  // momentum buffer is initialised to the gradient on the first step
   bool maximize;

@@ -1,5 +1,5 @@
 /** kiln.optim: optimizers and learning-rate schedulers (torch.optim with camelCase names). */
-export { Optimizer, validateCommonOptions } from './optimizer.js';
+export { Optimizer } from './optimizer.js';
 export type { BaseOptions, Closure, OptimizerStateDict, ParamGroup, ParamGroupInput, ParamState, StateValue } from './optimizer.js';
 export { SGD } from './sgd.js';
 export type { SGDOptions } from './sgd.js';

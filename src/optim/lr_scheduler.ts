@@ -520,5 +520,7 @@ export class ReduceLROnPlateau {
   loadStateDict(sd: SchedulerState): void {
     check(sd !== null && typeof sd === 'object', 'stateDict: expected an object');
     for (const [k, v] of Object.entries(sd)) if (k !== 'optimizer') (this as unknown as SchedulerState)[k] = copyValue(v);
+    // JSON turns the initial ±Infinity into null.
+    if (this.best === null) this.best = this.mode === 'min' ? Infinity : -Infinity;
   }
 }

@@ -765,11 +765,9 @@ export function kernelSuite(native: Native, forcedIsa: string | null): void {
 
     describe('optimizers', () => {
       type AdamCfg = { lr: number; b1: number; b2: number; eps: number; wd: number; decoupled: boolean; amsgrad: boolean; maximize: boolean };
-      // The binding hands hyperparameters to the kernel as float32 (AdamParams), so the
-      // reference rounds them the same way; 1 - fround(0.999) is 1.3e-5 off 1 - 0.999.
-      const adamRef = (p: Float64Array, g: ArrayLike<number>, m: Float64Array, v: Float64Array, vmax: Float64Array, step: number, c64: AdamCfg) => {
-        const f = Math.fround;
-        const c = { ...c64, lr: f(c64.lr), b1: f(c64.b1), b2: f(c64.b2), eps: f(c64.eps), wd: f(c64.wd) };
+      // Hyperparameters reach the kernel as doubles (AdamParams), as PyTorch's Python scalars,
+      // so 1 - beta2 is exact before rounding: the float64 reference uses them as given.
+      const adamRef = (p: Float64Array, g: ArrayLike<number>, m: Float64Array, v: Float64Array, vmax: Float64Array, step: number, c: AdamCfg) => {
         const bc1 = 1 - c.b1 ** step, bc2 = 1 - c.b2 ** step;
         for (let i = 0; i < p.length; i++) {
           let gi = c.maximize ? -g[i] : g[i];

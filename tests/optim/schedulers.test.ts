@@ -76,6 +76,14 @@ describe('scheduler stateDict', () => {
   }
 });
 
+describe('ReduceLROnPlateau stateDict through JSON before any step', () => {
+  it('restores best = Infinity (JSON writes null)', () => {
+    const c = fx.cases.find((x) => x.name === 'plateau-min')!;
+    const { lrs } = run(c, 0);
+    lrs.forEach((lr, k) => expectClose(lr, c.expectedLr[k], 1e-12, 1e-15, `plateau-min lr after ${k} steps`));
+  });
+});
+
 describe('scheduler validation', () => {
   const opt = () => makeOptimizer('SGD', [0.1]);
   it('rejects bad options with KilnError naming them', () => {

@@ -13,8 +13,9 @@ void adamStep(float* p, const float* g, float* m, float* v, float* vMax, int64_t
   const double bias2 = 1.0 - std::pow(static_cast<double>(hp.beta2), static_cast<double>(hp.step));
   const float stepSize = static_cast<float>(hp.lr / bias1);
   const float bias2Sqrt = static_cast<float>(std::sqrt(bias2));
-  const float b1c = 1.0f - hp.beta1, b2 = hp.beta2, b2c = 1.0f - hp.beta2, eps = hp.eps;
-  const float wd = hp.weightDecay;
+  const float b1c = static_cast<float>(1.0 - hp.beta1), b2 = static_cast<float>(hp.beta2),
+              b2c = static_cast<float>(1.0 - hp.beta2), eps = static_cast<float>(hp.eps);
+  const float wd = static_cast<float>(hp.weightDecay);
   const float decay = static_cast<float>(1.0 - static_cast<double>(hp.lr) * wd);  // AdamW
   const bool coupled = !hp.decoupled && wd != 0, decoupled = hp.decoupled && wd != 0;
   const bool maximize = hp.maximize, amsgrad = hp.amsgrad;
@@ -41,7 +42,8 @@ void adamStep(float* p, const float* g, float* m, float* v, float* vMax, int64_t
 
 void sgdStep(float* p, const float* g, float* buf, int64_t n, const SgdParams& hp) {
   if (n <= 0) return;
-  const float lr = hp.lr, mom = hp.momentum, damp = 1.0f - hp.dampening, wd = hp.weightDecay;
+  const float lr = static_cast<float>(hp.lr), mom = static_cast<float>(hp.momentum),
+              damp = static_cast<float>(1.0 - hp.dampening), wd = static_cast<float>(hp.weightDecay);
   const bool maximize = hp.maximize, nesterov = hp.nesterov, first = hp.firstStep;
   const bool useMomentum = mom != 0 && buf != nullptr;
   parallel_for(n, kElemGrain, [=](int64_t b, int64_t e) {
