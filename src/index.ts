@@ -25,5 +25,6 @@ export { gather, indexSelect } from './ops/indexing.js';
 export { backendInfo, cuda, setMatmulPrecision, getMatmulPrecision } from './backend-info.js';
 export type { BackendInfo, MatmulPrecision } from './backend-info.js';
 export * as F from './functional.js';
+export * as optim from './optim/index.js';
 export { save, load } from './io/index.js';
 export * as data from './data/index.js';

@@ -105,12 +105,21 @@ function binaryRecorded(op: BinaryOpName, a: Tensor, b: Tensor): Tensor {
 
 export function add(a: Tensor, b: TensorOrScalar, alpha = 1): Tensor {
   if (typeof b === 'number') return a.dtype === 'float32' ? unary(a, 'addScalar', b * alpha) : binary('add', a, b * alpha);
-  return binary('add', a, alpha === 1 ? b : mul(b, alpha));
+  return withScaled('add', a, b, alpha);
 }
 
 export function sub(a: Tensor, b: TensorOrScalar, alpha = 1): Tensor {
   if (typeof b === 'number') return a.dtype === 'float32' ? unary(a, 'addScalar', -b * alpha) : binary('sub', a, b * alpha);
-  return binary('sub', a, alpha === 1 ? b : mul(b, alpha));
+  return withScaled('sub', a, b, alpha);
+}
+
+/** a op (alpha * b); the scaled temporary is freed unless the graph holds it. */
+function withScaled(op: 'add' | 'sub', a: Tensor, b: Tensor, alpha: number): Tensor {
+  if (alpha === 1) return binary(op, a, b);
+  const scaled = mul(b, alpha);
+  const out = binary(op, a, scaled);
+  if (out.gradFn === null) scaled.dispose();
+  return out;
 }
 
 /** other - a, for a scalar other. */
