@@ -1,10 +1,11 @@
 /** kiln.F: functional forms of layers, as torch.nn.functional. Losses live in losses.ts. */
+import { canFuseLinear, linearFused } from './ops/linear.js';
 import { rand } from './creation.js';
 import { check, checkFinite, shapeStr } from './errors.js';
 import * as ew from './ops/elementwise.js';
 import { indexSelect } from './ops/indexing.js';
 import * as nnops from './ops/nn.js';
-import { checkFloat } from './ops/util.js';
+import { checkFloat, checkTensor } from './ops/util.js';
 import type { Tensor } from './tensor.js';
 
 export const relu = ew.relu;
@@ -21,10 +22,13 @@ export const avgPool2d = nnops.avgPool2d;
 /** y = x @ weight^T + bias; weight is [out, in] as in PyTorch. */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
   checkFloat(x, 'input');
+  checkTensor(weight, 'weight');
+  if (bias) checkTensor(bias, 'bias');
   check(weight.ndim === 2, () => `weight: expected [outFeatures, inFeatures], got ${shapeStr(weight.shape)}`);
   check(x.ndim >= 1 && x.shape[x.ndim - 1] === weight.shape[1],
     () => `input: expected last dim ${weight.shape[1]} (inFeatures), got shape ${shapeStr(x.shape)}`);
   if (bias) check(bias.ndim === 1 && bias.shape[0] === weight.shape[0], () => `bias: expected shape [${weight.shape[0]}], got ${shapeStr(bias.shape)}`);
+  if (canFuseLinear(x, weight, bias)) return linearFused(x, weight, bias); // one GEMM with a bias epilogue
   const y = x.matmul(weight.t());
   return bias ? y.add(bias) : y;
 }

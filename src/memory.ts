@@ -12,33 +12,63 @@ import { type Device, deviceFromId, deviceId } from './device.js';
 import { type DType, dtypeCode } from './dtype.js';
 import { type Handle, native } from './native.js';
 
+/** What the GC backstop needs to free a storage: nothing that keeps the Storage alive. */
+interface StorageCell {
+  handle: Handle;
+  device: Device;
+  /** Tracked tensors of this storage not yet disposed. */
+  refs: number;
+  released: boolean;
+  /** Registered with the FinalizationRegistry (done once a tensor of it can outlive a scope). */
+  registered: boolean;
+}
+
 export class Storage {
   /** Serial of the next storage allocated; serials only grow. */
   static nextSerial = 0;
   readonly serial = Storage.nextSerial++;
-  private refs = 0;
-  released = false;
+  private readonly cell: StorageCell;
 
   constructor(
     readonly handle: Handle,
     readonly device: Device,
     readonly dtype: DType,
     readonly numel: number,
-  ) {}
+  ) {
+    this.cell = { handle, device, refs: 0, released: false, registered: false };
+  }
+
+  /**
+   * The GC backstop, registered once per allocation and only when needed: a tensor made inside
+   * a kiln.scope is freed by the scope unless it escapes (returned, keep()), which registers it.
+   */
+  ensureBackstop(): void {
+    const c = this.cell;
+    if (!c.registered && !c.released) {
+      c.registered = true;
+      finalizer.register(this, c, c);
+    }
+  }
 
   static allocate(device: Device, dtype: DType, numel: number): Storage {
     if (device !== 'cpu') requireCuda(device);
     return new Storage(native.alloc(deviceId(device), dtypeCode[dtype], numel), device, dtype, numel);
   }
 
+  get released(): boolean {
+    return this.cell.released;
+  }
+
   retain(): void {
-    this.refs++;
+    this.cell.refs++;
   }
 
   release(): void {
-    if (--this.refs === 0 && !this.released) {
-      this.released = true;
-      native.release(this.handle);
+    const c = this.cell;
+    if (--c.refs === 0 && !c.released) {
+      c.released = true;
+      if (c.registered) finalizer.unregister(c);
+      native.release(c.handle);
     }
   }
 }
@@ -56,36 +86,49 @@ interface ScopeFrame {
   parent: ScopeFrame | undefined;
 }
 
-const liveTensors = new Map<Device, number>();
+/** Live tracked tensors: CPU apart, other devices by name. */
+let liveCpu = 0;
+const liveOther = new Map<Device, number>();
 const scopes = new AsyncLocalStorage<ScopeFrame>();
 
 function countLive(device: Device, delta: number): void {
-  liveTensors.set(device, (liveTensors.get(device) ?? 0) + delta);
+  if (device === 'cpu') liveCpu += delta;
+  else liveOther.set(device, (liveOther.get(device) ?? 0) + delta);
 }
 
-const finalizer = new FinalizationRegistry<Storage>((storage) => {
-  countLive(storage.device, -1);
-  storage.release();
+function liveCount(device: Device): number {
+  return device === 'cpu' ? liveCpu : liveOther.get(device) ?? 0;
+}
+
+// A storage collected by GC took its undisposed tensors with it.
+const finalizer = new FinalizationRegistry<StorageCell>((cell) => {
+  if (cell.released) return;
+  countLive(cell.device, -cell.refs);
+  cell.refs = 0;
+  cell.released = true;
+  native.release(cell.handle);
 });
 
 /** Called once for every tensor object created. */
 export function track(t: Tracked): void {
   t.storage.retain();
   countLive(t.storage.device, 1);
-  finalizer.register(t, t.storage, t);
   const frame = scopes.getStore();
   if (frame) {
     frame.tensors.add(t);
     t._scope = frame;
+  } else {
+    t.storage.ensureBackstop();
   }
 }
 
 /** Called by Tensor.dispose(), once. */
 export function untrack(t: Tracked): void {
-  finalizer.unregister(t);
   countLive(t.storage.device, -1);
-  t._scope?.tensors.delete(t);
-  t._scope = null;
+  if (t._scope !== null) {
+    t._scope.tensors.delete(t);
+    t._scope = null;
+  }
   t.storage.release();
 }
 
@@ -93,6 +136,7 @@ export function untrack(t: Tracked): void {
 export function keep<T extends Tracked>(t: T): T {
   t._scope?.tensors.delete(t);
   t._scope = null;
+  t.storage.ensureBackstop();
   return t;
 }
 
@@ -112,7 +156,8 @@ function endScope(frame: ScopeFrame, result: unknown): void {
   for (const t of [...frame.tensors]) {
     if (returned.has(t)) {
       t._scope = frame.parent ?? null;
-      frame.parent?.tensors.add(t);
+      if (frame.parent) frame.parent.tensors.add(t);
+      else t.storage.ensureBackstop();
     } else if (!t.isDisposed) {
       t.dispose();
     }
@@ -126,7 +171,13 @@ function endScope(frame: ScopeFrame, result: unknown): void {
  */
 export function scope<T>(fn: () => T): T {
   const frame: ScopeFrame = { tensors: new Set(), parent: scopes.getStore() };
-  const result = scopes.run(frame, fn);
+  let result: T;
+  try {
+    result = scopes.run(frame, fn);
+  } catch (e) {
+    endScope(frame, undefined);
+    throw e;
+  }
   if (result instanceof Promise) {
     return result.then(
       (v) => {
@@ -151,6 +202,8 @@ export interface DeviceMemory {
   allocations: number;
   bytes: number;
   peakBytes: number;
+  /** Bytes of released buffers kept for reuse (not live; kiln.emptyCache() frees them). */
+  cachedBytes: number;
 }
 
 export interface MemoryInfo extends DeviceMemory {
@@ -161,8 +214,13 @@ export interface MemoryInfo extends DeviceMemory {
 export function memory(): MemoryInfo {
   const devices: DeviceMemory[] = native.memoryStats().map((s) => {
     const device = deviceFromId(s.device);
-    return { device, tensors: liveTensors.get(device) ?? 0, allocations: s.count, bytes: s.bytes, peakBytes: s.peakBytes };
+    return { device, tensors: liveCount(device), allocations: s.count, bytes: s.bytes, peakBytes: s.peakBytes, cachedBytes: s.cachedBytes };
   });
   const cpu = devices.find((d) => d.device === 'cpu')!;
   return { ...cpu, devices };
+}
+
+/** Frees the CPU buffers cached for reuse by released tensors; live tensors are untouched. */
+export function emptyCache(): void {
+  native.emptyCache();
 }

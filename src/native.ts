@@ -26,7 +26,8 @@ export interface NativeCore {
   fill(h: Handle, offset: number, numel: number, value: number): void;
   cast(dst: Handle, dstOff: number, src: Handle, srcOff: number, numel: number): void;
   stridedCopy(dst: Handle, dstOff: number, src: Handle, srcOff: number, shape: number[], strides: number[]): void;
-  memoryStats(): { device: number; bytes: number; count: number; peakBytes: number }[];
+  memoryStats(): { device: number; bytes: number; count: number; peakBytes: number; cachedBytes: number }[];
+  emptyCache(): void;
   synchronize(device: number): void;
 
   unary(op: number, y: Handle, yOff: number, x: Handle, xOff: number, n: number, alpha: number, beta: number): void;

@@ -184,6 +184,7 @@ export class Tensor {
   /** this = this op other (broadcast to this tensor's shape). */
   private _binaryInPlace(op: keyof typeof BinaryOp, other: Tensor, what: string): this {
     this._checkInPlace(what);
+    check(other instanceof Tensor, () => `other: expected a Tensor or a number in ${what}`);
     checkSameDevice(this, other, what);
     const shape = broadcastShapes(this.shape, other.shape, what);
     check(shape.length === this.ndim && shape.every((d, i) => d === this.shape[i]),
@@ -239,6 +240,7 @@ export class Tensor {
   /** Copies src (same shape, any device or dtype) into this tensor. */
   copy_(src: Tensor): this {
     this._checkInPlace('copy_');
+    check(src instanceof Tensor, 'src: expected a Tensor');
     check(src.shape.length === this.shape.length && src.shape.every((d, i) => d === this.shape[i]),
       () => `src: expected shape [${this.shape.join(', ')}], got [${src.shape.join(', ')}]`);
     const s = src.dtype === this.dtype ? src : shp.castTo(src, this.dtype);

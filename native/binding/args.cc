@@ -35,11 +35,9 @@ void throwKilnError(Napi::Env env, const std::string& message) {
 Storage* storageArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   Napi::Env env = info.Env();
   Napi::Value v = info[i];
-  bool tagged = false;
-  if (v.IsExternal()) napi_check_object_type_tag(env, v, &kStorageTag, &tagged);
-  if (!tagged) throwKilnError(env, std::string(name) + ": expected a tensor storage handle");
-  auto* s = v.As<Napi::External<Storage>>().Data();
-  if (s->released) throwKilnError(env, std::string(name) + ": tensor has been disposed");
+  if (!v.IsNumber()) throwKilnError(env, std::string(name) + ": expected a tensor storage handle");
+  Storage* s = lookupStorage(v.As<Napi::Number>().DoubleValue());
+  if (s == nullptr || s->released) throwKilnError(env, std::string(name) + ": tensor has been disposed");
   return s;
 }
 

@@ -10,7 +10,7 @@
 
 namespace kiln::binding {
 
-// One native allocation. JS holds it as an External tagged with kStorageTag.
+// One native allocation. JS holds it as a number naming a slot of the table in memory.cc.
 struct Storage {
   void* ptr = nullptr;
   size_t bytes = 0;
@@ -42,6 +42,8 @@ void exportFn(Napi::Env env, Napi::Object exports, const char* name, NativeFn fn
 // Throws a JS KilnError (the class registered by setErrorClass) with this message.
 [[noreturn]] void throwKilnError(Napi::Env env, const std::string& message);
 
+// The live storage a JS handle names, or nullptr (not a handle, or already released).
+Storage* lookupStorage(double handle);
 Storage* storageArg(const Napi::CallbackInfo& info, size_t i, const char* name);
 // Reads info[i] (handle) and info[i + 1] (element offset), checking that `count` elements from
 // the offset lie inside the storage.

@@ -1,6 +1,8 @@
 // Exports for native memory: allocation, host copies, fills and layout copies. Every
 // allocation is counted per device and reported to V8 so garbage-collection pressure is real.
+#include <cmath>
 #include <cstring>
+#include <unordered_map>
 #include <vector>
 
 #include "args.h"
@@ -13,20 +15,82 @@ struct DeviceCounters {
 };
 DeviceCounters gCounters[kMaxDevices];
 
+// Storages live in a slot table; JS holds a plain number, slot + generation * 2^24, so making
+// a tensor creates no V8 object with a finalizer (the JS side frees through dispose/scope and a
+// FinalizationRegistry). A freed slot's generation moves on, so a stale handle is detected.
+constexpr double kSlotSpan = 16777216.0;  // 2^24
+struct Slot {
+  Storage storage;
+  uint32_t gen = 0;
+  bool used = false;
+};
+std::vector<Slot> gSlots;
+std::vector<uint32_t> gFreeSlots;
+
+// CPU buffers are cached by size class after release, so the steady-state training step does no
+// system allocation. Cached bytes are reported apart from live bytes; emptyCache() frees them.
+struct CpuPool {
+  std::unordered_map<size_t, std::vector<void*>> free;
+  int64_t cachedBytes = 0, cachedCount = 0;
+};
+CpuPool gPool;
+constexpr int64_t kPoolLimit = int64_t(1) << 30;  // never cache more than 1 GiB
+
+// Size classes: multiples of 64 bytes up to 4 KiB, then 8 steps per power of two.
+size_t sizeClass(size_t bytes) {
+  if (bytes <= 4096) return bytes <= 64 ? 64 : (bytes + 63) & ~size_t(63);
+  int hb = 63 - __builtin_clzll(bytes);
+  size_t step = size_t(1) << (hb - 3);
+  return (bytes + step - 1) & ~(step - 1);
+}
+
+void* poolAlloc(Napi::Env env, Backend* be, size_t cls) {
+  auto it = gPool.free.find(cls);
+  if (it != gPool.free.end() && !it->second.empty()) {
+    void* p = it->second.back();
+    it->second.pop_back();
+    gPool.cachedBytes -= static_cast<int64_t>(cls);
+    gPool.cachedCount -= 1;
+    return p;
+  }
+  void* p = be->alloc(cls);
+  int64_t adjusted = 0;
+  napi_adjust_external_memory(env, static_cast<int64_t>(cls), &adjusted);
+  return p;
+}
+
+void poolRelease(Napi::Env env, Backend* be, void* p, size_t cls) {
+  if (gPool.cachedBytes + static_cast<int64_t>(cls) <= kPoolLimit) {
+    gPool.free[cls].push_back(p);
+    gPool.cachedBytes += static_cast<int64_t>(cls);
+    gPool.cachedCount += 1;
+    return;
+  }
+  be->release(p);
+  int64_t adjusted = 0;
+  napi_adjust_external_memory(env, -static_cast<int64_t>(cls), &adjusted);
+}
+
 void releaseStorage(Napi::Env env, Storage* s) {
   if (s->released) return;
   s->released = true;
   if (s->ptr != nullptr) {
-    if (Backend* be = backendFor(s->device)) be->release(s->ptr);
+    if (Backend* be = backendFor(s->device)) {
+      if (s->device == kCpuDevice) {
+        poolRelease(env, be, s->ptr, sizeClass(s->bytes == 0 ? 4 : s->bytes));
+      } else {
+        be->release(s->ptr);
+        int64_t adjusted = 0;
+        napi_adjust_external_memory(env, -static_cast<int64_t>(s->bytes), &adjusted);
+      }
+    }
   }
   s->ptr = nullptr;
   gCounters[s->device].bytes -= static_cast<int64_t>(s->bytes);
   gCounters[s->device].count -= 1;
-  int64_t adjusted = 0;
-  napi_adjust_external_memory(env, -static_cast<int64_t>(s->bytes), &adjusted);
 }
 
-// alloc(device, dtype, numel) -> handle
+// alloc(device, dtype, numel) -> handle (a number)
 Napi::Value Alloc(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int64_t device = intArg(info, 0, "device");
@@ -36,38 +100,66 @@ Napi::Value Alloc(const Napi::CallbackInfo& info) {
   if (numel < 0) throwKilnError(env, "numel: expected a non-negative element count");
   Backend* be = backendFor(static_cast<int>(device));
   if (be == nullptr) throwKilnError(env, "device: no backend is registered for device " + std::to_string(device));
-  auto* s = new Storage();
-  s->device = static_cast<int>(device);
-  s->dtype = static_cast<DType>(dtype);
-  s->numel = numel;
-  s->bytes = static_cast<size_t>(numel) * dtypeSize(s->dtype);
-  try {
-    s->ptr = be->alloc(s->bytes == 0 ? 4 : s->bytes);
-  } catch (...) {
-    delete s;
-    throw;
+  Storage s;
+  s.device = static_cast<int>(device);
+  s.dtype = static_cast<DType>(dtype);
+  s.numel = numel;
+  s.bytes = static_cast<size_t>(numel) * dtypeSize(s.dtype);
+  if (s.device == kCpuDevice) {
+    s.ptr = poolAlloc(env, be, sizeClass(s.bytes == 0 ? 4 : s.bytes));
+  } else {
+    s.ptr = be->alloc(s.bytes == 0 ? 4 : s.bytes);
+    int64_t adjusted = 0;
+    napi_adjust_external_memory(env, static_cast<int64_t>(s.bytes), &adjusted);
   }
-  auto& c = gCounters[s->device];
-  c.bytes += static_cast<int64_t>(s->bytes);
+  uint32_t slot;
+  if (!gFreeSlots.empty()) {
+    slot = gFreeSlots.back();
+    gFreeSlots.pop_back();
+  } else {
+    if (gSlots.size() >= static_cast<size_t>(kSlotSpan)) throwKilnError(env, "too many live tensor storages");
+    slot = static_cast<uint32_t>(gSlots.size());
+    gSlots.emplace_back();
+  }
+  Slot& sl = gSlots[slot];
+  sl.storage = s;
+  sl.used = true;
+  auto& c = gCounters[s.device];
+  c.bytes += static_cast<int64_t>(s.bytes);
   c.count += 1;
   if (c.bytes > c.peakBytes) c.peakBytes = c.bytes;
-  int64_t adjusted = 0;
-  napi_adjust_external_memory(env, static_cast<int64_t>(s->bytes), &adjusted);
-  auto ext = Napi::External<Storage>::New(env, s, [](Napi::Env e, Storage* st) {
-    releaseStorage(e, st);
-    delete st;
-  });
-  napi_type_tag_object(env, ext, &storageTag());
-  return ext;
+  return Napi::Number::New(env, static_cast<double>(slot) + static_cast<double>(sl.gen) * kSlotSpan);
 }
 
-// release(handle): frees now; later use of the handle is an error, GC only deletes the shell.
+// release(handle): frees now; a stale handle (already released) is ignored.
 Napi::Value Release(const Napi::CallbackInfo& info) {
   Napi::Value v = info[0];
-  bool tagged = false;
-  if (v.IsExternal()) napi_check_object_type_tag(info.Env(), v, &storageTag(), &tagged);
-  if (!tagged) throwKilnError(info.Env(), "handle: expected a tensor storage handle");
-  releaseStorage(info.Env(), v.As<Napi::External<Storage>>().Data());
+  if (!v.IsNumber()) throwKilnError(info.Env(), "handle: expected a tensor storage handle");
+  Storage* s = lookupStorage(v.As<Napi::Number>().DoubleValue());
+  if (s == nullptr) return info.Env().Undefined();
+  releaseStorage(info.Env(), s);
+  double d = v.As<Napi::Number>().DoubleValue();
+  uint32_t slot = static_cast<uint32_t>(std::fmod(d, kSlotSpan));
+  Slot& sl = gSlots[slot];
+  sl.used = false;
+  sl.gen = (sl.gen + 1) & ((1u << 28) - 1);
+  gFreeSlots.push_back(slot);
+  return info.Env().Undefined();
+}
+
+// emptyCache(): frees the cached CPU buffers (live tensors are untouched).
+Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
+  Backend* be = backendFor(kCpuDevice);
+  for (auto& [cls, list] : gPool.free) {
+    for (void* p : list) {
+      be->release(p);
+      int64_t adjusted = 0;
+      napi_adjust_external_memory(info.Env(), -static_cast<int64_t>(cls), &adjusted);
+    }
+  }
+  gPool.free.clear();
+  gPool.cachedBytes = 0;
+  gPool.cachedCount = 0;
   return info.Env().Undefined();
 }
 
@@ -183,6 +275,7 @@ Napi::Value MemoryStats(const Napi::CallbackInfo& info) {
     o.Set("bytes", static_cast<double>(c.bytes));
     o.Set("count", static_cast<double>(c.count));
     o.Set("peakBytes", static_cast<double>(c.peakBytes));
+    o.Set("cachedBytes", d == kCpuDevice ? static_cast<double>(gPool.cachedBytes) : 0.0);
     out.Set(k++, o);
   }
   return out;
@@ -198,6 +291,16 @@ Napi::Value Synchronize(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+Storage* lookupStorage(double handle) {
+  if (!(handle >= 0) || handle != std::floor(handle) || handle >= 9007199254740992.0) return nullptr;
+  uint32_t slot = static_cast<uint32_t>(std::fmod(handle, kSlotSpan));
+  double gen = std::floor(handle / kSlotSpan);
+  if (slot >= gSlots.size()) return nullptr;
+  Slot& sl = gSlots[slot];
+  if (!sl.used || static_cast<double>(sl.gen) != gen) return nullptr;
+  return &sl.storage;
+}
+
 void registerMemory(Napi::Env env, Napi::Object exports) {
   exportFn(env, exports, "alloc", Alloc);
   exportFn(env, exports, "release", Release);
@@ -208,6 +311,7 @@ void registerMemory(Napi::Env env, Napi::Object exports) {
   exportFn(env, exports, "cast", Cast);
   exportFn(env, exports, "stridedCopy", StridedCopy);
   exportFn(env, exports, "memoryStats", MemoryStats);
+  exportFn(env, exports, "emptyCache", EmptyCache);
   exportFn(env, exports, "synchronize", Synchronize);
 }
 

@@ -90,6 +90,7 @@ export function backward(root: Tensor, gradient?: Tensor, options: BackwardOptio
   if (gradient === undefined) {
     check(root.numel === 1, () => `backward: grad can be implicitly created only for a scalar output, got shape ${shapeStr(root.shape)}; pass a gradient tensor`);
   } else {
+    check(gradient instanceof root.constructor, 'gradient: expected a Tensor');
     check(
       gradient.shape.length === root.shape.length && gradient.shape.every((d, i) => d === root.shape[i]),
       () => `gradient: expected shape ${shapeStr(root.shape)}, got ${shapeStr(gradient.shape)}`,

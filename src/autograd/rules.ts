@@ -5,6 +5,7 @@
  */
 import { UnaryOp, type UnaryOpName, native } from '../native.js';
 import { indexAddInto, scatterAddInto } from '../ops/indexing.js';
+import { linearBackward } from '../ops/linear.js';
 import { sumTo } from '../ops/reduce.js';
 import { placeRows } from '../ops/shape.js';
 import { where } from '../ops/elementwise.js';
@@ -108,6 +109,8 @@ export const gradRules = {
     a.requiresGrad ? sumTo(dy.matmul(b.transpose(-1, -2)), a.shape) : null,
     b.requiresGrad ? sumTo(a.transpose(-1, -2).matmul(dy), b.shape) : null,
   ],
+
+  linear: ({ inputs: [x, w, b] }, dy) => linearBackward(x, w, b, dy),
 
   indexSelect: ({ inputs: [x], saved }, dy) => [indexAddInto(x.shape, saved.dim, saved.index, dy)],
   gather: ({ inputs: [x], saved }, dy) => [scatterAddInto(x.shape, saved.dim, saved.index, dy)],

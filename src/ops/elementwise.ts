@@ -3,7 +3,7 @@ import { record } from '../autograd/engine.js';
 import { check, checkFinite } from '../errors.js';
 import { BinaryOp, type BinaryOpName, UnaryOp, type UnaryOpName, native } from '../native.js';
 import { Tensor } from '../tensor.js';
-import { broadcastShapes, broadcastStrides, checkFloat, checkSameDevice, contiguous, disposeTemp, empty } from './util.js';
+import { broadcastShapes, broadcastStrides, checkFloat, checkSameDevice, checkTensor, contiguous, disposeTemp, empty } from './util.js';
 
 export type Scalar = number;
 export type TensorOrScalar = Tensor | Scalar;
@@ -68,6 +68,14 @@ function scalarTensor(value: number, like: Tensor, forceFloat = false): Tensor {
   return t;
 }
 
+const UNIT_STRIDE: number[] = [1];
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** out = a op b with broadcasting, without recording. */
 export function binaryRaw(op: BinaryOpName, a0: Tensor, b0: Tensor): Tensor {
   checkSameDevice(a0, b0, op);
@@ -79,14 +87,21 @@ export function binaryRaw(op: BinaryOpName, a0: Tensor, b0: Tensor): Tensor {
   }
   const shape = broadcastShapes(a.shape, b.shape, op);
   const out = empty(shape, isCompare ? 'float32' : a.dtype, a.device);
-  native.binary(BinaryOp[op], out.storage.handle, 0, a.storage.handle, a.offset, b.storage.handle, b.offset, shape,
-    broadcastStrides(a, shape), broadcastStrides(b, shape));
+  if (sameShape(a.shape, shape) && sameShape(b.shape, shape) && a.isContiguous() && b.isContiguous()) {
+    // one flat run: the native call reads 1-element arrays instead of per-dim ones
+    native.binary(BinaryOp[op], out.storage.handle, 0, a.storage.handle, a.offset, b.storage.handle, b.offset,
+      [out.numel], UNIT_STRIDE, UNIT_STRIDE);
+  } else {
+    native.binary(BinaryOp[op], out.storage.handle, 0, a.storage.handle, a.offset, b.storage.handle, b.offset, shape,
+      broadcastStrides(a, shape), broadcastStrides(b, shape));
+  }
   if (a !== a0) a.dispose();
   if (b !== b0) b.dispose();
   return out;
 }
 
 function binary(op: BinaryOpName, a: Tensor, b: TensorOrScalar): Tensor {
+  checkTensor(a, 'input');
   if (typeof b === 'number') {
     const bt = scalarTensor(b, a);
     const out = binaryRecorded(op, a, bt);
@@ -104,11 +119,13 @@ function binaryRecorded(op: BinaryOpName, a: Tensor, b: Tensor): Tensor {
 }
 
 export function add(a: Tensor, b: TensorOrScalar, alpha = 1): Tensor {
+  checkTensor(a, 'input');
   if (typeof b === 'number') return a.dtype === 'float32' ? unary(a, 'addScalar', b * alpha) : binary('add', a, b * alpha);
   return withScaled('add', a, b, alpha);
 }
 
 export function sub(a: Tensor, b: TensorOrScalar, alpha = 1): Tensor {
+  checkTensor(a, 'input');
   if (typeof b === 'number') return a.dtype === 'float32' ? unary(a, 'addScalar', -b * alpha) : binary('sub', a, b * alpha);
   return withScaled('sub', a, b, alpha);
 }
@@ -129,6 +146,7 @@ export function rsub(a: Tensor, other: number): Tensor {
 }
 
 export function mul(a: Tensor, b: TensorOrScalar): Tensor {
+  checkTensor(a, 'input');
   if (typeof b === 'number' && a.dtype === 'float32') {
     checkFinite(b, 'other');
     return unary(a, 'mulScalar', b);
@@ -137,6 +155,7 @@ export function mul(a: Tensor, b: TensorOrScalar): Tensor {
 }
 
 export function div(a: Tensor, b: TensorOrScalar): Tensor {
+  checkTensor(a, 'input');
   if (typeof b === 'number' && a.dtype === 'float32') {
     checkFinite(b, 'other');
     return unary(a, 'mulScalar', 1 / b);
@@ -145,10 +164,18 @@ export function div(a: Tensor, b: TensorOrScalar): Tensor {
 }
 
 export function pow(a: Tensor, b: TensorOrScalar): Tensor {
+  checkTensor(a, 'input');
   if (typeof b === 'number') {
     checkFinite(b, 'exponent');
+    if (a.dtype === 'int32') {
+      // int32 powers give float32, as binaryRaw does for int32 ** int32; the cast is a temporary
+      const af = a.float();
+      const out = unaryRaw(af, 'powScalar', b);
+      af.dispose();
+      return out;
+    }
     if (b === 2) return unary(a, 'square');
-    return unary(a.dtype === 'int32' ? a.float() : a, 'powScalar', b);
+    return unary(a, 'powScalar', b);
   }
   return binary('pow', a, b);
 }
@@ -181,6 +208,8 @@ export function whereRaw(cond: Tensor, a: Tensor, b: Tensor): Tensor {
 
 export function where(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tensor {
   check(cond instanceof Tensor, 'where: condition must be a Tensor');
+  check(typeof a === 'number' || a instanceof Tensor, 'input: expected a Tensor or a number');
+  check(typeof b === 'number' || b instanceof Tensor, 'other: expected a Tensor or a number');
   const at = typeof a === 'number' ? scalarTensor(a, cond, true) : a;
   const bt = typeof b === 'number' ? scalarTensor(b, cond, true) : b;
   const out = record(whereRaw(cond, at, bt), 'where', [at, bt], { cond });

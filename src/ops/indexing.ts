@@ -3,9 +3,10 @@ import { record } from '../autograd/engine.js';
 import { check, shapeStr } from '../errors.js';
 import { native } from '../native.js';
 import type { Tensor } from '../tensor.js';
-import { checkSameDevice, contiguous, disposeTemp, empty, normDim, splitAt } from './util.js';
+import { checkSameDevice, checkTensor, contiguous, disposeTemp, empty, normDim, splitAt } from './util.js';
 
 function checkIndex(index: Tensor, name = 'index'): void {
+  checkTensor(index, name);
   check(index.dtype === 'int32', () => `${name}: expected an int32 tensor, got ${index.dtype}`);
 }
 
@@ -75,6 +76,7 @@ export function scatterAddInto(shape: readonly number[], dim: number, index: Ten
 /** x with src added at index along dim (recorded for x and src). */
 export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
   checkIndex(index);
+  checkTensor(src, 'src');
   const d = normDim(dim, x.ndim);
   check(src.shape.length === index.shape.length && src.shape.every((s, i) => s === index.shape[i]),
     () => `src: expected the shape of index ${shapeStr(index.shape)}, got ${shapeStr(src.shape)}`);

@@ -3,7 +3,7 @@ import { record } from '../autograd/engine.js';
 import { check, shapeStr } from '../errors.js';
 import { ReduceOp, type ReduceOpName, native } from '../native.js';
 import type { Tensor } from '../tensor.js';
-import { contiguous, disposeTemp, empty, normDim, splitAt } from './util.js';
+import { checkTensor, contiguous, disposeTemp, empty, normDim, splitAt } from './util.js';
 
 export type Dims = number | number[] | undefined | null;
 
@@ -57,19 +57,24 @@ export function reduceRaw(x: Tensor, op: 'sum' | 'mean' | 'max' | 'min', dims: n
   const out = cur.reshape(shape);
   if (out !== cur) cur.dispose();
   if (xf !== x) {
+    // int32 in, int32 out (PyTorch keeps integer sums and extrema integral); the kernels run in float32
     xf.dispose();
-    if (x.dtype === 'int32' && op !== 'sum') return out;
+    const back = out.int();
+    out.dispose();
+    return back;
   }
   return out;
 }
 
 export function sum(x: Tensor, dim?: Dims, keepdim = false): Tensor {
+  checkTensor(x, 'input');
   const dims = normDims(dim, x.ndim);
   const out = reduceRaw(x, 'sum', dims, keepdim);
   return record(out, 'sum', [x], { dims, keepdim });
 }
 
 export function mean(x: Tensor, dim?: Dims, keepdim = false): Tensor {
+  checkTensor(x, 'input');
   const dims = normDims(dim, x.ndim);
   const out = reduceRaw(x, 'mean', dims, keepdim);
   return record(out, 'mean', [x], { dims, keepdim });
@@ -85,6 +90,7 @@ export function min(x: Tensor, dim?: number, keepdim = false): Tensor {
 }
 
 function extremum(x: Tensor, op: 'max' | 'min', dim: number | undefined, keepdim: boolean): Tensor {
+  checkTensor(x, 'input');
   if (dim === undefined || dim === null) {
     const flat = x.reshape([x.numel]);
     const out = extremum(flat, op, 0, false);
@@ -98,6 +104,7 @@ function extremum(x: Tensor, op: 'max' | 'min', dim: number | undefined, keepdim
 }
 
 function argReduce(x: Tensor, op: 'argmax' | 'argmin', d: number, keepdim: boolean): Tensor {
+  checkTensor(x, 'input');
   check(x.shape.length === 0 || x.shape[d] > 0, () => `${op}: cannot reduce over an empty dim`);
   const xf = x.dtype === 'float32' ? x : x.float();
   const r = reduceOneDim(xf, op, d);
@@ -110,11 +117,13 @@ function argReduce(x: Tensor, op: 'argmax' | 'argmin', d: number, keepdim: boole
 
 /** Index of the max (first one on ties) along dim, or over all elements when dim is omitted. */
 export function argmax(x: Tensor, dim?: number, keepdim = false): Tensor {
+  checkTensor(x, 'input');
   if (dim === undefined || dim === null) return argReduce(x.reshape([x.numel]), 'argmax', 0, false);
   return argReduce(x, 'argmax', normDim(dim, x.ndim), keepdim);
 }
 
 export function argmin(x: Tensor, dim?: number, keepdim = false): Tensor {
+  checkTensor(x, 'input');
   if (dim === undefined || dim === null) return argReduce(x.reshape([x.numel]), 'argmin', 0, false);
   return argReduce(x, 'argmin', normDim(dim, x.ndim), keepdim);
 }
@@ -134,6 +143,7 @@ export function std(x: Tensor, dim?: Dims, opts: { unbiased?: boolean; keepdim?:
 
 /** log(sum(exp(x))) over dim, computed stably. */
 export function logsumexp(x: Tensor, dim: number, keepdim = false): Tensor {
+  checkTensor(x, 'input');
   const d = normDim(dim, x.ndim);
   const m = reduceRaw(x, 'max', [d], true); // constant shift: no gradient needed through it
   const out = x.sub(m).exp().sum(d, true).log().add(m);

@@ -9,6 +9,7 @@ import { Tensor } from '../tensor.js';
 import { broadcastShapes, checkShape, contiguous, contiguousStrides, disposeTemp, empty, normDim, sizeOf, splitAt } from './util.js';
 
 function view(x: Tensor, shape: number[], strides: number[], offset: number): Tensor {
+  x._checkAlive('view');
   return new Tensor(x.storage, shape, strides, offset);
 }
 
@@ -201,10 +202,11 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
     check(t.device === first.device, () => `tensors[${i}]: on ${t.device}, expected ${first.device}`);
   }
   const isInt = tensors.every((t) => t.dtype === 'int32');
+  if (isInt) return catInt(tensors, d);
   const parts = tensors.map((t) => (t.dtype === 'float32' ? t : t.float()));
   const shape = [...first.shape];
   shape[d] = parts.reduce((s, t) => s + t.shape[d], 0);
-  let out = empty(shape, 'float32', first.device);
+  const out = empty(shape, 'float32', first.device);
   native.fill(out.storage.handle, 0, out.numel, 0);
   let start = 0;
   for (const p of parts) {
@@ -212,17 +214,30 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
     start += p.shape[d];
   }
   parts.forEach((p, i) => p !== tensors[i] && p.dispose());
-  if (isInt) {
-    const f = out;
-    out = f.int();
-    f.dispose();
-    return out;
-  }
   return record(out, 'cat', [...tensors], { dim: d, sizes: tensors.map((t) => t.shape[d]) });
+}
+
+/** int32 cat, assembled on the host: the float32 kernels would round values beyond 2^24. */
+function catInt(tensors: readonly Tensor[], d: number): Tensor {
+  const shape = [...tensors[0].shape];
+  shape[d] = tensors.reduce((s, t) => s + t.shape[d], 0);
+  const [outer, total, inner] = splitAt(shape, d);
+  const host = new Int32Array(outer * total * inner);
+  let start = 0;
+  for (const t of tensors) {
+    const k = t.shape[d];
+    const src = t.toTypedArray();
+    for (let o = 0; o < outer; o++) host.set(src.subarray(o * k * inner, (o + 1) * k * inner), (o * total + start) * inner);
+    start += k;
+  }
+  const out = empty(shape, 'int32', tensors[0].device);
+  if (host.length > 0) native.write(out.storage.handle, 0, host);
+  return out;
 }
 
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   check(Array.isArray(tensors) && tensors.length > 0, 'tensors: expected a non-empty array of tensors');
+  for (const t of tensors) check(t instanceof Tensor, 'tensors: expected an array of tensors');
   const d = normDim(dim, tensors[0].ndim + 1);
   for (const [i, t] of tensors.entries()) {
     check(t instanceof Tensor && t.shape.length === tensors[0].shape.length && t.shape.every((s: number, j: number) => s === tensors[0].shape[j]),

@@ -88,7 +88,13 @@ export function checkSameDevice(a: Tensor, b: Tensor, what: string): void {
   check(a.device === b.device, () => `${what}: tensors are on different devices (${a.device} and ${b.device})`);
 }
 
+/** Rejects non-tensors (a string, a plain array) with the argument's name, before any property access. */
+export function checkTensor(t: unknown, name: string): asserts t is Tensor {
+  check(t instanceof Tensor, () => `${name}: expected a Tensor, got ${t === null ? 'null' : Array.isArray(t) ? 'an array' : typeof t}`);
+}
+
 export function checkFloat(t: Tensor, name: string): void {
+  checkTensor(t, name);
   check(t.dtype === 'float32', () => `${name}: expected a float32 tensor, got ${t.dtype}`);
 }
 

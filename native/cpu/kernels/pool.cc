@@ -26,6 +26,17 @@ inline Window windowAt(int64_t oh, int64_t ow, int64_t H, int64_t W, int kH, int
   return w;
 }
 
+// best, at = v, i when v > best or v is NaN (the loop rule of maxPool2d), without a branch.
+inline void pick(float& best, int32_t& at, float v, int32_t i) {
+  uint32_t mask = 0u - static_cast<uint32_t>((v > best) | (v != v));
+  uint32_t bb, vb;
+  std::memcpy(&bb, &best, 4);
+  std::memcpy(&vb, &v, 4);
+  bb = (bb & ~mask) | (vb & mask);
+  std::memcpy(&best, &bb, 4);
+  at = static_cast<int32_t>((static_cast<uint32_t>(at) & ~mask) | (static_cast<uint32_t>(i) & mask));
+}
+
 template <class F>
 void forPlanes(int64_t planes, int64_t workPerPlane, const F& f) {
   parallel_for(planes, rowGrain(workPerPlane), [&](int64_t b, int64_t e) {
@@ -40,6 +51,33 @@ void maxPool2d(float* y, int32_t* argmax, const float* x, int64_t N, int64_t C, 
                int64_t W, int kH, int kW, int sH, int sW, int pH, int pW, int64_t OH, int64_t OW) {
   int64_t planes = N * C;
   if (planes * OH * OW == 0) return;
+  if (kH == 2 && kW == 2 && sH == 2 && sW == 2 && pH == 0 && pW == 0) {
+    // the common 2x2/2 case: every window is whole; same order and NaN rule as below
+    forPlanes(planes, OH * OW * 4, [&](int64_t p) {
+      const float* in = x + p * H * W;
+      float* out = y + p * OH * OW;
+      int32_t* am = argmax + p * OH * OW;
+      for (int64_t oh = 0; oh < OH; ++oh) {
+        const float* r0 = in + 2 * oh * W;
+        const float* r1 = r0 + W;
+        int32_t base = static_cast<int32_t>(2 * oh * W);
+        for (int64_t ow = 0; ow < OW; ++ow) {
+          int32_t c = static_cast<int32_t>(2 * ow);
+          // masks, not branches: with random data a branch mispredicts every other window
+          // (the compiler turns ?: back into jumps here)
+          int32_t w1 = base + static_cast<int32_t>(W);
+          float best = r0[c];
+          int32_t at = base + c;
+          pick(best, at, r0[c + 1], base + c + 1);
+          pick(best, at, r1[c], w1 + c);
+          pick(best, at, r1[c + 1], w1 + c + 1);
+          out[oh * OW + ow] = best;
+          am[oh * OW + ow] = at;
+        }
+      }
+    });
+    return;
+  }
   forPlanes(planes, OH * OW * kH * kW, [&](int64_t p) {
     const float* in = x + p * H * W;
     float* out = y + p * OH * OW;

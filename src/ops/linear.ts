@@ -1,0 +1,55 @@
+/**
+ * Fused Linear: y = x @ W^T + b as one GEMM whose output starts as the broadcast bias (beta = 1),
+ * and its backward as two GEMMs and one column sum. Saves the transpose view, the separate add
+ * and its broadcast-gradient reduction of the unfused path. Takes 2-D contiguous operands only;
+ * callers fall back to matmul + add otherwise.
+ */
+import { record } from '../autograd/engine.js';
+import { ReduceOp, native } from '../native.js';
+import type { Tensor } from '../tensor.js';
+import { empty } from './util.js';
+
+/** Whether the fused path applies (the caller has already checked the shapes). */
+export function canFuseLinear(x: Tensor, weight: Tensor, bias: Tensor | null): boolean {
+  return x.ndim === 2 && x.isContiguous() && weight.isContiguous() && x.device === weight.device &&
+    weight.dtype === 'float32' && (bias === null || (bias.isContiguous() && bias.device === x.device && bias.dtype === 'float32')) &&
+    x.shape[0] > 0 && weight.shape[0] > 0 && weight.shape[1] > 0;
+}
+
+const ROW_BROADCAST = [0, 1];
+
+export function linearFused(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
+  const [B, K] = x.shape;
+  const N = weight.shape[0];
+  const y = empty([B, N], 'float32', x.device);
+  if (bias !== null) native.stridedCopy(y.storage.handle, 0, bias.storage.handle, bias.offset, [B, N], ROW_BROADCAST);
+  native.gemm(false, true, B, N, K, 1, x.storage.handle, x.offset, K, 0, weight.storage.handle, weight.offset, K, 0,
+    bias !== null ? 1 : 0, y.storage.handle, 0, N, 0, 1);
+  return bias === null ? record(y, 'linear', [x, weight]) : record(y, 'linear', [x, weight, bias]);
+}
+
+/** Gradients of x, W and b for dy [B, N]. */
+export function linearBackward(x: Tensor, weight: Tensor, bias: Tensor | undefined, dy0: Tensor): (Tensor | null)[] {
+  const dy = dy0.isContiguous() ? dy0 : dy0.contiguous();
+  const [B, K] = x.shape;
+  const N = weight.shape[0];
+  let dx: Tensor | null = null;
+  let dw: Tensor | null = null;
+  let db: Tensor | null = null;
+  if (x.requiresGrad) {
+    dx = empty([B, K], 'float32', x.device); // dy [B,N] @ W [N,K]
+    native.gemm(false, false, B, K, N, 1, dy.storage.handle, dy.offset, N, 0, weight.storage.handle, weight.offset, K, 0,
+      0, dx.storage.handle, 0, K, 0, 1);
+  }
+  if (weight.requiresGrad) {
+    dw = empty([N, K], 'float32', x.device); // dy^T [N,B] @ x [B,K]
+    native.gemm(true, false, N, K, B, 1, dy.storage.handle, dy.offset, N, 0, x.storage.handle, x.offset, K, 0,
+      0, dw.storage.handle, 0, K, 0, 1);
+  }
+  if (bias !== undefined && bias.requiresGrad) {
+    db = empty([N], 'float32', x.device); // column sums of dy
+    native.reduce(ReduceOp.sum, db.storage.handle, 0, dy.storage.handle, dy.offset, 1, B, N);
+  }
+  if (dy !== dy0) dy.dispose();
+  return bias === undefined ? [dx, dw] : [dx, dw, db];
+}

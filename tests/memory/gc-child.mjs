@@ -1,0 +1,16 @@
+// Run by backstop.test.ts as: node --expose-gc --import tests/io/ts-loader.mjs tests/memory/gc-child.mjs
+// Creates tensors it never disposes, drops them, forces GC, and reports what kiln.memory() saw.
+import * as kiln from '../../src/index.js';
+
+const settle = () => new Promise((r) => setImmediate(r));
+const before = kiln.memory();
+(() => {
+  for (let i = 0; i < 200; i++) kiln.ones([1024]).mul(2); // 4 KiB each, never disposed
+})();
+const during = kiln.memory();
+for (let i = 0; i < 10 && kiln.memory().tensors > before.tensors; i++) {
+  globalThis.gc();
+  await settle();
+}
+const after = kiln.memory();
+process.stdout.write(JSON.stringify({ before, during, after }));

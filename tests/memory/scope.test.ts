@@ -1,0 +1,123 @@
+// kiln.memory() accounting: dispose frees at once, scopes free what they do not return, nested
+// scopes hand returned tensors to the parent, async scopes work across await.
+import { describe, expect, it } from 'vitest';
+import * as kiln from '../../src/index.js';
+
+const live = () => {
+  const m = kiln.memory();
+  return { tensors: m.tensors, bytes: m.bytes, allocations: m.allocations };
+};
+
+describe('dispose and scope', () => {
+  it('dispose() frees the bytes at once; a view keeps the storage until it is disposed too', () => {
+    const m0 = live();
+    const t = kiln.zeros([1000]);
+    expect(live().bytes - m0.bytes).toBe(4000);
+    expect(live().tensors - m0.tensors).toBe(1);
+    const v = t.reshape([10, 100]);
+    expect(live().tensors - m0.tensors).toBe(2);
+    t.dispose();
+    expect(live().bytes - m0.bytes).toBe(4000); // the view still uses the storage
+    expect(Array.from(v.toTypedArray().slice(0, 2))).toEqual([0, 0]);
+    v.dispose();
+    expect(live()).toEqual(m0);
+  });
+
+  it('scope frees everything created inside that is not returned', () => {
+    const m0 = live();
+    const out = kiln.scope(() => {
+      const a = kiln.randn([50, 20]);
+      const b = a.matmul(a.t()).relu().sum(1);
+      a.exp(); // garbage
+      return b;
+    });
+    expect(live().tensors - m0.tensors).toBe(1);
+    expect(live().bytes - m0.bytes).toBe(50 * 4);
+    out.dispose();
+    expect(live()).toEqual(m0);
+  });
+
+  it('tensors returned in arrays and plain objects survive', () => {
+    const m0 = live();
+    const r = kiln.scope(() => {
+      const a = kiln.ones([3]);
+      const b = kiln.ones([4]);
+      kiln.ones([5]);
+      return { list: [a], b };
+    });
+    expect(live().tensors - m0.tensors).toBe(2);
+    expect(Array.from(r.list[0].toTypedArray())).toEqual([1, 1, 1]);
+    r.list[0].dispose();
+    r.b.dispose();
+    expect(live()).toEqual(m0);
+  });
+
+  it('nested scopes hand returned tensors to the parent, which frees them if it drops them', () => {
+    const m0 = live();
+    let inner: kiln.Tensor | null = null;
+    const kept = kiln.scope(() => {
+      inner = kiln.scope(() => {
+        kiln.zeros([7]);
+        return kiln.ones([2]);
+      });
+      expect(inner.isDisposed).toBe(false);
+      const k = kiln.scope(() => kiln.full([3], 2));
+      return k;
+    });
+    expect(inner!.isDisposed).toBe(true); // the parent did not return it
+    expect(kept.isDisposed).toBe(false);
+    expect(Array.from(kept.toTypedArray())).toEqual([2, 2, 2]);
+    kept.dispose();
+    expect(live()).toEqual(m0);
+  });
+
+  it('keep() exempts a tensor from its scope', () => {
+    const m0 = live();
+    let k: kiln.Tensor | null = null;
+    kiln.scope(() => {
+      k = kiln.keep(kiln.ones([4]));
+      kiln.ones([4]);
+    });
+    expect(k!.isDisposed).toBe(false);
+    k!.dispose();
+    expect(live()).toEqual(m0);
+  });
+
+  it('a throwing scope still frees its tensors', () => {
+    const m0 = live();
+    expect(() => kiln.scope(() => {
+      kiln.ones([10]);
+      throw new Error('boom');
+    })).toThrow('boom');
+    expect(live()).toEqual(m0);
+  });
+
+  it('async scope frees across await, including tensors made after the await', async () => {
+    const m0 = live();
+    const r = await kiln.scope(async () => {
+      const a = kiln.ones([16]);
+      await new Promise((res) => setTimeout(res, 2));
+      const b = a.mul(3);
+      await null;
+      kiln.zeros([100]);
+      return b;
+    });
+    expect(live().tensors - m0.tensors).toBe(1);
+    expect(Array.from(r.toTypedArray().slice(0, 2))).toEqual([3, 3]);
+    r.dispose();
+    expect(live()).toEqual(m0);
+  });
+
+  it('backward inside a scope leaves only the leaves and their .grad', () => {
+    const w = kiln.randn([8, 4], { requiresGrad: true });
+    const m0 = live();
+    kiln.scope(() => {
+      w.matmul(kiln.randn([4, 3])).tanh().sum().backward();
+    });
+    // .grad is kept (persistent state), nothing else
+    expect(live().tensors - m0.tensors).toBe(1);
+    expect(live().bytes - m0.bytes).toBe(8 * 4 * 4);
+    w.grad!.dispose();
+    w.dispose();
+  });
+});
