@@ -19,7 +19,8 @@ tar -tzf "$tarball" | grep '\.node$' | sed 's/^/  /'
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/bin" "$work/app"
-for tool in node npm npx; do ln -s "$(command -v "$tool")" "$work/bin/$tool"; done
+# npm runs install scripts through sh; everything else a build would need stays off PATH
+for tool in node npm npx sh; do ln -s "$(command -v "$tool")" "$work/bin/$tool"; done
 cd "$work/app"
 echo '{ "name": "kiln-install-check", "version": "1.0.0", "private": true }' > package.json
 PATH="$work/bin" npm install --offline --no-audit --no-fund "$tarball"
