@@ -16,6 +16,7 @@ export const leakyRelu = ew.leakyRelu;
 export const softmax = (x: Tensor, dim = -1) => nnops.softmax(x, dim);
 export const logSoftmax = (x: Tensor, dim = -1) => nnops.logSoftmax(x, dim);
 export const conv2d = nnops.conv2d;
+export const convTranspose2d = nnops.convTranspose2d;
 export const maxPool2d = nnops.maxPool2d;
 export const avgPool2d = nnops.avgPool2d;
 
@@ -114,3 +115,4 @@ export function batchNorm(x: Tensor, opts: BatchNormOptions = {}): Tensor {
   if (bias) y = y.add(bias.reshape(bshape));
   return y;
 }
+export * from './losses.js';

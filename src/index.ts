@@ -26,5 +26,6 @@ export { backendInfo, cuda, setMatmulPrecision, getMatmulPrecision } from './bac
 export type { BackendInfo, MatmulPrecision } from './backend-info.js';
 export * as F from './functional.js';
 export * as optim from './optim/index.js';
+export * as nn from './nn/index.js';
 export { save, load } from './io/index.js';
 export * as data from './data/index.js';

@@ -168,6 +168,13 @@ export const gradRules = {
     disposeTemp(dyc, dy);
     return [dx, dw];
   },
+  col2im: ({ inputs: [cols], saved }, dy) => {
+    const dyc = contiguous(dy);
+    const dcols = empty(cols.shape, 'float32', cols.device);
+    native.im2col(dcols.storage.handle, 0, dyc.storage.handle, dyc.offset, saved.geom.dims, saved.geom.window, saved.geom.out);
+    disposeTemp(dyc, dy);
+    return [dcols];
+  },
   maxPool2d: ({ inputs: [x], saved }, dy) => {
     const dyc = contiguous(dy);
     const dx = empty(x.shape, 'float32', x.device);

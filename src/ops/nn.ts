@@ -105,6 +105,42 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   return out;
 }
 
+export interface ConvTranspose2dOptions extends Conv2dOptions {
+  outputPadding?: number | [number, number];
+}
+
+/**
+ * Transposed convolution: x [N, Cin, H, W], weight [Cin, Cout, kH, kW]. It is conv2d's input
+ * gradient: columns W^T x folded back into the (larger) output with col2im.
+ */
+export function convTranspose2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, opts: ConvTranspose2dOptions = {}): Tensor {
+  checkFloat(x, 'input');
+  checkFloat(weight, 'weight');
+  check(x.ndim === 4, () => `input: expected [N, C, H, W], got ${shapeStr(x.shape)}`);
+  check(weight.ndim === 4 && weight.shape[0] === x.shape[1],
+    () => `weight: expected [${x.shape[1]}, outChannels, kH, kW], got ${shapeStr(weight.shape)}`);
+  const [N, Cin, H, W] = x.shape;
+  const [, Cout, kH, kW] = weight.shape;
+  if (bias) check(bias.ndim === 1 && bias.shape[0] === Cout, () => `bias: expected shape [${Cout}], got ${shapeStr(bias.shape)}`);
+  const [sH, sW] = pair(opts.stride, 1, 'stride');
+  const [pH, pW] = pair(opts.padding, 0, 'padding');
+  const [dH, dW] = pair(opts.dilation, 1, 'dilation');
+  const [oH, oW] = pair(opts.outputPadding, 0, 'outputPadding');
+  check(sH > 0 && sW > 0 && dH > 0 && dW > 0 && pH >= 0 && pW >= 0, 'convTranspose2d: stride and dilation must be positive, padding non-negative');
+  check(oH >= 0 && oW >= 0 && oH < Math.max(sH, dH) && oW < Math.max(sW, dW), 'outputPadding: must be smaller than stride or dilation');
+  const OH = (H - 1) * sH - 2 * pH + dH * (kH - 1) + oH + 1;
+  const OW = (W - 1) * sW - 2 * pW + dW * (kW - 1) + oW + 1;
+  check(OH > 0 && OW > 0, () => `padding: output size ${OH}x${OW} is not positive`);
+  const cols = weight.reshape([Cin, Cout * kH * kW]).t().matmul(x.reshape([N, Cin, H * W]));
+  const geom = { dims: [N, Cout, OH, OW], window: [kH, kW, sH, sW, pH, pW, dH, dW], out: [H, W] };
+  const cc = contiguous(cols);
+  const y = empty([N, Cout, OH, OW], 'float32', x.device);
+  native.col2im(y.storage.handle, 0, cc.storage.handle, cc.offset, geom.dims, geom.window, geom.out);
+  disposeTemp(cc, cols);
+  const out = record(y, 'col2im', [cols], { geom });
+  return bias ? out.add(bias.reshape([Cout, 1, 1])) : out;
+}
+
 export interface Pool2dOptions {
   stride?: number | [number, number];
   padding?: number | [number, number];

@@ -1,0 +1,15 @@
+/** kiln.nn: layers as PyTorch's torch.nn. */
+export { Module } from './module.js';
+export { Parameter, isParameter } from './parameter.js';
+export { Sequential, ModuleList } from './container.js';
+export { Linear } from './linear.js';
+export { Conv2d, ConvTranspose2d } from './conv.js';
+export { MaxPool2d, AvgPool2d } from './pooling.js';
+export { BatchNorm1d, BatchNorm2d, LayerNorm } from './norm.js';
+export { Dropout } from './dropout.js';
+export { Embedding } from './embedding.js';
+export { ReLU, Sigmoid, Tanh, GELU, LeakyReLU, Softmax, LogSoftmax, Identity, Flatten } from './activation.js';
+export { RNN, LSTM, GRU } from './rnn.js';
+export * from './losses.js';
+export * as init from './init.js';
+export * as utils from './utils.js';

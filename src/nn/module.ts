@@ -1,0 +1,152 @@
+/**
+ * Module: the base of every layer. Fields holding a Parameter, a registered buffer or another
+ * Module are registered automatically when assigned (a Proxy-free rule: `register*` or plain
+ * assignment followed by the constructor's end both work, since parameters are discovered by
+ * walking own fields in insertion order). Names follow PyTorch: 'fc1.weight', '0.bias'.
+ */
+import type { Device, DeviceLike } from '../device.js';
+import { parseDevice } from '../device.js';
+import { KilnError, check, shapeStr } from '../errors.js';
+import { noGrad } from '../autograd/engine.js';
+import { keep } from '../memory.js';
+import { Tensor } from '../tensor.js';
+import { isParameter, markParameter } from './parameter.js';
+
+export abstract class Module {
+  training = true;
+  private readonly _buffers = new Set<string>();
+  private readonly _nonPersistent = new Set<string>();
+
+  abstract forward(...args: any[]): any;
+
+  /** Registers a (persistent by default) buffer: state that is saved but not trained. */
+  registerBuffer(name: string, tensor: Tensor | null, persistent = true): void {
+    (this as any)[name] = tensor === null ? null : keep(tensor);
+    this._buffers.add(name);
+    if (!persistent) this._nonPersistent.add(name);
+  }
+
+  namedChildren(): [string, Module][] {
+    const out: [string, Module][] = [];
+    for (const [k, v] of Object.entries(this)) if (v instanceof Module) out.push([k, v]);
+    return out;
+  }
+  children(): Module[] {
+    return this.namedChildren().map(([, m]) => m);
+  }
+  namedModules(prefix = ''): [string, Module][] {
+    const out: [string, Module][] = [[prefix, this]];
+    for (const [k, m] of this.namedChildren()) out.push(...m.namedModules(prefix ? `${prefix}.${k}` : k));
+    return out;
+  }
+  modules(): Module[] {
+    return this.namedModules().map(([, m]) => m);
+  }
+
+  /** Own parameters (fields holding a Parameter), then the children's, de-duplicated. */
+  namedParameters(prefix = ''): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    const seen = new Set<Tensor>();
+    for (const [mp, m] of this.namedModules(prefix)) {
+      for (const [k, v] of Object.entries(m)) {
+        if (v instanceof Tensor && isParameter(v) && !seen.has(v)) {
+          seen.add(v);
+          out.push([mp ? `${mp}.${k}` : k, v]);
+        }
+      }
+    }
+    return out;
+  }
+  parameters(): Tensor[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+  namedBuffers(prefix = '', persistentOnly = false): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [mp, m] of this.namedModules(prefix)) {
+      for (const name of m._buffers) {
+        if (persistentOnly && m._nonPersistent.has(name)) continue;
+        const v = (m as any)[name];
+        if (v instanceof Tensor) out.push([mp ? `${mp}.${name}` : name, v]);
+      }
+    }
+    return out;
+  }
+  buffers(): Tensor[] {
+    return this.namedBuffers().map(([, b]) => b);
+  }
+
+  train(mode = true): this {
+    for (const m of this.modules()) m.training = mode;
+    return this;
+  }
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Clears the gradients of all parameters (disposing them). */
+  zeroGrad(): void {
+    for (const p of this.parameters()) {
+      p.grad?.dispose();
+      p.grad = null;
+    }
+  }
+
+  /** Moves parameters and buffers to a device in place. */
+  to(device: DeviceLike): this {
+    const d: Device = parseDevice(device);
+    for (const m of this.modules()) {
+      for (const [k, v] of Object.entries(m)) {
+        if (!(v instanceof Tensor) || v.device === d) continue;
+        const moved = keep(v.to(d).detach());
+        if (isParameter(v)) markParameter(moved);
+        (m as any)[k] = moved;
+        v.dispose();
+      }
+    }
+    return this;
+  }
+
+  /** Parameters and persistent buffers by dotted name (detached views sharing storage). */
+  stateDict(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const [k, p] of this.namedParameters()) out[k] = p.detach();
+    for (const [k, b] of this.namedBuffers('', true)) out[k] = b.detach();
+    return out;
+  }
+
+  /**
+   * Copies values from dict. strict: missing, unexpected and mis-shaped keys are all listed in one
+   * KilnError and nothing is changed; non-strict: loads what matches, returns what did not.
+   */
+  loadStateDict(dict: Record<string, Tensor>, { strict = true } = {}): { missingKeys: string[]; unexpectedKeys: string[] } {
+    check(dict !== null && typeof dict === 'object', 'stateDict: expected an object of tensors');
+    const own = new Map<string, Tensor>([...this.namedParameters(), ...this.namedBuffers('', true)]);
+    const missingKeys = [...own.keys()].filter((k) => !(k in dict));
+    const unexpectedKeys = Object.keys(dict).filter((k) => !own.has(k));
+    const misShaped: string[] = [];
+    for (const [k, t] of own) {
+      const v = dict[k];
+      if (v === undefined) continue;
+      if (!(v instanceof Tensor)) misShaped.push(`${k}: expected a Tensor`);
+      else if (v.shape.length !== t.shape.length || v.shape.some((d, i) => d !== t.shape[i])) {
+        misShaped.push(`${k}: expected shape ${shapeStr(t.shape)}, got ${shapeStr(v.shape)}`);
+      }
+    }
+    if (misShaped.length > 0 || (strict && (missingKeys.length > 0 || unexpectedKeys.length > 0))) {
+      const parts: string[] = [];
+      if (strict && missingKeys.length) parts.push(`missing keys: ${missingKeys.join(', ')}`);
+      if (strict && unexpectedKeys.length) parts.push(`unexpected keys: ${unexpectedKeys.join(', ')}`);
+      if (misShaped.length) parts.push(`mis-shaped: ${misShaped.join('; ')}`);
+      throw new KilnError(`loadStateDict: ${parts.join('; ')}`);
+    }
+    noGrad(() => {
+      for (const [k, t] of own) if (dict[k] !== undefined) t.copy_(dict[k]);
+    });
+    return { missingKeys, unexpectedKeys };
+  }
+
+  /** Number of trainable elements. */
+  numParameters(): number {
+    return this.parameters().reduce((n, p) => n + p.numel, 0);
+  }
+}

@@ -1,0 +1,73 @@
+import { ones, zeros } from '../creation.js';
+import { check, shapeStr } from '../errors.js';
+import { batchNorm, layerNorm } from '../functional.js';
+import type { Tensor } from '../tensor.js';
+import { checkPositiveInt } from './linear.js';
+import { Module } from './module.js';
+import { Parameter } from './parameter.js';
+
+export interface BatchNormOptions { eps?: number; momentum?: number; affine?: boolean; trackRunningStats?: boolean }
+
+class BatchNormBase extends Module {
+  weight: Tensor | null;
+  bias: Tensor | null;
+  runningMean: Tensor | null = null;
+  runningVar: Tensor | null = null;
+  numBatchesTracked: Tensor | null = null;
+  readonly eps: number;
+  readonly momentum: number;
+  constructor(readonly numFeatures: number, private readonly inputDims: number[], opts: BatchNormOptions) {
+    super();
+    checkPositiveInt(numFeatures, 'numFeatures');
+    this.eps = opts.eps ?? 1e-5;
+    this.momentum = opts.momentum ?? 0.1;
+    const affine = opts.affine ?? true;
+    this.weight = affine ? Parameter(ones([numFeatures])) : null;
+    this.bias = affine ? Parameter(zeros([numFeatures])) : null;
+    if (opts.trackRunningStats ?? true) {
+      this.registerBuffer('runningMean', zeros([numFeatures]));
+      this.registerBuffer('runningVar', ones([numFeatures]));
+      this.registerBuffer('numBatchesTracked', zeros([], { dtype: 'int32' }));
+    }
+  }
+  forward(x: Tensor): Tensor {
+    check(this.inputDims.includes(x.ndim) && x.shape[1] === this.numFeatures,
+      () => `input: expected ${this.inputDims.join(' or ')} dims with ${this.numFeatures} channels in dim 1, got ${shapeStr(x.shape)}`);
+    const useBatchStats = this.training || this.runningMean === null;
+    if (this.training && this.numBatchesTracked) this.numBatchesTracked.add_(1);
+    return batchNorm(x, {
+      runningMean: this.runningMean,
+      runningVar: this.runningVar,
+      weight: this.weight,
+      bias: this.bias,
+      training: useBatchStats,
+      momentum: this.momentum,
+      eps: this.eps,
+    });
+  }
+}
+
+/** Batch norm over [N, C] or [N, C, L]. */
+export class BatchNorm1d extends BatchNormBase {
+  constructor(numFeatures: number, opts: BatchNormOptions = {}) { super(numFeatures, [2, 3], opts); }
+}
+/** Batch norm over [N, C, H, W]. */
+export class BatchNorm2d extends BatchNormBase {
+  constructor(numFeatures: number, opts: BatchNormOptions = {}) { super(numFeatures, [4], opts); }
+}
+
+export class LayerNorm extends Module {
+  weight: Tensor | null;
+  bias: Tensor | null;
+  readonly normalizedShape: number[];
+  constructor(normalizedShape: number | number[], readonly options: { eps?: number; elementwiseAffine?: boolean } = {}) {
+    super();
+    this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+    const affine = options.elementwiseAffine ?? true;
+    this.weight = affine ? Parameter(ones(this.normalizedShape)) : null;
+    this.bias = affine ? Parameter(zeros(this.normalizedShape)) : null;
+  }
+  forward(x: Tensor): Tensor {
+    return layerNorm(x, this.normalizedShape, this.weight, this.bias, this.options.eps ?? 1e-5);
+  }
+}

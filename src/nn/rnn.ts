@@ -1,0 +1,175 @@
+/**
+ * Recurrent layers with PyTorch's weight names and gate order: RNN (tanh | relu), LSTM (i, f, g,
+ * o) and GRU (r, z, n with n = tanh(W_in x + b_in + r * (W_hn h + b_hn))). Inputs are [T, B, I]
+ * ([B, T, I] with batchFirst); the input projection of every time step is one matmul.
+ */
+import { zeros } from '../creation.js';
+import { check, shapeStr } from '../errors.js';
+import { dropout } from '../functional.js';
+import { stack } from '../ops/shape.js';
+import type { Tensor } from '../tensor.js';
+import { uniform_ } from './init.js';
+import { checkPositiveInt } from './linear.js';
+import { Module } from './module.js';
+import { Parameter } from './parameter.js';
+
+export interface RNNOptions {
+  numLayers?: number;
+  bias?: boolean;
+  batchFirst?: boolean;
+  dropout?: number;
+  nonlinearity?: 'tanh' | 'relu';
+}
+
+type Mode = 'RNN' | 'LSTM' | 'GRU';
+const GATES: Record<Mode, number> = { RNN: 1, LSTM: 4, GRU: 3 };
+
+abstract class RNNBase extends Module {
+  readonly numLayers: number;
+  readonly batchFirst: boolean;
+  readonly dropoutP: number;
+  readonly hasBias: boolean;
+
+  constructor(private readonly mode: Mode, readonly inputSize: number, readonly hiddenSize: number, opts: RNNOptions) {
+    super();
+    checkPositiveInt(inputSize, 'inputSize');
+    checkPositiveInt(hiddenSize, 'hiddenSize');
+    this.numLayers = opts.numLayers ?? 1;
+    checkPositiveInt(this.numLayers, 'numLayers');
+    this.batchFirst = opts.batchFirst ?? false;
+    this.dropoutP = opts.dropout ?? 0;
+    check(this.dropoutP >= 0 && this.dropoutP <= 1, () => `dropout: expected a probability in [0, 1], got ${this.dropoutP}`);
+    this.hasBias = opts.bias ?? true;
+    const G = GATES[mode] * hiddenSize;
+    const bound = 1 / Math.sqrt(hiddenSize);
+    const self = this as any;
+    for (let l = 0; l < this.numLayers; l++) {
+      const inSize = l === 0 ? inputSize : hiddenSize;
+      self[`weight_ih_l${l}`] = Parameter(zeros([G, inSize]));
+      self[`weight_hh_l${l}`] = Parameter(zeros([G, hiddenSize]));
+      if (this.hasBias) {
+        self[`bias_ih_l${l}`] = Parameter(zeros([G]));
+        self[`bias_hh_l${l}`] = Parameter(zeros([G]));
+      }
+    }
+    for (const p of this.parameters()) uniform_(p, -bound, bound);
+  }
+
+  protected layerWeights(l: number): [Tensor, Tensor, Tensor | null, Tensor | null] {
+    const self = this as any;
+    return [self[`weight_ih_l${l}`], self[`weight_hh_l${l}`], self[`bias_ih_l${l}`] ?? null, self[`bias_hh_l${l}`] ?? null];
+  }
+
+  /** x as [T, B, I], checked. */
+  protected timeMajor(x: Tensor): Tensor {
+    check(x.ndim === 3 && x.shape[2] === this.inputSize,
+      () => `input: expected [${this.batchFirst ? 'batch, seq' : 'seq, batch'}, ${this.inputSize}], got ${shapeStr(x.shape)}`);
+    return this.batchFirst ? x.transpose(0, 1) : x;
+  }
+
+  protected initialState(h: Tensor | undefined, B: number, device: Tensor['device'], name: string): Tensor {
+    const shape = [this.numLayers, B, this.hiddenSize];
+    if (h === undefined) return zeros(shape, { device });
+    check(h.ndim === 3 && h.shape.every((d, i) => d === shape[i]), () => `${name}: expected shape ${shapeStr(shape)}, got ${shapeStr(h.shape)}`);
+    return h;
+  }
+
+  /** Runs every layer over the sequence; step(l, xProj_t, state) returns the new state, [0] = h. */
+  protected run(x: Tensor, states: Tensor[][], step: (l: number, xt: Tensor, s: Tensor[]) => Tensor[]): [Tensor, Tensor[][]] {
+    let seq = this.timeMajor(x);
+    const T = seq.shape[0];
+    const finals: Tensor[][] = [];
+    for (let l = 0; l < this.numLayers; l++) {
+      const [wIh, , bIh] = this.layerWeights(l);
+      // the input projection of all time steps at once: [T, B, G]
+      let proj = seq.matmul(wIh.t());
+      if (bIh) proj = proj.add(bIh);
+      let s = states[l];
+      const outs: Tensor[] = [];
+      for (let t = 0; t < T; t++) {
+        s = step(l, proj.select(0, t), s);
+        outs.push(s[0]);
+      }
+      finals.push(s);
+      seq = stack(outs, 0);
+      if (l + 1 < this.numLayers && this.dropoutP > 0) seq = dropout(seq, this.dropoutP, this.training);
+    }
+    return [this.batchFirst ? seq.transpose(0, 1) : seq, finals];
+  }
+
+  /** h @ W_hh^T + b_hh */
+  protected hidden(l: number, h: Tensor): Tensor {
+    const [, wHh, , bHh] = this.layerWeights(l);
+    const r = h.matmul(wHh.t());
+    return bHh ? r.add(bHh) : r;
+  }
+}
+
+export class RNN extends RNNBase {
+  readonly nonlinearity: 'tanh' | 'relu';
+  constructor(inputSize: number, hiddenSize: number, opts: RNNOptions = {}) {
+    super('RNN', inputSize, hiddenSize, opts);
+    this.nonlinearity = opts.nonlinearity ?? 'tanh';
+  }
+  /** Returns [output, hN]. */
+  forward(x: Tensor, h0?: Tensor): [Tensor, Tensor] {
+    const B = this.timeMajor(x).shape[1];
+    const h = this.initialState(h0, B, x.device, 'h0');
+    const [out, finals] = this.run(x, finals0(h, this.numLayers).map((t) => [t]), (l, xt, [hPrev]) => {
+      const pre = xt.add(this.hidden(l, hPrev));
+      return [this.nonlinearity === 'tanh' ? pre.tanh() : pre.relu()];
+    });
+    return [out, stack(finals.map((s) => s[0]), 0)];
+  }
+}
+
+export class LSTM extends RNNBase {
+  constructor(inputSize: number, hiddenSize: number, opts: Omit<RNNOptions, 'nonlinearity'> = {}) {
+    super('LSTM', inputSize, hiddenSize, opts);
+  }
+  /** Returns [output, [hN, cN]]. */
+  forward(x: Tensor, state?: [Tensor, Tensor]): [Tensor, [Tensor, Tensor]] {
+    const B = this.timeMajor(x).shape[1];
+    const h = this.initialState(state?.[0], B, x.device, 'h0');
+    const c = this.initialState(state?.[1], B, x.device, 'c0');
+    const H = this.hiddenSize;
+    const hs = finals0(h, this.numLayers);
+    const cs = finals0(c, this.numLayers);
+    const [out, finals] = this.run(x, hs.map((t, l) => [t, cs[l]]), (l, xt, [hPrev, cPrev]) => {
+      const gates = xt.add(this.hidden(l, hPrev));
+      const i = gates.narrow(1, 0, H).sigmoid();
+      const f = gates.narrow(1, H, H).sigmoid();
+      const g = gates.narrow(1, 2 * H, H).tanh();
+      const o = gates.narrow(1, 3 * H, H).sigmoid();
+      const cNew = f.mul(cPrev).add(i.mul(g));
+      return [o.mul(cNew.tanh()), cNew];
+    });
+    return [out, [stack(finals.map((s) => s[0]), 0), stack(finals.map((s) => s[1]), 0)]];
+  }
+}
+
+export class GRU extends RNNBase {
+  constructor(inputSize: number, hiddenSize: number, opts: Omit<RNNOptions, 'nonlinearity'> = {}) {
+    super('GRU', inputSize, hiddenSize, opts);
+  }
+  /** Returns [output, hN]. */
+  forward(x: Tensor, h0?: Tensor): [Tensor, Tensor] {
+    const B = this.timeMajor(x).shape[1];
+    const h = this.initialState(h0, B, x.device, 'h0');
+    const H = this.hiddenSize;
+    const [out, finals] = this.run(x, finals0(h, this.numLayers).map((t) => [t]), (l, xt, [hPrev]) => {
+      const hh = this.hidden(l, hPrev);
+      const r = xt.narrow(1, 0, H).add(hh.narrow(1, 0, H)).sigmoid();
+      const z = xt.narrow(1, H, H).add(hh.narrow(1, H, H)).sigmoid();
+      const n = xt.narrow(1, 2 * H, H).add(r.mul(hh.narrow(1, 2 * H, H))).tanh();
+      // h = (1 - z) * n + z * h_prev
+      return [n.add(z.mul(hPrev.sub(n)))];
+    });
+    return [out, stack(finals.map((s) => s[0]), 0)];
+  }
+}
+
+/** The per-layer initial states [B, H] of a [numLayers, B, H] tensor. */
+function finals0(h: Tensor, layers: number): Tensor[] {
+  return Array.from({ length: layers }, (_, l) => h.select(0, l));
+}
