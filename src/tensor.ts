@@ -6,6 +6,7 @@ import { type BackwardOptions, type GradNode, backward as runBackward, isGradEna
 import { type Device, type DeviceLike, parseDevice } from './device.js';
 import type { DType } from './dtype.js';
 import { KilnError, check } from './errors.js';
+import { full } from './creation.js';
 import { Storage, track, untrack } from './memory.js';
 import { BinaryOp, UnaryOp, native } from './native.js';
 import * as ew from './ops/elementwise.js';
@@ -202,6 +203,12 @@ export class Tensor {
   }
 
   add_(other: Operand, alpha = 1): this {
+    if (typeof other === 'number' && this.dtype === 'int32') {
+      const k = full([], other * alpha, { dtype: 'int32', device: this.device });
+      this._binaryInPlace('add', k, 'add_');
+      k.dispose();
+      return this;
+    }
     if (typeof other === 'number') {
       this._checkInPlace('add_');
       native.unary(UnaryOp.addScalar, this.storage.handle, this.offset, this.storage.handle, this.offset, this.numel, other * alpha, 0);

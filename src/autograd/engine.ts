@@ -6,6 +6,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { KilnError, check, shapeStr } from '../errors.js';
 import { Storage, keep, scope } from '../memory.js';
 import type { Tensor } from '../tensor.js';
+import { placeRows } from '../ops/shape.js';
 import { gradRules, type OpName } from './rules.js';
 
 export interface GradNode {
@@ -109,6 +110,8 @@ export function backward(root: Tensor, gradient?: Tensor, options: BackwardOptio
     gradMode.run(false, () => {
       const leafCtx: LeafContext = { firstSerial: Storage.nextSerial, kept: new Set() };
       const grads = new Map<Tensor, Tensor>();
+      // gradients made here by a slice rule (fresh, contiguous, referenced only by `grads`)
+      const owned = new Set<Tensor>();
       grads.set(root, gradient ?? root._onesLike());
       for (const t of order) {
         const dy = grads.get(t);
@@ -121,21 +124,44 @@ export function backward(root: Tensor, gradient?: Tensor, options: BackwardOptio
         }
         if (t._retainsGrad) accumulateLeaf(t, dy, leafCtx);
         checkSavedAlive(node);
+        if (node.op === 'slice' && accumulateSlice(node, dy, grads, owned)) {
+          releaseNode(node, options);
+          continue;
+        }
         const inGrads = gradRules[node.op](node, dy);
         node.inputs.forEach((input, i) => {
           const g = inGrads[i];
           if (!input.requiresGrad || g === null || g === undefined) return;
           const prev = grads.get(input);
           grads.set(input, prev === undefined ? g : prev.add(g));
+          if (node.op === 'slice') owned.add(grads.get(input)!);
         });
-        if (!options.retainGraph) {
-          node.released = true;
-          node.inputs = [];
-          node.saved = {};
-        }
+        releaseNode(node, options);
       }
     }),
   );
+}
+
+function releaseNode(node: GradNode, options: BackwardOptions): void {
+  if (!options.retainGraph) {
+    node.released = true;
+    node.inputs = [];
+    node.saved = {};
+  }
+}
+
+/**
+ * A slice's gradient added straight into the rows of its input's pending gradient, when this
+ * backward made that gradient: O(slice) instead of a zero-filled full-size tensor plus a
+ * full-size add per slice (an RNN's per-step select of its input projection).
+ */
+function accumulateSlice(node: GradNode, dy: Tensor, grads: Map<Tensor, Tensor>, owned: Set<Tensor>): boolean {
+  const x = node.inputs[0];
+  if (!x.requiresGrad) return true;
+  const prev = grads.get(x);
+  if (prev === undefined || !owned.has(prev)) return false;
+  placeRows(prev, node.saved.dim, dy, node.saved.start, node.saved.step);
+  return true;
 }
 
 interface LeafContext {

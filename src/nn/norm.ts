@@ -11,9 +11,10 @@ export interface BatchNormOptions { eps?: number; momentum?: number; affine?: bo
 class BatchNormBase extends Module {
   weight: Tensor | null;
   bias: Tensor | null;
-  runningMean: Tensor | null = null;
-  runningVar: Tensor | null = null;
-  numBatchesTracked: Tensor | null = null;
+  // buffer names match PyTorch's state-dict keys, so checkpoints interchange
+  running_mean: Tensor | null = null;
+  running_var: Tensor | null = null;
+  num_batches_tracked: Tensor | null = null;
   readonly eps: number;
   readonly momentum: number;
   constructor(readonly numFeatures: number, private readonly inputDims: number[], opts: BatchNormOptions) {
@@ -25,19 +26,19 @@ class BatchNormBase extends Module {
     this.weight = affine ? Parameter(ones([numFeatures])) : null;
     this.bias = affine ? Parameter(zeros([numFeatures])) : null;
     if (opts.trackRunningStats ?? true) {
-      this.registerBuffer('runningMean', zeros([numFeatures]));
-      this.registerBuffer('runningVar', ones([numFeatures]));
-      this.registerBuffer('numBatchesTracked', zeros([], { dtype: 'int32' }));
+      this.registerBuffer('running_mean', zeros([numFeatures]));
+      this.registerBuffer('running_var', ones([numFeatures]));
+      this.registerBuffer('num_batches_tracked', zeros([], { dtype: 'int32' }));
     }
   }
   forward(x: Tensor): Tensor {
     check(this.inputDims.includes(x.ndim) && x.shape[1] === this.numFeatures,
       () => `input: expected ${this.inputDims.join(' or ')} dims with ${this.numFeatures} channels in dim 1, got ${shapeStr(x.shape)}`);
-    const useBatchStats = this.training || this.runningMean === null;
-    if (this.training && this.numBatchesTracked) this.numBatchesTracked.add_(1);
+    const useBatchStats = this.training || this.running_mean === null;
+    if (this.training && this.num_batches_tracked) this.num_batches_tracked.add_(1);
     return batchNorm(x, {
-      runningMean: this.runningMean,
-      runningVar: this.runningVar,
+      runningMean: this.running_mean,
+      runningVar: this.running_var,
       weight: this.weight,
       bias: this.bias,
       training: useBatchStats,
