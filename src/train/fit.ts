@@ -193,9 +193,12 @@ export async function fit(model: Module, opts: FitOptions): Promise<FitHistory> 
         best = v;
         bestEpoch = epoch;
         sinceBest = 0;
-      } else sinceBest++;
+      } else {
+        sinceBest++;
+        // as Keras: stop after `patience` epochs in a row without improvement
+        if (es && sinceBest >= (es.patience ?? 0)) stop = true;
+      }
     }
-    if (es && sinceBest > (es.patience ?? 0)) stop = true;
 
     if (opts.checkpoint && (epoch % (opts.checkpoint.every ?? 1) === 0 || epoch === opts.epochs || stop)) {
       await writeCheckpoint(opts.checkpoint, parts, epoch, history);
