@@ -15,7 +15,7 @@ async function info() {
   const lines = [
     `kiln ${version} (node ${process.version}, ${process.platform}-${process.arch})`,
     `cpu:  ${b.cpu.isa} kernels (processor supports ${b.cpu.detectedIsa}; ${b.cpu.reason}), ${b.cpu.threads} threads`,
-    `cuda: ${b.cuda.available ? `available, ${b.cuda.deviceCount} device(s): ${b.cuda.devices.map((d) => d.name).join(', ')}` : `not in use: ${b.cuda.reason}`}`,
+    `cuda: ${b.cuda.available ? `available, ${b.cuda.deviceCount} device(s): ${b.cuda.devices.map((/** @type {{ name: string }} */ d) => d.name).join(', ')}` : `not in use: ${b.cuda.reason}`}`,
   ];
   if (b.cuda.cublas) lines.push(`      cuBLAS: ${b.cuda.cublas}`);
   if (args.includes('--json')) console.log(JSON.stringify({ version, ...b }, null, 2));
@@ -27,6 +27,7 @@ async function bench() {
   await import(pathToFileURL(join(root, 'bench/run.mjs')).href);
 }
 
+/** @type {Record<string, () => Promise<void>>} */
 const commands = { info, bench };
 if (!(command in commands) || args.includes('--help')) {
   console.log('usage: kiln info [--json]\n       kiln bench [--quick] [--json FILE] [--peers]');

@@ -11,6 +11,7 @@ import * as kiln from '../dist/index.js';
 const { nn, optim, data } = kiln;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
+/** @param {string} name @param {string} [dflt] */
 const arg = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
 
 const fullDir = '/usr/share/datasets/fashion-mnist';
@@ -18,7 +19,7 @@ const useFull = !args.includes('--subset') && existsSync(join(fullDir, 'train-im
 if (args.includes('--full') && !useFull) throw new Error(`--full: ${fullDir} is missing (apt-get install dataset-fashion-mnist)`);
 const dir = useFull ? fullDir : join(root, 'data/fashion-mnist-subset');
 const limit = arg('--limit') ? Number(arg('--limit')) : undefined;
-const epochs = Number(arg('--epochs', useFull ? 3 : 8));
+const epochs = Number(arg('--epochs', useFull ? '3' : '8'));
 
 kiln.manualSeed(0);
 const train = await data.loadFashionMnist(dir, { split: 'train', limit });
@@ -29,6 +30,7 @@ console.log(`backend: ${kiln.backendInfo().cpu.isa} kernels, ${kiln.backendInfo(
 // normalise with the training set's statistics
 const mean = train.images.mean().item();
 const std = train.images.std().item();
+/** @param {kiln.Tensor} x */
 const norm = (x) => x.sub(mean).div(std);
 
 const model = new nn.Sequential(
@@ -43,6 +45,6 @@ const testData = new data.DataLoader(new data.TensorDataset(norm(test.images), t
 const history = await kiln.fit(model, {
   trainData, valData: testData, epochs, optimizer, metrics: ['accuracy'], report: arg('--report'),
 });
-const last = history.epochs.at(-1);
-console.log(`test accuracy ${(last.valAccuracy * 100).toFixed(2)}% after ${epochs} epochs ` +
+const last = history.epochs[history.epochs.length - 1];
+console.log(`test accuracy ${((last.valAccuracy ?? NaN) * 100).toFixed(2)}% after ${epochs} epochs ` +
   `(${history.epochs.reduce((s, e) => s + e.seconds, 0).toFixed(1)}s of training)`);

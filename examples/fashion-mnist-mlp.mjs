@@ -13,6 +13,7 @@ const dir = !args.includes('--subset') && existsSync(join(fullDir, 'train-images
 const epochs = Number(args.includes('--epochs') ? args[args.indexOf('--epochs') + 1] : 5);
 
 kiln.manualSeed(0);
+/** @param {{ images: kiln.Tensor, labels: kiln.Tensor }} d */
 const flat = ({ images, labels }) => [images.reshape([images.shape[0], 784]), labels];
 const [xTrain, yTrain] = flat(await data.loadFashionMnist(dir, { split: 'train' }));
 const [xTest, yTest] = flat(await data.loadFashionMnist(dir, { split: 'test' }));
@@ -22,6 +23,6 @@ const history = await kiln.fit(model, {
   valData: new data.DataLoader(new data.TensorDataset(xTest, yTest), { batchSize: 1000 }),
   epochs, optimizer: new optim.Adam(model.parameters(), { lr: 1e-3 }),
 });
-const last = history.epochs.at(-1);
-console.log(`data ${dir}; test accuracy ${(last.valAccuracy * 100).toFixed(2)}% after ${epochs} epochs ` +
+const last = history.epochs[history.epochs.length - 1];
+console.log(`data ${dir}; test accuracy ${((last.valAccuracy ?? NaN) * 100).toFixed(2)}% after ${epochs} epochs ` +
   `(${history.epochs.reduce((s, e) => s + e.seconds, 0).toFixed(1)}s of training)`);
