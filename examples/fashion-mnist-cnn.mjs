@@ -44,6 +44,7 @@ const testData = new data.DataLoader(new data.TensorDataset(norm(test.images), t
 
 const history = await kiln.fit(model, {
   trainData, valData: testData, epochs, optimizer, metrics: ['accuracy'], report: arg('--report'),
+  scheduler: new optim.lrScheduler.CosineAnnealingLR(optimizer, { tMax: epochs }),
 });
 const last = history.epochs[history.epochs.length - 1];
 console.log(`test accuracy ${((last.valAccuracy ?? NaN) * 100).toFixed(2)}% after ${epochs} epochs ` +
