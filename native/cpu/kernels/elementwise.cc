@@ -74,6 +74,7 @@ inline float tanhFast(float x) {
   float t = expNonPositive(-2.0f * a);  // exp(-2|x|) in (0, 1]
   float big = (1.0f - t) / (1.0f + t);
   big = x < 0 ? -big : big;
+  small = a == 0.0f ? x : small;  // keeps -0
   return a < 0.625f ? small : big;
 }
 
