@@ -5,7 +5,7 @@
  */
 import { zeros } from '../creation.js';
 import { check, shapeStr } from '../errors.js';
-import { dropout } from '../functional.js';
+import { dropout, linear } from '../functional.js';
 import { stack } from '../ops/shape.js';
 import type { Tensor } from '../tensor.js';
 import { uniform_ } from './init.js';
@@ -81,9 +81,9 @@ abstract class RNNBase extends Module {
     const finals: Tensor[][] = [];
     for (let l = 0; l < this.numLayers; l++) {
       const [wIh, , bIh] = this.layerWeights(l);
-      // the input projection of all time steps at once: [T, B, G]
-      let proj = seq.matmul(wIh.t());
-      if (bIh) proj = proj.add(bIh);
+      // the input projection of all time steps as one 2-D GEMM with its bias: [T, B, G]
+      const B = seq.shape[1];
+      const proj = linear(seq.reshape([T * B, seq.shape[2]]), wIh, bIh).reshape([T, B, wIh.shape[0]]);
       let s = states[l];
       const outs: Tensor[] = [];
       for (let t = 0; t < T; t++) {
@@ -100,8 +100,7 @@ abstract class RNNBase extends Module {
   /** h @ W_hh^T + b_hh */
   protected hidden(l: number, h: Tensor): Tensor {
     const [, wHh, , bHh] = this.layerWeights(l);
-    const r = h.matmul(wHh.t());
-    return bHh ? r.add(bHh) : r;
+    return linear(h, wHh, bHh);
   }
 }
 
@@ -137,10 +136,12 @@ export class LSTM extends RNNBase {
     const cs = finals0(c, this.numLayers);
     const [out, finals] = this.run(x, hs.map((t, l) => [t, cs[l]]), (l, xt, [hPrev, cPrev]) => {
       const gates = xt.add(this.hidden(l, hPrev));
-      const i = gates.narrow(1, 0, H).sigmoid();
-      const f = gates.narrow(1, H, H).sigmoid();
+      // one sigmoid over all four gates (g's columns unused) beats three on strided views
+      const s = gates.sigmoid();
+      const i = s.narrow(1, 0, H);
+      const f = s.narrow(1, H, H);
       const g = gates.narrow(1, 2 * H, H).tanh();
-      const o = gates.narrow(1, 3 * H, H).sigmoid();
+      const o = s.narrow(1, 3 * H, H);
       const cNew = f.mul(cPrev).add(i.mul(g));
       return [o.mul(cNew.tanh()), cNew];
     });
@@ -159,8 +160,9 @@ export class GRU extends RNNBase {
     const H = this.hiddenSize;
     const [out, finals] = this.run(x, finals0(h, this.numLayers).map((t) => [t]), (l, xt, [hPrev]) => {
       const hh = this.hidden(l, hPrev);
-      const r = xt.narrow(1, 0, H).add(hh.narrow(1, 0, H)).sigmoid();
-      const z = xt.narrow(1, H, H).add(hh.narrow(1, H, H)).sigmoid();
+      const rz = xt.narrow(1, 0, 2 * H).add(hh.narrow(1, 0, 2 * H)).sigmoid();
+      const r = rz.narrow(1, 0, H);
+      const z = rz.narrow(1, H, H);
       const n = xt.narrow(1, 2 * H, H).add(r.mul(hh.narrow(1, 2 * H, H))).tanh();
       // h = (1 - z) * n + z * h_prev
       return [n.add(z.mul(hPrev.sub(n)))];
