@@ -90,7 +90,7 @@ export function batchNorm(x: Tensor, opts: BatchNormOptions = {}): Tensor {
   check(x.ndim >= 2, () => `input: expected [N, C, ...], got ${shapeStr(x.shape)}`);
   const C = x.shape[1];
   const dims = [0, ...Array.from({ length: x.ndim - 2 }, (_, i) => i + 2)];
-  const bshape = x.shape.map((d, i) => (i === 1 ? C : 1));
+  const bshape = x.shape.map((_, i) => (i === 1 ? C : 1));
   let y: Tensor;
   if (training) {
     const n = dims.reduce((p, d) => p * x.shape[d], 1);

@@ -30,7 +30,7 @@ abstract class RNNBase extends Module {
   readonly dropoutP: number;
   readonly hasBias: boolean;
 
-  constructor(private readonly mode: Mode, readonly inputSize: number, readonly hiddenSize: number, opts: RNNOptions) {
+  constructor(readonly mode: Mode, readonly inputSize: number, readonly hiddenSize: number, opts: RNNOptions) {
     super();
     checkPositiveInt(inputSize, 'inputSize');
     checkPositiveInt(hiddenSize, 'hiddenSize');
