@@ -8,7 +8,8 @@
 # Steps: 1. node; 2. cuBLAS from the nvidia wheel (LD_LIBRARY_PATH + KILN_CUBLAS_PATH);
 # 3. compile and run native/cuda/cublas_api_check.cc against the wheel's headers (our hand-written
 # declarations must match them: a wrong enum is a silent wrong answer); 4. status; 5. every op on
-# CUDA against the CPU (tests/gpu/check-ops.mjs). Exit status: non-zero if any step failed.
+# CUDA against the CPU (tests/gpu/check-ops.mjs); 6. MLP/CNN/LSTM training steps against the CPU
+# (tests/gpu/check-training.mjs). Exit status: non-zero if any step failed.
 set -u
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/kiln-gpu-out}
@@ -63,5 +64,10 @@ log "check-ops"
 timeout 420 "$NODE" tests/gpu/check-ops.mjs "$OUT" 2>&1 | tee "$OUT/check-ops.txt"
 ops=${PIPESTATUS[0]}
 [ "$ops" -ne 0 ] && rc=$ops
-log "done: cublas_api_check $([ $rc -eq 3 ] && echo FAILED || echo ok), check-ops exit $ops; results in $OUT"
+# 6. full training steps (MLP, CNN, LSTM) on CUDA against the CPU (needs dist/, carried along)
+log "check-training"
+timeout 300 "$NODE" tests/gpu/check-training.mjs "$OUT" 2>&1 | tee "$OUT/check-training.txt"
+train=${PIPESTATUS[0]}
+[ "$train" -ne 0 ] && rc=$train
+log "done: cublas_api_check $([ $rc -eq 3 ] && echo FAILED || echo ok), check-ops exit $ops, check-training exit $train; results in $OUT"
 exit $rc
