@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "kernels_isa.h"
+#include "vec_math.h"
 
 namespace kiln::cpu::KILN_ISA_NS {
 namespace {
@@ -11,21 +12,43 @@ constexpr int64_t kTile = 256;  // inner columns handled together when inner > 1
 
 inline float maxNan(float acc, float v) { return ((v > acc) | (v != v)) ? v : acc; }
 
+// sum_j exp(x[j] - m), also stored to out when it is not null; 16 lanes at a time with AVX-512,
+// lane sums flushed into a double every 256 vectors so long rows keep their precision.
+double expShiftSum(const float* __restrict x, float m, int64_t n, float* __restrict out) {
+  double sum = 0;
+  int64_t j = 0;
+#if defined(__AVX512F__)
+  const __m512 mv = _mm512_set1_ps(m);
+  while (j + 16 <= n) {
+    __m512 acc = _mm512_setzero_ps();
+    for (int k = 0; k < 256 && j + 16 <= n; ++k, j += 16) {
+      __m512 e = exp512(_mm512_sub_ps(_mm512_loadu_ps(x + j), mv));
+      if (out != nullptr) _mm512_storeu_ps(out + j, e);
+      acc = _mm512_add_ps(acc, e);
+    }
+    sum += _mm512_reduce_add_ps(acc);
+  }
+#endif
+  for (; j < n; ++j) {
+    float e = expf(x[j] - m);
+    if (out != nullptr) out[j] = e;
+    sum += e;
+  }
+  return sum;
+}
+
 // One contiguous row of length n (inner == 1).
 void softmaxRow(float* __restrict y, const float* __restrict x, int64_t n, bool log) {
   float m = x[0];
   for (int64_t j = 1; j < n; ++j) m = maxNan(m, x[j]);
   double sum = 0;
   if (log) {
-    for (int64_t j = 0; j < n; ++j) sum += expf(x[j] - m);
+    sum = expShiftSum(x, m, n, nullptr);
     // (x - m) - log(sum), not x - (m + log(sum)): the near-zero outputs keep their precision
     float logSum = static_cast<float>(::log(sum));
     for (int64_t j = 0; j < n; ++j) y[j] = (x[j] - m) - logSum;
   } else {
-    for (int64_t j = 0; j < n; ++j) {
-      y[j] = expf(x[j] - m);
-      sum += y[j];
-    }
+    sum = expShiftSum(x, m, n, y);
     float inv = static_cast<float>(1.0 / sum);
     for (int64_t j = 0; j < n; ++j) y[j] *= inv;
   }
