@@ -3,6 +3,7 @@
 // dataset-fashion-mnist), else the subset shipped in data/. Offline either way.
 //
 //   node examples/fashion-mnist-cnn.mjs [--epochs N] [--subset | --full] [--limit N] [--report out.html]
+// or through the environment: EPOCHS=N, DATA=subset|full, LIMIT=N, REPORT=out.html.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,11 +13,12 @@ const { nn, optim, data } = kiln;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 /** @param {string} name @param {string} [dflt] */
-const arg = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
+const arg = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : process.env[name.slice(2).toUpperCase()] ?? dflt);
+const flag = (/** @type {string} */ name) => args.includes(`--${name}`) || process.env.DATA === name;
 
 const fullDir = '/usr/share/datasets/fashion-mnist';
-const useFull = !args.includes('--subset') && existsSync(join(fullDir, 'train-images-idx3-ubyte.gz'));
-if (args.includes('--full') && !useFull) throw new Error(`--full: ${fullDir} is missing (apt-get install dataset-fashion-mnist)`);
+const useFull = !flag('subset') && existsSync(join(fullDir, 'train-images-idx3-ubyte.gz'));
+if (flag('full') && !useFull) throw new Error(`--full: ${fullDir} is missing (apt-get install dataset-fashion-mnist)`);
 const dir = useFull ? fullDir : join(root, 'data/fashion-mnist-subset');
 const limit = arg('--limit') ? Number(arg('--limit')) : undefined;
 const epochs = Number(arg('--epochs', useFull ? '3' : '8'));
@@ -24,7 +26,8 @@ const epochs = Number(arg('--epochs', useFull ? '3' : '8'));
 kiln.manualSeed(0);
 const train = await data.loadFashionMnist(dir, { split: 'train', limit });
 const test = await data.loadFashionMnist(dir, { split: 'test' });
-console.log(`Fashion-MNIST from ${dir}: ${train.labels.shape[0]} training and ${test.labels.shape[0]} test images`);
+console.log(`Fashion-MNIST (${useFull ? 'full data set' : 'subset shipped in data/'}) from ${dir}: ` +
+  `${train.labels.shape[0]} training and ${test.labels.shape[0]} test images, ${epochs} epoch${epochs === 1 ? '' : 's'}`);
 console.log(`backend: ${kiln.backendInfo().cpu.isa} kernels, ${kiln.backendInfo().cpu.threads} threads`);
 
 // normalise with the training set's statistics

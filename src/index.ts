@@ -30,4 +30,4 @@ export * as nn from './nn/index.js';
 export { save, load } from './io/index.js';
 export * as data from './data/index.js';
 export { fit, evaluate, saveCheckpoint, loadCheckpoint, writeReport } from './train/index.js';
-export type { FitOptions, FitHistory, EpochRecord, Callbacks } from './train/index.js';
+export type { FitOptions, FitHistory, EpochRecord, Callback, Callbacks, BatchInfo, EarlyStoppingOptions } from './train/index.js';

@@ -4,6 +4,7 @@
  * with logs clamped at -100, BCE-with-logits as max(x, 0) - x*y + log(1 + exp(-|x|)).
  */
 import { check, shapeStr } from './errors.js';
+import { isGradEnabled } from './autograd/engine.js';
 import { where } from './ops/elementwise.js';
 import { crossEntropyRows } from './ops/nn.js';
 import { checkFloat, checkTensor } from './ops/util.js';
@@ -110,14 +111,21 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
   check(target.shape.length === expected.length && target.shape.every((d, i) => d === expected[i]),
     () => `target: expected class indices of shape ${shapeStr(expected)}, got ${shapeStr(target.shape)}`);
   const flatTarget = target.reshape([-1]);
-  let rows = crossEntropyRows(logits, flatTarget.contiguous(), ignoreIndex, labelSmoothing);
   const kept = flatTarget.ne(ignoreIndex); // 1 where the row counts
+  let rows: Tensor;
   let denominator: Tensor = kept;
-  if (weight) {
+  if (!weight) {
+    rows = crossEntropyRows(logits, flatTarget.contiguous(), ignoreIndex, labelSmoothing);
+  } else {
     // rows are 0 where ignored; index the weight with a safe class there
     const safe = where(kept, flatTarget, 0).int();
     const w = weight.indexSelect(0, safe).mul(kept);
-    rows = rows.mul(w);
+    rows = crossEntropyRows(logits, flatTarget.contiguous(), ignoreIndex, 0).mul(w);
+    if (labelSmoothing > 0) {
+      // PyTorch weighs the smoothing term per class, -sum_c w_c log p_c, not by the target's weight
+      const smooth = logits.logSoftmax(1).mul(weight).sum(1).neg().mul(kept);
+      rows = rows.mul(1 - labelSmoothing).add(smooth.mul(labelSmoothing / C));
+    }
     denominator = w;
   }
   if (reduction === 'none') return rows.reshape(expected);
@@ -125,34 +133,48 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
   return rows.sum().div(denominator.sum());
 }
 
-/** Negative log-likelihood of log-probabilities [N, C] with int32 targets [N]. */
+/** Negative log-likelihood of log-probabilities [N, C] (or [N, C, d...]) with int32 targets [N] (or [N, d...]). */
 export function nllLoss(input: Tensor, target: Tensor, opts: Omit<CrossEntropyOptions, 'labelSmoothing'> = {}): Tensor {
   const { reduction = 'mean', ignoreIndex = -100, weight = null } = opts;
   checkReduction(reduction);
   checkTensor(input, 'input');
   checkTensor(target, 'target');
   checkFloat(input, 'input');
-  check(input.ndim === 2, () => `input: expected log-probabilities [batch, classes], got ${shapeStr(input.shape)}`);
+  check(input.ndim >= 2, () => `input: expected log-probabilities [batch, classes, ...], got ${shapeStr(input.shape)}`);
   check(target.dtype === 'int32', () => `target: expected int32 class indices, got ${target.dtype}`);
-  check(target.ndim === 1 && target.shape[0] === input.shape[0], () => `target: expected shape [${input.shape[0]}], got ${shapeStr(target.shape)}`);
+  const expected = [input.shape[0], ...input.shape.slice(2)];
+  check(target.shape.length === expected.length && target.shape.every((d, i) => d === expected[i]),
+    () => `target: expected class indices of shape ${shapeStr(expected)}, got ${shapeStr(target.shape)}`);
   const C = input.shape[1];
-  const kept = target.ne(ignoreIndex);
-  const safe = where(kept, target, 0).int();
-  const picked = input.gather(1, safe.unsqueeze(1)).reshape([-1]);
-  let w: Tensor = kept;
-  if (weight) {
-    check(weight.ndim === 1 && weight.shape[0] === C, () => `weight: expected shape [${C}], got ${shapeStr(weight.shape)}`);
-    w = weight.indexSelect(0, safe).mul(kept);
-  }
+  if (weight) check(weight.ndim === 1 && weight.shape[0] === C, () => `weight: expected shape [${C}], got ${shapeStr(weight.shape)}`);
+  checkClassIndices(target, C, ignoreIndex);
+  const flatTarget = target.reshape([-1]);
+  const kept = flatTarget.ne(ignoreIndex);
+  const safe = where(kept, flatTarget, 0).int();
+  const picked = classesLast(input).gather(1, safe.unsqueeze(1)).reshape([-1]);
+  const w: Tensor = weight ? weight.indexSelect(0, safe).mul(kept) : kept;
   const rows = picked.mul(w).neg();
-  if (reduction === 'none') return rows;
+  if (reduction === 'none') return rows.reshape(expected);
   if (reduction === 'sum') return rows.sum();
   return rows.sum().div(w.sum());
 }
 
+/** Every target is a class in [0, C) or ignoreIndex (read on the host: targets are small). */
+function checkClassIndices(target: Tensor, C: number, ignoreIndex: number): void {
+  const values = target.toTypedArray();
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    check(v === ignoreIndex || (v >= 0 && v < C), () => `target: class index ${v} is out of range [0, ${C})`);
+  }
+}
+
 export interface BCEOptions extends ReductionOptions { weight?: Tensor | null }
 
-/** Binary cross-entropy of probabilities in [0, 1]; logs are clamped at -100 as PyTorch. */
+/**
+ * Binary cross-entropy of probabilities in [0, 1]; logs are clamped at -100 as PyTorch, and the
+ * input gradient is PyTorch's (x - y) w / max(x (1 - x), 1e-12), finite at exactly 0 and 1 where
+ * the chain rule through the clamped logs would give 0/0.
+ */
 export function binaryCrossEntropy(input: Tensor, target: Tensor, { reduction = 'mean', weight = null }: BCEOptions = {}): Tensor {
   checkReduction(reduction);
   checkSameShape(input, target);
@@ -161,10 +183,23 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, { reduction = 
     const hi = input.max().item();
     check(lo >= 0 && hi <= 1, () => `input: binaryCrossEntropy expects probabilities in [0, 1], got values in [${lo}, ${hi}]`);
   }
-  const logP = input.log().clamp(-100, null);
-  const log1mP = input.rsub(1).log().clamp(-100, null);
-  let loss = target.mul(logP).add(target.rsub(1).mul(log1mP)).neg();
-  if (weight) loss = loss.mul(weight);
+  const x = input.detach();
+  const y = target.detach();
+  const w = weight?.detach() ?? null;
+  const logP = x.log().clamp(-100, null);
+  const log1mP = x.rsub(1).log().clamp(-100, null);
+  const unweighted = y.mul(logP).add(y.rsub(1).mul(log1mP)).neg();
+  let loss = w ? unweighted.mul(w) : unweighted;
+  if (!isGradEnabled()) return reduce(loss, reduction);
+  // value + sum_i g_i * (v_i - stop(v_i)): the value unchanged, gradient g_i for each input v_i
+  const surrogate = (v: Tensor, g: Tensor) => { loss = loss.add(g.mul(v.sub(v.detach()))); };
+  if (input.requiresGrad) {
+    let g = x.sub(y).div(x.mul(x.rsub(1)).clamp(1e-12, null));
+    if (w) g = g.mul(w);
+    surrogate(input, g);
+  }
+  if (target.requiresGrad) surrogate(target, w ? log1mP.sub(logP).mul(w) : log1mP.sub(logP));
+  if (weight?.requiresGrad) surrogate(weight, unweighted);
   return reduce(loss, reduction);
 }
 

@@ -1,8 +1,10 @@
 /**
- * Module: the base of every layer. Fields holding a Parameter, a registered buffer or another
- * Module are registered automatically when assigned (a Proxy-free rule: `register*` or plain
- * assignment followed by the constructor's end both work, since parameters are discovered by
- * walking own fields in insertion order). Names follow PyTorch: 'fc1.weight', '0.bias'.
+ * Module: the base of every layer. Registration is automatic: any own field holding a Parameter
+ * (see parameter.ts) or a Module is found by walking the fields in insertion order, so
+ * `this.fc1 = new Linear(...)` in a constructor is enough. Buffers (saved, not trained state)
+ * need registerBuffer, since a plain tensor field is not state. registerParameter and
+ * registerModule exist for names made at run time (`weight_ih_l${l}`). Names follow PyTorch:
+ * 'fc1.weight', '0.bias'.
  */
 import type { Device, DeviceLike } from '../device.js';
 import { parseDevice } from '../device.js';
@@ -24,6 +26,15 @@ export abstract class Module {
     (this as any)[name] = tensor === null ? null : keep(tensor);
     this._buffers.add(name);
     if (!persistent) this._nonPersistent.add(name);
+  }
+
+  /** Sets a field to a parameter (marking the tensor) or to null (an absent one, like a bias). */
+  registerParameter(name: string, tensor: Tensor | null): void {
+    (this as any)[name] = tensor === null ? null : isParameter(tensor) ? tensor : markParameter(tensor);
+  }
+  registerModule(name: string, module: Module | null): void {
+    check(module === null || module instanceof Module, () => `${name}: expected an nn.Module`);
+    (this as any)[name] = module;
   }
 
   namedChildren(): [string, Module][] {
@@ -91,26 +102,52 @@ export abstract class Module {
     }
   }
 
-  /** Moves parameters and buffers to a device in place. */
+  /**
+   * Moves parameters and buffers to a device, replacing the tensors held by the module (the old
+   * ones are disposed): build the optimizer after `to()`, as its parameter list would go stale.
+   */
   to(device: DeviceLike): this {
     const d: Device = parseDevice(device);
+    // a tensor shared by several modules (tied weights) moves once and stays shared
+    const moved = new Map<Tensor, Tensor>();
     for (const m of this.modules()) {
       for (const [k, v] of Object.entries(m)) {
         if (!(v instanceof Tensor) || v.device === d) continue;
-        const moved = keep(v.to(d).detach());
-        if (isParameter(v)) markParameter(moved);
-        (m as any)[k] = moved;
-        v.dispose();
+        let w = moved.get(v);
+        if (!w) {
+          w = keep(v.to(d).detach());
+          if (isParameter(v)) markParameter(w);
+          else if (v.requiresGrad) w.requiresGrad = true;
+          moved.set(v, w);
+        }
+        (m as any)[k] = w;
       }
     }
+    for (const v of moved.keys()) v.dispose();
     return this;
   }
 
-  /** Parameters and persistent buffers by dotted name (detached views sharing storage). */
+  /**
+   * Parameters and persistent buffers by dotted name, in PyTorch's order (each module's own
+   * parameters, then its buffers, then its children's) and, as PyTorch, a tied tensor under every
+   * name it has. Values are detached views sharing storage with the module.
+   */
   stateDict(): Record<string, Tensor> {
     const out: Record<string, Tensor> = {};
-    for (const [k, p] of this.namedParameters()) out[k] = p.detach();
-    for (const [k, b] of this.namedBuffers('', true)) out[k] = b.detach();
+    for (const [k, t] of this.stateEntries()) out[k] = t.detach();
+    return out;
+  }
+
+  private stateEntries(): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [mp, m] of this.namedModules()) {
+      const name = (k: string) => (mp ? `${mp}.${k}` : k);
+      for (const [k, v] of Object.entries(m)) if (v instanceof Tensor && isParameter(v)) out.push([name(k), v]);
+      for (const k of m._buffers) {
+        const v = (m as any)[k];
+        if (!m._nonPersistent.has(k) && v instanceof Tensor) out.push([name(k), v]);
+      }
+    }
     return out;
   }
 
@@ -120,7 +157,7 @@ export abstract class Module {
    */
   loadStateDict(dict: Record<string, Tensor>, { strict = true } = {}): { missingKeys: string[]; unexpectedKeys: string[] } {
     check(dict !== null && typeof dict === 'object', 'stateDict: expected an object of tensors');
-    const own = new Map<string, Tensor>([...this.namedParameters(), ...this.namedBuffers('', true)]);
+    const own = new Map<string, Tensor>(this.stateEntries());
     const missingKeys = [...own.keys()].filter((k) => !(k in dict));
     const unexpectedKeys = Object.keys(dict).filter((k) => !own.has(k));
     const misShaped: string[] = [];

@@ -109,6 +109,8 @@ export class RNN extends RNNBase {
   constructor(inputSize: number, hiddenSize: number, opts: RNNOptions = {}) {
     super('RNN', inputSize, hiddenSize, opts);
     this.nonlinearity = opts.nonlinearity ?? 'tanh';
+    check(this.nonlinearity === 'tanh' || this.nonlinearity === 'relu',
+      () => `nonlinearity: expected 'tanh' or 'relu', got ${String(this.nonlinearity)}`);
   }
   /** Returns [output, hN]. */
   forward(x: Tensor, h0?: Tensor): [Tensor, Tensor] {

@@ -13,48 +13,20 @@ import { KilnError, check } from '../errors.js';
 import { crossEntropy } from '../losses.js';
 import { scope } from '../memory.js';
 import type { Module } from '../nn/module.js';
-import { ReduceLROnPlateau } from '../optim/lr_scheduler.js';
+import { OneCycleLR, ReduceLROnPlateau } from '../optim/lr_scheduler.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { Tensor } from '../tensor.js';
-import { type Stateful, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { BestTracker, type Callback, EarlyStopper, type EarlyStoppingOptions, type EpochRecord, type FitHistory } from './callbacks.js';
+import { type CheckpointParts, type Stateful, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { EpochMeter, type MetricName, countCorrect } from './metrics.js';
 import { Progress } from './progress.js';
 import { writeReport } from './report.js';
 
-export interface EpochRecord {
-  epoch: number;
-  loss: number;
-  accuracy?: number;
-  valLoss?: number;
-  valAccuracy?: number;
-  seconds: number;
-  samplesPerSec: number;
-  lr?: number;
-}
+export type { BatchInfo, Callback, Callbacks, EarlyStoppingOptions, EpochRecord, FitHistory } from './callbacks.js';
+/** The earlyStopping option of fit. */
+export type EarlyStopping = EarlyStoppingOptions;
 
-export interface BatchInfo {
-  epoch: number;
-  batch: number;
-  batches: number;
-  loss: number;
-  size: number;
-}
-
-export interface Callbacks {
-  onTrainBegin?(): void | Promise<void>;
-  onEpochBegin?(epoch: number): void | Promise<void>;
-  onBatchEnd?(info: BatchInfo): void | Promise<void>;
-  /** Return 'stop' to end training after this epoch. */
-  onEpochEnd?(record: EpochRecord, history: EpochRecord[]): void | 'stop' | Promise<void | 'stop'>;
-  onTrainEnd?(history: FitHistory): void | Promise<void>;
-}
-
-export interface EarlyStopping {
-  monitor?: 'loss' | 'valLoss' | 'accuracy' | 'valAccuracy';
-  patience?: number;
-  minDelta?: number;
-  mode?: 'min' | 'max';
-}
+type LossFn = (output: Tensor, target: Tensor) => Tensor;
 
 export interface FitOptions {
   trainData: DataLoader | Dataset<any>;
@@ -63,28 +35,25 @@ export interface FitOptions {
   batchSize?: number;
   epochs: number;
   optimizer: Optimizer<any>;
-  /** loss(output, target); default: cross-entropy. */
-  loss?: (output: Tensor, target: Tensor) => Tensor;
+  /** loss(output, target) -> scalar; default: cross-entropy. */
+  loss?: LossFn;
+  /** Default ['accuracy'] (reported when the targets are int32 class indices). */
   metrics?: MetricName[];
-  callbacks?: Callbacks | Callbacks[];
-  earlyStopping?: EarlyStopping;
+  callbacks?: Callback | Callback[];
+  earlyStopping?: EarlyStoppingOptions;
+  /** Saves a checkpoint every `every` epochs (default 1) and after the last; keeps the newest `keepLast`. */
   checkpoint?: { dir: string; every?: number; keepLast?: number };
+  /** A checkpoint written by fit (or saveCheckpoint): training continues after its epoch. */
   resumeFrom?: string;
-  /** Stepped once per epoch (ReduceLROnPlateau gets valLoss, else loss), or per batch. */
+  /** ReduceLROnPlateau steps on valLoss (else loss) each epoch; OneCycleLR every batch; others every epoch. */
   scheduler?: Stateful & { step(metric?: number): void };
   schedulerStep?: 'epoch' | 'batch';
-  /** true: progress bar on a terminal, lines otherwise; 'auto' (default) the same; false: silent. */
+  /** 'auto' (default) and true: a progress bar on a terminal, a line per epoch otherwise; false: silent. */
   verbose?: boolean | 'auto';
   /** Writes a self-contained HTML report with loss/accuracy curves to this path. */
   report?: string;
-  /** Where progress goes (default: process.stdout). */
+  /** Where progress goes instead of process.stdout (always as plain lines). */
   write?: (text: string) => void;
-}
-
-export interface FitHistory {
-  epochs: EpochRecord[];
-  stoppedEarly: boolean;
-  bestEpoch?: number;
 }
 
 function asLoader(d: DataLoader | Dataset<any>, batchSize: number, shuffle: boolean, name: string): DataLoader {
@@ -100,58 +69,66 @@ function currentLr(opt: Optimizer<any>): number | undefined {
   return typeof lr === 'number' ? lr : undefined;
 }
 
-export async function fit(model: Module, opts: FitOptions): Promise<FitHistory> {
-  check(opts && typeof opts === 'object', 'options: expected an object');
+function checkOptions(model: Module, opts: FitOptions): void {
+  check(opts !== null && typeof opts === 'object', 'options: expected an object');
   check(typeof model?.forward === 'function', 'model: expected an nn.Module');
   check(Number.isInteger(opts.epochs) && opts.epochs > 0, () => `epochs: expected a positive integer, got ${opts.epochs}`);
   check(opts.optimizer && typeof opts.optimizer.step === 'function', 'optimizer: expected an Optimizer');
+  check(opts.batchSize === undefined || (Number.isInteger(opts.batchSize) && opts.batchSize > 0),
+    () => `batchSize: expected a positive integer, got ${opts.batchSize}`);
+  check(opts.loss === undefined || typeof opts.loss === 'function', 'loss: expected a function (output, target) => Tensor');
+  for (const m of opts.metrics ?? []) check(m === 'accuracy', () => `metrics: unknown metric '${m}' (known: accuracy)`);
+  const ck = opts.checkpoint;
+  if (ck) {
+    check(typeof ck.dir === 'string' && ck.dir.length > 0, 'checkpoint.dir: expected a directory path');
+    check(ck.every === undefined || (Number.isInteger(ck.every) && ck.every > 0), () => `checkpoint.every: expected a positive integer, got ${ck.every}`);
+    check(ck.keepLast === undefined || (Number.isInteger(ck.keepLast) && ck.keepLast > 0), () => `checkpoint.keepLast: expected a positive integer, got ${ck.keepLast}`);
+  }
+  check(opts.schedulerStep === undefined || opts.schedulerStep === 'epoch' || opts.schedulerStep === 'batch',
+    () => `schedulerStep: expected 'epoch' or 'batch', got ${opts.schedulerStep}`);
+}
+
+export async function fit(model: Module, opts: FitOptions): Promise<FitHistory> {
+  checkOptions(model, opts);
   const batchSize = opts.batchSize ?? 32;
   const train = asLoader(opts.trainData, batchSize, true, 'trainData');
   const val = opts.valData ? asLoader(opts.valData, batchSize, false, 'valData') : null;
-  const lossFn = opts.loss ?? ((o: Tensor, t: Tensor) => crossEntropy(o, t));
-  const wantAccuracy = (opts.metrics ?? ['accuracy']).includes('accuracy');
+  const lossFn: LossFn = opts.loss ?? ((o, t) => crossEntropy(o, t));
+  const withAccuracy = (opts.metrics ?? ['accuracy']).includes('accuracy');
   const callbacks = opts.callbacks === undefined ? [] : Array.isArray(opts.callbacks) ? opts.callbacks : [opts.callbacks];
-  const verbose = opts.verbose ?? 'auto';
   const write = opts.write ?? ((s: string) => process.stdout.write(s));
-  const progress = verbose === false ? null : new Progress({ tty: opts.write === undefined && process.stdout.isTTY === true, write }, opts.epochs);
-  const es = opts.earlyStopping;
-  const monitor = es?.monitor ?? (val ? 'valLoss' : 'loss');
-  const esMode = es?.mode ?? (monitor.toLowerCase().includes('accuracy') ? 'max' : 'min');
+  const progress = opts.verbose === false ? null
+    : new Progress({ tty: opts.write === undefined && process.stdout.isTTY === true, write }, opts.epochs);
+  const stopper = opts.earlyStopping ? new EarlyStopper(opts.earlyStopping, val !== null) : null;
+  const tracker = stopper ?? new BestTracker({}, val !== null);
+  const sched = opts.scheduler;
+  const schedPerBatch = sched !== undefined && (opts.schedulerStep ?? (sched instanceof OneCycleLR ? 'batch' : 'epoch')) === 'batch';
+  const parts: CheckpointParts = { model, optimizer: opts.optimizer, scheduler: sched ?? null };
 
   let history: EpochRecord[] = [];
   let startEpoch = 1;
-  const parts = { model, optimizer: opts.optimizer, scheduler: opts.scheduler ?? null };
   if (opts.resumeFrom) {
     const info = await loadCheckpoint(opts.resumeFrom, parts);
     history = info.history;
     startEpoch = info.epoch + 1;
+    for (const r of history) tracker.observe(r);
   }
 
-  let best = esMode === 'min' ? Infinity : -Infinity;
-  let bestEpoch: number | undefined;
-  let sinceBest = 0;
-  for (const r of history) {
-    const v = r[monitor];
-    if (typeof v === 'number' && (esMode === 'min' ? v < best - (es?.minDelta ?? 0) : v > best + (es?.minDelta ?? 0))) {
-      best = v;
-      bestEpoch = r.epoch;
-      sinceBest = 0;
-    } else sinceBest++;
-  }
   let stoppedEarly = false;
   for (const cb of callbacks) await cb.onTrainBegin?.();
-
   for (let epoch = startEpoch; epoch <= opts.epochs; epoch++) {
-    train.setEpoch(epoch - 1);
+    train.setEpoch(epoch - 1); // the shuffle order depends on the epoch alone, so a resumed run sees the same batches
     model.train();
     for (const cb of callbacks) await cb.onEpochBegin?.(epoch);
     progress?.beginEpoch();
+    const lr = currentLr(opts.optimizer);
     const t0 = performance.now();
     const meter = new EpochMeter();
     const batches = train.length;
     let b = 0;
     for await (const batch of train) {
       const [x, y] = batch as Tensor[];
+      const size = x.shape[0];
       const step = scope(() => {
         const out = model.forward(x);
         const loss = lossFn(out, y);
@@ -159,86 +136,79 @@ export async function fit(model: Module, opts: FitOptions): Promise<FitHistory> 
         opts.optimizer.zeroGrad();
         loss.backward();
         opts.optimizer.step();
-        return { loss: loss.item(), correct: wantAccuracy ? countCorrect(out, y) : undefined };
+        return { loss: loss.item(), correct: withAccuracy ? countCorrect(out, y) : undefined };
       });
-      const size = x.shape[0];
       disposeBatch(batch);
       if (!Number.isFinite(step.loss)) throw new KilnError(`fit: the loss became ${step.loss} at epoch ${epoch}, batch ${b}`);
       meter.add(step.loss, size, step.correct);
+      if (schedPerBatch) sched!.step();
+      for (const cb of callbacks) await cb.onBatchEnd?.({ epoch, batch: b, batches, loss: step.loss, size });
       b++;
-      if (opts.scheduler && opts.schedulerStep === 'batch') opts.scheduler.step();
-      for (const cb of callbacks) await cb.onBatchEnd?.({ epoch, batch: b - 1, batches, loss: step.loss, size });
-      progress?.batch(epoch, b, batches, meter.samples, wantAccuracy ? { loss: meter.loss, acc: meter.accuracy } : { loss: meter.loss });
+      progress?.batch(epoch, b, batches, meter.samples, { loss: meter.loss, acc: meter.accuracy });
       await yieldToEventLoop();
     }
     const seconds = (performance.now() - t0) / 1000;
-    const record: EpochRecord = {
-      epoch, loss: meter.loss, seconds, samplesPerSec: meter.samples / seconds, lr: currentLr(opts.optimizer),
-    };
-    if (wantAccuracy) record.accuracy = meter.accuracy;
-    if (val) Object.assign(record, await evaluate(model, val, lossFn, wantAccuracy));
-    if (opts.scheduler && opts.schedulerStep !== 'batch') {
-      if (opts.scheduler instanceof ReduceLROnPlateau) opts.scheduler.step(record.valLoss ?? record.loss);
-      else opts.scheduler.step();
+    const record: EpochRecord = { epoch, loss: meter.loss, seconds, samplesPerSec: meter.samples / seconds, lr };
+    if (meter.accuracy !== undefined) record.accuracy = meter.accuracy;
+    if (val) Object.assign(record, await evaluate(model, val, lossFn, withAccuracy));
+    if (sched && !schedPerBatch) {
+      if (sched instanceof ReduceLROnPlateau) sched.step(record.valLoss ?? record.loss);
+      else sched.step();
     }
     history.push(record);
     progress?.endEpoch(epoch, { loss: record.loss, acc: record.accuracy, valLoss: record.valLoss, valAcc: record.valAccuracy }, record.samplesPerSec, seconds);
 
     let stop = false;
     for (const cb of callbacks) if ((await cb.onEpochEnd?.(record, history)) === 'stop') stop = true;
-    const v = record[monitor];
-    if (typeof v === 'number') {
-      const improved = esMode === 'min' ? v < best - (es?.minDelta ?? 0) : v > best + (es?.minDelta ?? 0);
-      if (improved) {
-        best = v;
-        bestEpoch = epoch;
-        sinceBest = 0;
-      } else {
-        sinceBest++;
-        // as Keras: stop after `patience` epochs in a row without improvement
-        if (es && sinceBest >= (es.patience ?? 0)) stop = true;
-      }
+    if (stopper) {
+      if (stopper.shouldStop(record)) stop = true;
+    } else {
+      tracker.observe(record);
     }
-
-    if (opts.checkpoint && (epoch % (opts.checkpoint.every ?? 1) === 0 || epoch === opts.epochs || stop)) {
-      await writeCheckpoint(opts.checkpoint, parts, epoch, history);
-    }
+    const ck = opts.checkpoint;
+    if (ck && (epoch % (ck.every ?? 1) === 0 || epoch === opts.epochs || stop)) await writeCheckpoint(ck, parts, epoch, history);
     if (stop) {
       stoppedEarly = epoch < opts.epochs;
       break;
     }
   }
-  const result: FitHistory = { epochs: history, stoppedEarly, bestEpoch };
+  const result: FitHistory = { epochs: history, stoppedEarly, bestEpoch: tracker.bestEpoch };
   if (opts.report) await writeReport(opts.report, history);
   for (const cb of callbacks) await cb.onTrainEnd?.(result);
   return result;
 }
 
-/** Mean loss (and accuracy) over a loader, in eval mode without gradients. */
-export async function evaluate(model: Module, loader: DataLoader, lossFn: (o: Tensor, t: Tensor) => Tensor = crossEntropy,
+/** Mean loss (and accuracy, for class-index targets) over a loader, in eval mode without gradients. */
+export async function evaluate(model: Module, data: DataLoader | Dataset<any>, lossFn: LossFn = crossEntropy,
   withAccuracy = true): Promise<{ valLoss: number; valAccuracy?: number }> {
+  const loader = asLoader(data, 256, false, 'data');
   const wasTraining = model.training;
   model.eval();
   const meter = new EpochMeter();
-  for await (const batch of loader) {
-    const [x, y] = batch as Tensor[];
-    const r = noGrad(() => scope(() => {
-      const out = model.forward(x);
-      return { loss: lossFn(out, y).item(), correct: withAccuracy ? countCorrect(out, y) : undefined };
-    }));
-    meter.add(r.loss, x.shape[0], r.correct);
-    disposeBatch(batch);
-    await yieldToEventLoop();
+  try {
+    for await (const batch of loader) {
+      const [x, y] = batch as Tensor[];
+      const r = noGrad(() => scope(() => {
+        const out = model.forward(x);
+        return { loss: lossFn(out, y).item(), correct: withAccuracy ? countCorrect(out, y) : undefined };
+      }));
+      meter.add(r.loss, x.shape[0], r.correct);
+      disposeBatch(batch);
+      await yieldToEventLoop();
+    }
+  } finally {
+    model.train(wasTraining);
   }
-  model.train(wasTraining);
-  return withAccuracy ? { valLoss: meter.loss, valAccuracy: meter.accuracy } : { valLoss: meter.loss };
+  const acc = meter.accuracy;
+  return acc === undefined ? { valLoss: meter.loss } : { valLoss: meter.loss, valAccuracy: acc };
 }
 
-async function writeCheckpoint(cfg: { dir: string; keepLast?: number }, parts: Parameters<typeof saveCheckpoint>[1],
-  epoch: number, history: EpochRecord[]): Promise<void> {
+/** Writes epoch-NNNN.safetensors in dir, then removes all but the newest keepLast of them. */
+async function writeCheckpoint(cfg: { dir: string; keepLast?: number }, parts: CheckpointParts, epoch: number,
+  history: EpochRecord[]): Promise<void> {
   await mkdir(cfg.dir, { recursive: true });
   await saveCheckpoint(join(cfg.dir, `epoch-${String(epoch).padStart(4, '0')}.safetensors`), parts, { epoch, history });
-  if (cfg.keepLast !== undefined && cfg.keepLast > 0) {
+  if (cfg.keepLast !== undefined) {
     const files = (await readdir(cfg.dir)).filter((f) => /^epoch-\d+\.safetensors$/.test(f)).sort();
     for (const f of files.slice(0, Math.max(files.length - cfg.keepLast, 0))) await rm(join(cfg.dir, f));
   }

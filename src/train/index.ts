@@ -1,4 +1,7 @@
 export { fit, evaluate } from './fit.js';
-export type { FitOptions, FitHistory, EpochRecord, Callbacks, BatchInfo, EarlyStopping } from './fit.js';
+export type { FitOptions, FitHistory, EpochRecord, Callback, Callbacks, BatchInfo, EarlyStopping, EarlyStoppingOptions } from './fit.js';
+export { BestTracker, EarlyStopper } from './callbacks.js';
 export { saveCheckpoint, loadCheckpoint } from './checkpoint.js';
+export type { CheckpointParts, CheckpointInfo, Stateful } from './checkpoint.js';
 export { reportHtml, writeReport } from './report.js';
+export { EpochMeter, countCorrect } from './metrics.js';

@@ -5,6 +5,8 @@
 export interface ProgressOptions {
   tty: boolean;
   write: (text: string) => void;
+  /** Least time between two redraws of the bar (default 100 ms: a terminal need not redraw more often). */
+  redrawMs?: number;
 }
 
 function fmtTime(s: number): string {
@@ -31,17 +33,17 @@ export class Progress {
     this.lastDraw = 0;
   }
 
-  batch(epoch: number, done: number, total: number, samples: number, metrics: Record<string, number>): void {
+  batch(epoch: number, done: number, total: number, samples: number, metrics: Record<string, number | undefined>): void {
     if (!this.opts.tty) return;
     const now = performance.now();
-    if (done < total && now - this.lastDraw < 100) return; // redraw at most 10 times a second
+    if (done < total && this.lastDraw > 0 && now - this.lastDraw < (this.opts.redrawMs ?? 100)) return;
     this.lastDraw = now;
     const secs = (now - this.start) / 1000;
     const rate = samples / Math.max(secs, 1e-9);
     const eta = total > 0 ? (secs / done) * (total - done) : NaN;
     const width = 24;
     const filled = total > 0 ? Math.round((done / total) * width) : 0;
-    const bar = `${'='.repeat(Math.max(filled - 1, 0))}${filled > 0 ? '>' : ''}${' '.repeat(width - filled)}`;
+    const bar = filled === width ? '='.repeat(width) : `${'='.repeat(Math.max(filled - 1, 0))}${filled > 0 ? '>' : ''}${' '.repeat(width - filled)}`;
     this.opts.write(`\repoch ${epoch}/${this.epochs} [${bar}] ${done}/${total}  ${formatMetrics(metrics)}  ${rate.toFixed(0)} samples/s  ETA ${fmtTime(eta)}   `);
   }
 

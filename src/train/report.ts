@@ -1,6 +1,6 @@
 /** A self-contained HTML report of a training run: loss and accuracy curves as inline SVG. */
 import { writeFile } from 'node:fs/promises';
-import type { EpochRecord } from './fit.js';
+import type { EpochRecord } from './callbacks.js';
 
 const COLORS: Record<string, string> = { loss: '#d62728', valLoss: '#ff9896', accuracy: '#1f77b4', valAccuracy: '#aec7e8' };
 

@@ -7,6 +7,7 @@ import * as kiln from '../../src/index.js';
 const { nn } = kiln;
 type Arr = { shape: number[]; data: number[] };
 const cases = JSON.parse(readFileSync(new URL('../fixtures/nn/layers.json', import.meta.url), 'utf8'));
+const rnnStates = JSON.parse(readFileSync(new URL('../fixtures/nn/rnn_states.json', import.meta.url), 'utf8'));
 
 const toTensor = (a: Arr, dtype: 'float32' | 'int32' = 'float32') => kiln.tensor(a.data, { shape: a.shape, dtype });
 
@@ -33,6 +34,7 @@ const builders: Record<string, () => kiln.nn.Module> = {
   batchNorm1d: () => new nn.BatchNorm1d(4),
   layerNorm: () => new nn.LayerNorm([4, 5]),
   embedding: () => new nn.Embedding(10, 4),
+  embeddingPadding: () => new nn.Embedding(10, 4, { paddingIdx: 2 }),
   rnn: () => new nn.RNN(4, 5, { numLayers: 2 }),
   rnnRelu: () => new nn.RNN(4, 5, { nonlinearity: 'relu', batchFirst: true }),
   lstm: () => new nn.LSTM(4, 5, { numLayers: 2, batchFirst: true }),
@@ -48,7 +50,7 @@ describe('nn layers match PyTorch (rel. 1e-4 of the largest value)', () => {
       const state: Record<string, kiln.Tensor> = {};
       for (const [k, v] of Object.entries<Arr>(c.state)) state[k] = toTensor(v, k.endsWith('num_batches_tracked') ? 'int32' : 'float32');
       layer.loadStateDict(state);
-      const isIndex = name === 'embedding';
+      const isIndex = name.startsWith('embedding');
       const x = toTensor(c.input, isIndex ? 'int32' : 'float32');
       if (!isIndex) x.requiresGrad = true;
       let out = layer.forward(x);
@@ -60,6 +62,36 @@ describe('nn layers match PyTorch (rel. 1e-4 of the largest value)', () => {
       for (const [k, g] of Object.entries<Arr>(c.gradParams)) expectClose(params[k].grad!, g, 1e-4, `${k} gradient`);
       const after = layer.stateDict();
       for (const [k, v] of Object.entries<Arr>(c.stateAfter)) expectClose(after[k].float(), v, 1e-4, `${k} after the step`);
+    });
+  }
+});
+
+const rnnBuilders: Record<string, () => kiln.nn.Module> = {
+  rnn: () => new nn.RNN(3, 4, { numLayers: 2, batchFirst: true }),
+  lstm: () => new nn.LSTM(3, 4, { numLayers: 2 }),
+  gru: () => new nn.GRU(3, 4, { numLayers: 2 }),
+  gruBatchFirst: () => new nn.GRU(3, 4, { numLayers: 2, batchFirst: true, bias: false }),
+};
+
+describe('recurrent layers with a given initial state match PyTorch (output, final states, all gradients)', () => {
+  for (const [name, c] of Object.entries<any>(rnnStates)) {
+    it(name, () => {
+      const layer = rnnBuilders[name]();
+      const state: Record<string, kiln.Tensor> = {};
+      for (const [k, v] of Object.entries<Arr>(c.state)) state[k] = toTensor(v);
+      layer.loadStateDict(state);
+      const x = toTensor(c.input).requiresGrad_();
+      const h0 = (c.h0 as Arr[]).map((h) => toTensor(h).requiresGrad_());
+      const [out, final] = layer.forward(x, h0.length === 2 ? h0 : h0[0]);
+      const outs: kiln.Tensor[] = [out, ...(Array.isArray(final) ? final : [final])];
+      expect(outs.length).toBe(c.out.length);
+      outs.forEach((o, i) => expectClose(o, c.out[i], 1e-4, `output ${i}`));
+      outs.map((o, i) => o.mul(toTensor(c.w[i])).sum()).reduce((a, b) => a.add(b)).backward();
+      expectClose(x.grad!, c.gradInput, 1e-4, 'input gradient');
+      h0.forEach((h, i) => expectClose(h.grad!, c.gradH0[i], 1e-4, `initial state ${i} gradient`));
+      const params = Object.fromEntries(layer.namedParameters());
+      expect(Object.keys(params).sort()).toEqual(Object.keys(c.gradParams).sort());
+      for (const [k, g] of Object.entries<Arr>(c.gradParams)) expectClose(params[k].grad!, g, 1e-4, `${k} gradient`);
     });
   }
 });

@@ -47,6 +47,34 @@ describe('losses match PyTorch', () => {
     expect(new nn.HuberLoss({ delta: 0.5 }).forward(x, y).item()).toBe(F.huberLoss(x, y, { delta: 0.5 }).item());
   });
 
+  it('stays finite for saturated inputs: ±1e4 logits, probabilities of exactly 0 and 1', () => {
+    const logits = kiln.tensor([[1e4, -1e4, 0], [-1e4, 1e4, 5e3]], { requiresGrad: true });
+    const ce = F.crossEntropy(logits, kiln.tensor([1, 1], { dtype: 'int32' }));
+    expect(ce.item()).toBeCloseTo(1e4, 0); // row 0 pays 2e4, row 1 pays ~0
+    ce.backward();
+    expect(Array.from(logits.grad!.toTypedArray()).every(Number.isFinite)).toBe(true);
+    const z = kiln.tensor([1e4, -1e4, 30, -30], { requiresGrad: true });
+    const bcel = F.binaryCrossEntropyWithLogits(z, kiln.tensor([0, 1, 1, 0]), { reduction: 'sum' });
+    expect(bcel.item()).toBeCloseTo(2e4, 0);
+    bcel.backward();
+    (z.grad!.toArray() as number[]).forEach((g, i) => expect(g).toBeCloseTo([1, -1, 0, 0][i], 6));
+    const p = kiln.sigmoid(kiln.tensor([40, -40], { requiresGrad: true })); // exactly 1 and 0 in float32
+    const bce = F.binaryCrossEntropy(p, kiln.tensor([1, 0]));
+    expect(bce.item()).toBe(0);
+  });
+
+  it('the mean with ignoreIndex divides by the number of kept targets', () => {
+    const x = kiln.tensor([[0, 0], [0, 0], [5, 1]]);
+    const t = kiln.tensor([0, -1, -1], { dtype: 'int32' });
+    expect(F.crossEntropy(x, t, { ignoreIndex: -1 }).item()).toBeCloseTo(Math.log(2), 6);
+    expect(F.crossEntropy(x, t, { ignoreIndex: -1, reduction: 'sum' }).item()).toBeCloseTo(Math.log(2), 6);
+    expect(F.nllLoss(x, t, { ignoreIndex: -1 }).item()).toBeCloseTo(0, 6);
+    const logp = kiln.tensor([[-1, -2], [-3, -4], [-5, -6]]);
+    const rows = new nn.NLLLoss({ ignoreIndex: -1, reduction: 'none' }).forward(logp, kiln.tensor([1, -1, 0], { dtype: 'int32' }));
+    (rows.toArray() as number[]).forEach((v, i) => expect(v).toBeCloseTo([2, 0, 5][i], 6));
+    expect(F.nllLoss(logp, kiln.tensor([1, -1, 0], { dtype: 'int32' }), { ignoreIndex: -1 }).item()).toBeCloseTo(3.5, 6);
+  });
+
   it('bad targets name the argument', () => {
     const x = kiln.randn([4, 3]);
     expect(() => F.crossEntropy(x, kiln.tensor([0, 1, 2, 3], { dtype: 'int32' }))).toThrow(/target: index 3 is out of range \[0, 3\)/);
@@ -55,7 +83,11 @@ describe('losses match PyTorch', () => {
     expect(() => F.mseLoss(x, kiln.randn([4]))).toThrow(/target: expected the input's shape \[4, 3\]/);
     expect(() => F.mseLoss(x, kiln.zeros([4, 3], { dtype: 'int32' }))).toThrow(/target: expected a float32 tensor/);
     expect(() => F.binaryCrossEntropy(x, kiln.rand([4, 3]))).toThrow(/input: binaryCrossEntropy expects probabilities in \[0, 1\]/);
-    expect(() => F.nllLoss(x, kiln.tensor([0, 1, 2, 5], { dtype: 'int32' }))).toThrow(/index 5 is out of range/);
+    expect(() => F.nllLoss(x, kiln.tensor([0, 1, 2, 5], { dtype: 'int32' }))).toThrow(/target: class index 5 is out of range \[0, 3\)/);
+    expect(() => F.nllLoss(x, kiln.tensor([0, 1, 2], { dtype: 'int32' }))).toThrow(/target: expected class indices of shape \[4\]/);
+    expect(() => F.nllLoss(x, kiln.zeros([4]))).toThrow(/target: expected int32 class indices, got float32/);
+    expect(() => F.crossEntropy(x, kiln.zeros([4, 3], { dtype: 'int32' }))).toThrow(/target: expected class indices of shape \[4\]/);
+    expect(() => F.crossEntropy(x, kiln.tensor([0, 1, 2, 1], { dtype: 'int32' }), { weight: kiln.ones([2]) })).toThrow(/weight: expected shape \[3\]/);
     expect(() => F.mseLoss(x, x, { reduction: 'avg' as any })).toThrow(/reduction: expected 'mean', 'sum' or 'none'/);
   });
 });
