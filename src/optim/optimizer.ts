@@ -191,14 +191,17 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
       this.validateGroup(full);
       return full;
     });
-    // All checks passed: replace state and groups.
-    this.disposeState();
+    // All checks passed. Copy first (the dict may hold this optimizer's own tensors), then
+    // replace state and groups; the scope frees the detached views and device moves.
     const copies = new Map<Tensor, ParamState>();
-    for (const [p, s] of loaded) {
-      const c: ParamState = {};
-      for (const [k, v] of Object.entries(s)) c[k] = v instanceof Tensor ? keep(noGrad(() => v.detach().to(p.device).clone())) : v;
-      copies.set(p, c);
-    }
+    scope(() => noGrad(() => {
+      for (const [p, s] of loaded) {
+        const c: ParamState = {};
+        for (const [k, v] of Object.entries(s)) c[k] = v instanceof Tensor ? keep(v.detach().to(p.device).clone()) : v;
+        copies.set(p, c);
+      }
+    }));
+    this.disposeState();
     for (const [p, c] of copies) this.state.set(p, c);
     newGroups.forEach((g, i) => { this.paramGroups[i] = g; });
   }

@@ -87,3 +87,32 @@ describe('loadStateDict validation', () => {
     expect((opt.stateDict().state[0].expAvg as kiln.Tensor).toTypedArray()).toEqual(before);
   });
 });
+
+describe('loadStateDict ownership', () => {
+  const adamAfterSteps = (steps: number) => {
+    const w = kiln.tensor([[1, -2], [3, 0.5]], { requiresGrad: true });
+    const opt = new optim.Adam([w], { lr: 0.1 });
+    for (let k = 0; k < steps; k++) {
+      w.grad = kiln.tensor([[0.5, -1], [2, k]]);
+      opt.step();
+    }
+    return { w, opt };
+  };
+
+  it("loads its own stateDict (the dict holds the optimizer's own tensors)", () => {
+    const { opt } = adamAfterSteps(2);
+    const before = (opt.stateDict().state[0].expAvgSq as kiln.Tensor).toTypedArray();
+    opt.loadStateDict(opt.stateDict());
+    const after = opt.stateDict().state[0];
+    expect((after.expAvgSq as kiln.Tensor).toTypedArray()).toEqual(before);
+    expect(after.step).toBe(2);
+  });
+
+  it('leaves no tensor behind: repeated loads keep the live tensor count flat', () => {
+    const { opt } = adamAfterSteps(1);
+    opt.loadStateDict(opt.stateDict());
+    const live = kiln.memory().tensors;
+    for (let i = 0; i < 20; i++) opt.loadStateDict(opt.stateDict());
+    expect(kiln.memory().tensors).toBe(live);
+  });
+});
