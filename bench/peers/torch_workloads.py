@@ -17,14 +17,19 @@ ids = sys.argv[2].split(',')
 torch.manual_seed(0)
 
 
-def measure(fn, warmup=2 if quick else 5, iters=5 if quick else 30):
-    for _ in range(warmup):
+def measure(fn):
+    """Median ms: warm up (5 runs and 0.3 s), then time at least 30 runs and 1 s (as bench/run.mjs)."""
+    warm_iters, warm_sec, min_iters, min_sec = (2, 0.05, 5, 0.2) if quick else (5, 0.3, 30, 1.0)
+    t0, i = time.perf_counter(), 0
+    while i < warm_iters or time.perf_counter() - t0 < warm_sec:
         fn()
+        i += 1
     times = []
-    for _ in range(iters):
-        t0 = time.perf_counter()
+    t0 = time.perf_counter()
+    while len(times) < min_iters or time.perf_counter() - t0 < min_sec:
+        t = time.perf_counter()
         fn()
-        times.append((time.perf_counter() - t0) * 1e3)
+        times.append((time.perf_counter() - t) * 1e3)
     times.sort()
     return times[len(times) // 2]
 
