@@ -1,5 +1,5 @@
 // Quickstart: fit a small classifier on a synthetic problem, evaluate it and save the weights.
-//   npx tsc -p . && node examples/quickstart.mjs
+//   npx tsc -p . && node examples/fit-quickstart.mjs
 import * as kiln from '../dist/index.js';
 
 const { nn, optim, data } = kiln;
