@@ -45,6 +45,12 @@ export interface NativeCore {
     target: Handle, tOff: number, B: number, C: number, ignoreIndex: number, labelSmoothing: number): void;
   crossEntropyBackward(dlogits: Handle, dOff: number, dloss: Handle, dlOff: number, logProbs: Handle, lpOff: number,
     target: Handle, tOff: number, B: number, C: number, ignoreIndex: number, labelSmoothing: number): void;
+  /** The LSTM recurrence over T steps (native/binding/lstm.cc): gates [T,B,4H] and hc [2,T,B,H] out. */
+  lstmForward(gates: Handle, gOff: number, hc: Handle, hcOff: number, proj: Handle, pOff: number, wHh: Handle, wOff: number,
+    bHh: H, bOff: number, h0: Handle, h0Off: number, c0: Handle, c0Off: number, T: number, B: number, H: number): void;
+  lstmBackward(dgates: Handle, dgOff: number, dwHh: H, dwOff: number, dbHh: H, dbOff: number, dh0: Handle, dh0Off: number,
+    dc0: Handle, dc0Off: number, dhc: Handle, dhcOff: number, gates: Handle, gOff: number, hc: Handle, hcOff: number,
+    h0: Handle, h0Off: number, c0: Handle, c0Off: number, wHh: Handle, wOff: number, T: number, B: number, H: number): void;
   gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
     A: Handle, aOff: number, lda: number, strideA: number, B: Handle, bOff: number, ldb: number, strideB: number,
     beta: number, C: Handle, cOff: number, ldc: number, strideC: number, batch: number): void;

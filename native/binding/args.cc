@@ -91,6 +91,18 @@ int dimsArg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t*
   return static_cast<int>(n);
 }
 
+void requireDtype(Napi::Env env, const Buf& b, DType dt, const char* name) {
+  if (b.storage->dtype != dt) {
+    throwKilnError(env, std::string(name) + ": expected dtype " + (dt == DType::F32 ? "float32" : "int32"));
+  }
+}
+
+// Optional buffer: null/undefined handle gives a Buf with no storage.
+Buf optBufArg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t count) {
+  if (info[i].IsNull() || info[i].IsUndefined()) return Buf{nullptr, nullptr};
+  return bufArg(info, i, name, count);
+}
+
 Backend& backendOf(Napi::Env env, std::initializer_list<const Buf*> bufs) {
   int device = -1;
   for (const Buf* b : bufs) {

@@ -48,6 +48,10 @@ Storage* storageArg(const Napi::CallbackInfo& info, size_t i, const char* name);
 // Reads info[i] (handle) and info[i + 1] (element offset), checking that `count` elements from
 // the offset lie inside the storage.
 Buf bufArg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t count);
+// bufArg, or a Buf with no storage when info[i] is null or undefined.
+Buf optBufArg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t count);
+// Throws a KilnError naming the argument unless b holds dt.
+void requireDtype(Napi::Env env, const Buf& b, DType dt, const char* name);
 int64_t intArg(const Napi::CallbackInfo& info, size_t i, const char* name);
 double numberArg(const Napi::CallbackInfo& info, size_t i, const char* name);
 bool boolArg(const Napi::CallbackInfo& info, size_t i, const char* name);

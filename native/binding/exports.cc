@@ -1,5 +1,5 @@
 // The core addon's exports: registration only. Memory exports live in memory.cc, compute ops
-// in ops.cc; argument conversion in args.cc.
+// in ops.cc, the LSTM recurrence in lstm.cc; argument conversion in args.cc.
 #include <napi.h>
 
 #include "../cpu/isa.h"
@@ -10,6 +10,7 @@ namespace kiln::binding {
 
 void registerMemory(Napi::Env env, Napi::Object exports);
 void registerOps(Napi::Env env, Napi::Object exports);
+void registerLstm(Napi::Env env, Napi::Object exports);
 
 namespace {
 
@@ -52,6 +53,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exportFn(env, exports, "registerCudaBackend", RegisterCudaBackend);
   registerMemory(env, exports);
   registerOps(env, exports);
+  registerLstm(env, exports);
   return exports;
 }
 

@@ -26,12 +26,6 @@ int64_t extent(int ndim, const int64_t* shape, const int64_t* strides) {
   return last + 1;
 }
 
-void requireDtype(Napi::Env env, const Buf& b, DType dt, const char* name) {
-  if (b.storage->dtype != dt) {
-    throwKilnError(env, std::string(name) + ": expected dtype " + (dt == DType::F32 ? "float32" : "int32"));
-  }
-}
-
 // Index values must lie in [0, n) (ignore is exempt). Read directly when the indices are on the
 // CPU; device backends check in their kernels.
 void checkIndices(Napi::Env env, const Buf& idx, int64_t count, int64_t n, const char* name,
@@ -53,12 +47,6 @@ E enumArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   int64_t v = intArg(info, i, name);
   if (v < 0 || v >= static_cast<int64_t>(E::Count)) throwKilnError(info.Env(), std::string(name) + ": unknown op code");
   return static_cast<E>(v);
-}
-
-// Optional buffer: null/undefined handle gives a Buf with no storage.
-Buf optBufArg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t count) {
-  if (info[i].IsNull() || info[i].IsUndefined()) return Buf{nullptr, nullptr};
-  return bufArg(info, i, name, count);
 }
 
 // unary(op, y, yOff, x, xOff, n, alpha, beta)

@@ -121,6 +121,16 @@ class CudaBackend final : public Backend {
     cuda::crossEntropyForward(s(), ctx_.errorWord(), loss, logProbs, logits, target, B, C, ignoreIndex,
                               labelSmoothing);
   }
+  void lstmCellForward(float* gates, float* h, float* c, const float* cPrev, int64_t B, int64_t H) override {
+    ctx_.activate();
+    cuda::lstmCellForward(s(), gates, h, c, cPrev, B, H);
+  }
+  void lstmCellBackward(float* dgates, float* dcPrev, const float* dh, const float* dhRec, const float* dc,
+                        const float* dcRec, const float* gates, const float* c, const float* cPrev, int64_t B,
+                        int64_t H) override {
+    ctx_.activate();
+    cuda::lstmCellBackward(s(), dgates, dcPrev, dh, dhRec, dc, dcRec, gates, c, cPrev, B, H);
+  }
   void crossEntropyBackward(float* dlogits, const float* dloss, const float* logProbs, const int32_t* target,
                             int64_t B, int64_t C, int32_t ignoreIndex, float labelSmoothing) override {
     ctx_.activate();

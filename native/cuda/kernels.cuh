@@ -34,6 +34,12 @@ void where(cudaStream_t s, float* out, const float* cond, const float* a, const 
            const int64_t* shape, const int64_t* condStrides, const int64_t* aStrides,
            const int64_t* bStrides);
 
+// ---- lstm.cu ----
+void lstmCellForward(cudaStream_t s, float* gates, float* h, float* c, const float* cPrev, int64_t B, int64_t H);
+void lstmCellBackward(cudaStream_t s, float* dgates, float* dcPrev, const float* dh, const float* dhRec,
+                      const float* dc, const float* dcRec, const float* gates, const float* c, const float* cPrev,
+                      int64_t B, int64_t H);
+
 // ---- reduce.cu ----
 void reduce(cudaStream_t s, ReduceOp op, void* out, const float* x, int64_t outer, int64_t n,
             int64_t inner);

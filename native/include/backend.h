@@ -114,6 +114,18 @@ class Backend {
                                     const int32_t* target, int64_t B, int64_t C,
                                     int32_t ignoreIndex, float labelSmoothing) = 0;
 
+  // ---- LSTM cell, batch B, hidden H; a gates row is [i | f | g | o] (PyTorch's order) ----
+  // gates [B, 4H]: the pre-activations in, the activations out (the backward reads them);
+  // c = f * cPrev + i * g, h = o * tanh(c). The time loop around it: native/binding/lstm.cc.
+  virtual void lstmCellForward(float* gates, float* h, float* c, const float* cPrev, int64_t B,
+                               int64_t H) = 0;
+  // dgates [B, 4H] (pre-activation gradients) and dcPrev [B, H] from the gradients reaching h
+  // (dh + dhRec) and c besides through h (dc + dcRec); any of those four may be null for 0.
+  // gates are the activations the forward wrote; c is its output, cPrev its input.
+  virtual void lstmCellBackward(float* dgates, float* dcPrev, const float* dh, const float* dhRec,
+                                const float* dc, const float* dcRec, const float* gates,
+                                const float* c, const float* cPrev, int64_t B, int64_t H) = 0;
+
   // ---- matmul, row-major: C[i] = alpha * op(A[i]) @ op(B[i]) + beta * C[i], i < batch ----
   // op(A) is M x K, op(B) is K x N. lda/ldb/ldc are the row strides of A, B, C as stored.
   // strideA/B/C step between batch items (0 broadcasts). beta == 0 ignores C's old contents.

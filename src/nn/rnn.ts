@@ -1,11 +1,13 @@
 /**
  * Recurrent layers with PyTorch's weight names and gate order: RNN (tanh | relu), LSTM (i, f, g,
  * o) and GRU (r, z, n with n = tanh(W_in x + b_in + r * (W_hn h + b_hn))). Inputs are [T, B, I]
- * ([B, T, I] with batchFirst); the input projection of every time step is one matmul.
+ * ([B, T, I] with batchFirst); the input projection of every time step is one matmul. LSTM runs
+ * its recurrence natively (ops/rnn.ts); RNN and GRU compose ops per step.
  */
 import { zeros } from '../creation.js';
 import { check, shapeStr } from '../errors.js';
 import { dropout, linear } from '../functional.js';
+import { lstmSequence } from '../ops/rnn.js';
 import { stack } from '../ops/shape.js';
 import type { Tensor } from '../tensor.js';
 import { uniform_ } from './init.js';
@@ -128,26 +130,27 @@ export class LSTM extends RNNBase {
   constructor(inputSize: number, hiddenSize: number, opts: Omit<RNNOptions, 'nonlinearity'> = {}) {
     super('LSTM', inputSize, hiddenSize, opts);
   }
-  /** Returns [output, [hN, cN]]. */
+  /**
+   * Returns [output, [hN, cN]]. Each layer is one input-projection GEMM over all steps and one
+   * native recurrence (ops/rnn.ts: lstmSequence), which packs h and c of every step in hc.
+   */
   forward(x: Tensor, state?: [Tensor, Tensor]): [Tensor, [Tensor, Tensor]] {
-    const B = this.timeMajor(x).shape[1];
+    let seq = this.timeMajor(x);
+    const [T, B] = seq.shape;
     const h = this.initialState(state?.[0], B, x.device, 'h0');
     const c = this.initialState(state?.[1], B, x.device, 'c0');
-    const H = this.hiddenSize;
-    const hs = finals0(h, this.numLayers);
-    const cs = finals0(c, this.numLayers);
-    const [out, finals] = this.run(x, hs.map((t, l) => [t, cs[l]]), (l, xt, [hPrev, cPrev]) => {
-      const gates = xt.add(this.hidden(l, hPrev));
-      // one sigmoid over all four gates (g's columns unused) beats three on strided views
-      const s = gates.sigmoid();
-      const i = s.narrow(1, 0, H);
-      const f = s.narrow(1, H, H);
-      const g = gates.narrow(1, 2 * H, H).tanh();
-      const o = s.narrow(1, 3 * H, H);
-      const cNew = f.mul(cPrev).add(i.mul(g));
-      return [o.mul(cNew.tanh()), cNew];
-    });
-    return [out, [stack(finals.map((s) => s[0]), 0), stack(finals.map((s) => s[1]), 0)]];
+    const hN: Tensor[] = [];
+    const cN: Tensor[] = [];
+    for (let l = 0; l < this.numLayers; l++) {
+      const [wIh, wHh, bIh, bHh] = this.layerWeights(l);
+      const proj = linear(seq.reshape([T * B, seq.shape[2]]), wIh, bIh).reshape([T, B, wIh.shape[0]]);
+      const hc = lstmSequence(proj, wHh, bHh, h.select(0, l), c.select(0, l));
+      const hs = hc.select(0, 0);
+      hN.push(hs.select(0, T - 1));
+      cN.push(hc.select(0, 1).select(0, T - 1));
+      seq = l + 1 < this.numLayers && this.dropoutP > 0 ? dropout(hs, this.dropoutP, this.training) : hs;
+    }
+    return [this.batchFirst ? seq.transpose(0, 1) : seq, [stack(hN, 0), stack(cN, 0)]];
   }
 }
 

@@ -13,6 +13,7 @@ const KernelTable& kernelTable() {
       unary, unaryBackward, binary, where,
       reduce,
       softmax, softmaxBackward, crossEntropyForward, crossEntropyBackward,
+      lstmCellForward, lstmCellBackward,
       gemm,
       indexSelect, indexAdd, gather, scatterAdd,
       im2col, col2im,

@@ -1,0 +1,81 @@
+/**
+ * The LSTM recurrence over a whole sequence as one recorded op: one native call forward and one
+ * backward (native/binding/lstm.cc: the backend's GEMM and fused cell per step, and dW_hh as one
+ * GEMM over all steps) instead of a dozen recorded ops per time step. The autograd engine gives
+ * an op one output, so h and c come packed: hc [2, T, B, H], hc[0] = h_t and hc[1] = c_t for
+ * every step.
+ */
+import { record } from '../autograd/engine.js';
+import { check, shapeStr } from '../errors.js';
+import { native } from '../native.js';
+import type { Tensor } from '../tensor.js';
+import { checkFloat, checkSameDevice, contiguous, disposeTemp, empty } from './util.js';
+
+function checkShape(t: Tensor, name: string, expected: readonly number[]): void {
+  checkFloat(t, name);
+  check(t.shape.length === expected.length && t.shape.every((d, i) => d === expected[i]),
+    () => `${name}: expected shape ${shapeStr(expected)}, got ${shapeStr(t.shape)}`);
+}
+
+/**
+ * proj [T, B, 4H]: the input projections x_t W_ih^T + b_ih of every step (gate order i, f, g, o);
+ * wHh [4H, H]; bHh [4H] or null; h0, c0 [B, H]. Returns hc [2, T, B, H].
+ */
+export function lstmSequence(proj: Tensor, wHh: Tensor, bHh: Tensor | null, h0: Tensor, c0: Tensor): Tensor {
+  checkFloat(proj, 'proj');
+  check(proj.ndim === 3 && proj.shape[2] % 4 === 0 && proj.numel > 0,
+    () => `proj: expected [seqLen, batch, 4 * hidden] with no empty dim, got ${shapeStr(proj.shape)}`);
+  const [T, B, G] = proj.shape;
+  const H = G / 4;
+  checkShape(wHh, 'weightHh', [G, H]);
+  if (bHh !== null) checkShape(bHh, 'biasHh', [G]);
+  checkShape(h0, 'h0', [B, H]);
+  checkShape(c0, 'c0', [B, H]);
+  for (const [t, name] of [[wHh, 'weightHh'], [bHh, 'biasHh'], [h0, 'h0'], [c0, 'c0']] as const) {
+    if (t !== null) checkSameDevice(proj, t, `lstm ${name}`);
+  }
+  const pc = contiguous(proj);
+  const wc = contiguous(wHh);
+  const bc = bHh === null ? null : contiguous(bHh);
+  const h0c = contiguous(h0);
+  const c0c = contiguous(c0);
+  const gates = empty([T, B, G], 'float32', proj.device);
+  const hc = empty([2, T, B, H], 'float32', proj.device);
+  native.lstmForward(gates.storage.handle, 0, hc.storage.handle, 0, pc.storage.handle, pc.offset, wc.storage.handle,
+    wc.offset, bc?.storage.handle ?? null, bc?.offset ?? 0, h0c.storage.handle, h0c.offset, c0c.storage.handle, c0c.offset,
+    T, B, H);
+  disposeTemp(pc, proj);
+  if (bc !== null) disposeTemp(bc, bHh!);
+  const inputs = bHh === null ? [proj, wHh, h0, c0] : [proj, wHh, bHh, h0, c0];
+  const out = record(hc, 'lstmSequence', inputs, { gates, hc, wHh: wc, h0: h0c, c0: c0c, hasBias: bHh !== null });
+  if (out.gradFn === null) {
+    gates.dispose();
+    disposeTemp(wc, wHh);
+    disposeTemp(h0c, h0);
+    disposeTemp(c0c, c0);
+  }
+  return out;
+}
+
+/** Gradients of [proj, wHh, (bHh,) h0, c0] for dhc, the gradient of lstmSequence's output. */
+export function lstmSequenceBackward(inputs: Tensor[], saved: Record<string, any>, dhc: Tensor): (Tensor | null)[] {
+  const { gates, hc, wHh, h0, c0, hasBias } = saved as {
+    gates: Tensor; hc: Tensor; wHh: Tensor; h0: Tensor; c0: Tensor; hasBias: boolean;
+  };
+  const [T, B, G] = gates.shape;
+  const H = G / 4;
+  const device = gates.device;
+  const bias = hasBias ? inputs[2] : null;
+  const dyc = contiguous(dhc);
+  const dgates = empty([T, B, G], 'float32', device);
+  const dw = inputs[1].requiresGrad ? empty([G, H], 'float32', device) : null;
+  const db = bias?.requiresGrad ? empty([G], 'float32', device) : null;
+  const dh0 = empty([B, H], 'float32', device);
+  const dc0 = empty([B, H], 'float32', device);
+  native.lstmBackward(dgates.storage.handle, 0, dw?.storage.handle ?? null, 0, db?.storage.handle ?? null, 0,
+    dh0.storage.handle, 0, dc0.storage.handle, 0, dyc.storage.handle, dyc.offset, gates.storage.handle, 0,
+    hc.storage.handle, 0, h0.storage.handle, h0.offset, c0.storage.handle, c0.offset, wHh.storage.handle, wHh.offset,
+    T, B, H);
+  disposeTemp(dyc, dhc);
+  return hasBias ? [dgates, dw, db, dh0, dc0] : [dgates, dw, dh0, dc0];
+}

@@ -1,0 +1,111 @@
+// The native LSTM recurrence (src/ops/rnn.ts, native/binding/lstm.cc): hc and the gradients of
+// every input against a float64 step-by-step LSTM and its central differences. Hidden sizes 20
+// and 17 run the 16-wide AVX-512 body and the scalar tail; nn.LSTM against PyTorch is in
+// tests/nn/layers.test.ts.
+import { describe, expect, it } from 'vitest';
+import * as kiln from '../../src/index.js';
+import { lstmSequence } from '../../src/ops/rnn.js';
+import { gradcheck, toKiln } from '../helpers/gradcheck.js';
+import { type R, arr, randArr } from '../helpers/reference.js';
+
+const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
+
+/** hc [2, T, B, H] of the LSTM over proj [T, B, 4H] (gate order i, f, g, o), in float64. */
+function refLstm(proj: R, wHh: R, bHh: R | null, h0: R, c0: R): R {
+  const [T, B, G] = proj.shape;
+  const H = G / 4;
+  const out = new Float64Array(2 * T * B * H);
+  let h = Float64Array.from(h0.data);
+  let c = Float64Array.from(c0.data);
+  for (let t = 0; t < T; t++) {
+    const hNext = new Float64Array(B * H);
+    const cNext = new Float64Array(B * H);
+    for (let b = 0; b < B; b++) {
+      const gate = (k: number, j: number) => {
+        const row = k * H + j;
+        let s = proj.data[(t * B + b) * G + row] + (bHh ? bHh.data[row] : 0);
+        for (let m = 0; m < H; m++) s += h[b * H + m] * wHh.data[row * H + m];
+        return s;
+      };
+      for (let j = 0; j < H; j++) {
+        const i = sigmoid(gate(0, j)), f = sigmoid(gate(1, j)), g = Math.tanh(gate(2, j)), o = sigmoid(gate(3, j));
+        cNext[b * H + j] = f * c[b * H + j] + i * g;
+        hNext[b * H + j] = o * Math.tanh(cNext[b * H + j]);
+      }
+    }
+    out.set(hNext, t * B * H);
+    out.set(cNext, (T + t) * B * H);
+    h = hNext;
+    c = cNext;
+  }
+  return arr([2, T, B, H], out);
+}
+
+function inputs(T: number, B: number, H: number, seed: number, bias: boolean): R[] {
+  const scale = 1 / Math.sqrt(H);
+  const xs = [
+    randArr([T, B, 4 * H], seed, -1.5, 1.5, []),
+    randArr([4 * H, H], seed + 1, -scale, scale, []),
+    randArr([B, H], seed + 3, -1, 1, []),
+    randArr([B, H], seed + 4, -1, 1, []),
+  ];
+  if (bias) xs.splice(2, 0, randArr([4 * H], seed + 2, -scale, scale, []));
+  return xs;
+}
+
+describe('lstmSequence', () => {
+  it('T=3, B=2, H=20 with b_hh: hc and the gradients of proj, W_hh, b_hh, h0 and c0', () => {
+    gradcheck((p, w, b, h0, c0) => lstmSequence(p, w, b, h0, c0), (p, w, b, h0, c0) => refLstm(p, w, b, h0, c0),
+      inputs(3, 2, 20, 10, true), { fwd: { rtol: 2e-5 } });
+  });
+
+  it('T=1, B=3, H=17 without bias (dW_hh from h0 alone)', () => {
+    gradcheck((p, w, h0, c0) => lstmSequence(p, w, null, h0, c0), (p, w, h0, c0) => refLstm(p, w, null, h0, c0),
+      inputs(1, 3, 17, 20, false), { fwd: { rtol: 2e-5 } });
+  });
+
+  it('T=4, B=3, H=32 (two full vectors per gate): only some inputs need a gradient', () => {
+    gradcheck((p, w, b, h0, c0) => lstmSequence(p, w, b, h0, c0), (p, w, b, h0, c0) => refLstm(p, w, b, h0, c0),
+      inputs(4, 3, 32, 30, true), { fwd: { rtol: 2e-5 }, grad: [true, false, false, false, true] });
+  });
+
+  it('names the argument and the expected shape', () => {
+    const p = kiln.zeros([3, 2, 8]);
+    const w = kiln.zeros([8, 2]);
+    const s = kiln.zeros([2, 2]);
+    expect(() => lstmSequence(kiln.zeros([3, 2, 7]), w, null, s, s)).toThrow(/proj: expected \[seqLen, batch, 4 \* hidden\]/);
+    expect(() => lstmSequence(p, kiln.zeros([8, 3]), null, s, s)).toThrow(/weightHh: expected shape \[8, 2\], got \[8, 3\]/);
+    expect(() => lstmSequence(p, w, kiln.zeros([4]), s, s)).toThrow(/biasHh: expected shape \[8\]/);
+    expect(() => lstmSequence(p, w, null, kiln.zeros([3, 2]), s)).toThrow(/h0: expected shape \[2, 2\], got \[3, 2\]/);
+    expect(() => lstmSequence(p, w, null, s, kiln.zeros([2, 2], { dtype: 'int32' }))).toThrow(/c0: expected a float32 tensor/);
+    expect(() => lstmSequence(kiln.zeros([0, 2, 8]), w, null, s, s)).toThrow(/proj: .*no empty dim/);
+  });
+
+  it('frees what it saves: many training steps keep the live tensor count flat', () => {
+    const [p, w, b, h0, c0] = inputs(4, 3, 20, 40, true).map((r) => toKiln(r, { requiresGrad: true }));
+    const step = () => kiln.scope(() => {
+      lstmSequence(p, w, b, h0, c0).square().sum().backward();
+      for (const t of [p, w, b, h0, c0]) {
+        t.grad!.dispose();
+        t.grad = null;
+      }
+    });
+    step();
+    const live = kiln.memory().tensors;
+    for (let i = 0; i < 50; i++) step();
+    kiln.noGrad(() => kiln.scope(() => {
+      lstmSequence(p, w, b, h0, c0);
+    }));
+    expect(kiln.memory().tensors).toBe(live);
+  });
+
+  it('without grad recording it gives the same values', () => {
+    const xs = inputs(3, 2, 20, 50, true);
+    const ts = xs.map((r) => toKiln(r, { requiresGrad: true }));
+    const [p, w, b, h0, c0] = ts;
+    const withGrad = lstmSequence(p, w, b, h0, c0);
+    const without = kiln.noGrad(() => lstmSequence(p, w, b, h0, c0));
+    expect(without.requiresGrad).toBe(false);
+    expect(Array.from(without.toTypedArray())).toEqual(Array.from(withGrad.toTypedArray()));
+  });
+});
