@@ -1,0 +1,99 @@
+// Where a training step's time goes: wraps every native call, runs the step, and prints the
+// time per native function and per GEMM shape (median over the steps), against the step's
+// wall time. The rest of the step is JavaScript (op dispatch, autograd, allocation).
+//
+//   node bench/profile-step.mjs [W2|W3|W4|W6] [--steps N]
+import { join, dirname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const kiln = await import(pathToFileURL(join(root, 'dist/index.js')).href);
+const { native } = await import(pathToFileURL(join(root, 'dist/native.js')).href);
+const { nn, optim, F } = kiln;
+
+const argv = process.argv.slice(2);
+const id = argv.find((a) => /^W\d$/.test(a)) ?? 'W3';
+const steps = argv.includes('--steps') ? Number(argv[argv.indexOf('--steps') + 1]) : 30;
+
+function mlp(sizes, batch) {
+  const layers = [];
+  for (let i = 0; i + 1 < sizes.length; i++) {
+    layers.push(new nn.Linear(sizes[i], sizes[i + 1]));
+    if (i + 2 < sizes.length) layers.push(new nn.ReLU());
+  }
+  return [new nn.Sequential(...layers), kiln.randn([batch, sizes[0]]), kiln.randint(0, sizes.at(-1), [batch])];
+}
+class LastStep extends nn.Module {
+  constructor() {
+    super();
+    this.lstm = new nn.LSTM(64, 128, { batchFirst: true });
+    this.head = new nn.Linear(128, 10);
+  }
+  forward(x) {
+    const [out] = this.lstm.forward(x);
+    return this.head.forward(out.select(1, out.shape[1] - 1));
+  }
+}
+const models = {
+  W2: () => mlp([784, 512, 256, 10], 128),
+  W3: () => mlp([784, 2048, 2048, 10], 256),
+  W4: () => mlp([4, 32, 32, 2], 32),
+  W6: () => [new LastStep(), kiln.randn([32, 35, 64]), kiln.randint(0, 10, [32])],
+};
+if (!models[id]) throw new Error(`workload: expected one of ${Object.keys(models).join(', ')}, got ${id}`);
+kiln.manualSeed(0);
+const [model, x, y] = models[id]();
+const opt = new optim.Adam(model.parameters(), { lr: 1e-3 });
+const step = () => kiln.scope(() => {
+  const loss = F.crossEntropy(model.forward(x), y);
+  opt.zeroGrad();
+  loss.backward();
+  opt.step();
+});
+
+// per step: key -> total ms; collected only while `on`
+const perStep = [];
+let current = null;
+for (const name of Object.keys(native)) {
+  const fn = native[name];
+  if (typeof fn !== 'function') continue;
+  native[name] = (...args) => {
+    if (current === null) return fn(...args);
+    const t0 = process.hrtime.bigint();
+    const r = fn(...args);
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    const key = name === 'gemm' ? `gemm ${args[0] ? 'T' : 'N'}${args[1] ? 'T' : 'N'} ${args[2]}x${args[3]}x${args[4]}` : name;
+    const e = current.get(key) ?? { ms: 0, calls: 0, flops: name === 'gemm' ? 2 * args[2] * args[3] * args[4] * args[19] : 0 };
+    e.ms += ms;
+    e.calls++;
+    current.set(key, e);
+    return r;
+  };
+}
+for (let i = 0; i < 10; i++) step();
+const walls = [];
+for (let i = 0; i < steps; i++) {
+  current = new Map();
+  const t0 = process.hrtime.bigint();
+  step();
+  walls.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  perStep.push(current);
+  current = null;
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const keys = [...new Set(perStep.flatMap((m) => [...m.keys()]))];
+const rows = keys.map((k) => {
+  const ms = median(perStep.map((m) => m.get(k)?.ms ?? 0));
+  const e = perStep[0].get(k) ?? { calls: 0, flops: 0 };
+  return { k, ms, calls: e.calls, gflops: e.flops ? (e.flops * e.calls) / ms / 1e6 : undefined };
+}).sort((a, b) => b.ms - a.ms);
+const wall = median(walls);
+const nativeMs = rows.reduce((s, r) => s + r.ms, 0);
+console.log(`${id}: step ${wall.toFixed(3)} ms (median of ${steps}; the wrappers add ~0.3 us a call)`);
+console.log('| native call | calls/step | ms/step | share | GFLOP/s |');
+console.log('|---|---:|---:|---:|---:|');
+for (const r of rows) {
+  console.log(`| ${r.k} | ${r.calls} | ${r.ms.toFixed(3)} | ${((100 * r.ms) / wall).toFixed(1)}% | ${r.gflops?.toFixed(1) ?? '-'} |`);
+}
+console.log(`| all native | | ${nativeMs.toFixed(3)} | ${((100 * nativeMs) / wall).toFixed(1)}% | |`);
+console.log(`| JavaScript and the rest | | ${(wall - nativeMs).toFixed(3)} | ${((100 * (wall - nativeMs)) / wall).toFixed(1)}% | |`);
