@@ -1,5 +1,6 @@
 // The benchmark suite (issue workloads W1-W7): Kiln, and PyTorch CPU in the same run when
-// present. Prints a table of medians with Kiln/peer ratios and writes JSON.
+// present, and TensorFlow.js's WASM backend (bench/peers/tfjs_workloads.mjs, devDependencies)
+// when installed. Prints a table of medians with Kiln/peer ratios and writes JSON.
 //
 //   node bench/run.mjs [--quick] [--peers] [--rounds N] [--json FILE] [--only W2,W3]
 //
@@ -115,30 +116,49 @@ workloads.push({
   },
 });
 
-function runPeers(ids) {
-  const script = join(root, 'bench/peers/torch_workloads.py');
-  const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-  const r = spawnSync(python, [script, quick ? '--quick' : '--full', ids.join(',')], {
-    encoding: 'utf8', env: { ...process.env, OPENBLAS_CORETYPE: 'SkylakeX' }, maxBuffer: 1 << 24,
-  });
-  if (r.status !== 0) {
-    console.log(`PyTorch peer not run: ${(r.stderr || r.error?.message || '').trim().split('\n').at(-1)}`);
+/** Runs a peer script; its last stdout line is JSON {id: median ms, skipped?: {id: reason}}. */
+function runPeer(name, cmd, args, env = process.env) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env, maxBuffer: 1 << 24 });
+  const last = (r.stdout ?? '').trim().split('\n').at(-1);
+  if (r.status !== 0 || !last?.startsWith('{')) {
+    const why = (r.stderr || r.error?.message || 'no output').trim().split('\n').filter(Boolean).at(-1);
+    console.log(`${name} peer not run: ${why}`);
     return null;
   }
-  return JSON.parse(r.stdout.trim().split('\n').at(-1));
+  return JSON.parse(last);
+}
+
+const mode = quick ? '--quick' : '--full';
+function runTorch(ids) {
+  const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+  return runPeer('PyTorch', python, [join(root, 'bench/peers/torch_workloads.py'), mode, ids.join(',')],
+    { ...process.env, OPENBLAS_CORETYPE: 'SkylakeX' });
+}
+function runTfjs(ids) {
+  const script = join(root, 'bench/peers/tfjs_workloads.mjs');
+  if (!existsSync(script)) {
+    console.log('TF.js peer not run: bench/peers/tfjs_workloads.mjs is not in this install');
+    return null;
+  }
+  return runPeer('TF.js', process.execPath, [script, mode, ids.join(',')]);
 }
 
 kiln.manualSeed(0);
 const chosen = workloads.filter((w) => !only || only.has(w.id) || only.has(w.id.split('-')[0]));
+const ids = chosen.map((w) => w.id);
 const steps = chosen.map((w) => w.make());
 const results = chosen.map((w) => ({ id: w.id, what: w.what, rounds: [], torchRounds: [] }));
-let peerMissing = !wantPeers;
+let torchMissing = !wantPeers;
+let tfjs = null;
 for (let round = 0; round < rounds; round++) {
   chosen.forEach((w, i) => results[i].rounds.push(measure(steps[i])));
-  if (peerMissing) continue;
-  const peers = runPeers(chosen.map((w) => w.id));
-  if (peers === null) peerMissing = true;
-  else results.forEach((r) => { if (peers[r.id] !== undefined) r.torchRounds.push(peers[r.id]); });
+  if (!torchMissing) {
+    const peers = runTorch(ids);
+    if (peers === null) torchMissing = true;
+    else results.forEach((r) => { if (peers[r.id] !== undefined) r.torchRounds.push(peers[r.id]); });
+  }
+  // TF.js is 5-100x away from Kiln here, so one round of it is enough for a ratio
+  if (wantPeers && round === 0) tfjs = runTfjs(ids);
 }
 chosen.forEach((w, i) => {
   const r = results[i];
@@ -148,19 +168,27 @@ chosen.forEach((w, i) => {
     r.torchMs = Math.min(...r.torchRounds);
     r.ratio = r.ms / r.torchMs; // Kiln time / PyTorch time: lower is better
   }
+  if (typeof tfjs?.[r.id] === 'number') {
+    r.tfjsMs = tfjs[r.id];
+    r.tfjsRatio = r.ms / r.tfjsMs;
+  } else if (tfjs?.skipped?.[r.id]) {
+    r.tfjsSkipped = tfjs.skipped[r.id];
+  }
 });
 
 const info = kiln.backendInfo();
 const spread = (xs) => (xs.length > 1 ? `${Math.min(...xs).toFixed(3)}-${Math.max(...xs).toFixed(3)}` : '-');
 console.log(`Kiln ${info.cpu.isa}, ${info.cpu.threads} threads; ${rounds} round${rounds > 1 ? 's' : ''}` +
-  `${wantPeers && !peerMissing ? ', alternating with the PyTorch peer' : ''}; best round's median`);
-console.log('| id | workload | Kiln ms | Kiln GFLOP/s | PyTorch ms | Kiln/PyTorch time | Kiln rounds | PyTorch rounds |');
-console.log('|---|---|---|---|---|---|---|---|');
+  `${wantPeers && !torchMissing ? ', alternating with the PyTorch peer' : ''}; best round's median` +
+  `${tfjs ? '; TF.js WASM (SIMD, 1 thread) in the first round' : ''}`);
+console.log('| id | workload | Kiln ms | Kiln GFLOP/s | PyTorch ms | Kiln/PyTorch time | TF.js ms | Kiln/TF.js time | Kiln rounds | PyTorch rounds |');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
   const fmt = (v, d = 3) => (v === undefined ? '-' : v.toFixed(d));
   console.log(`| ${r.id} | ${r.what} | ${fmt(r.ms)} | ${fmt(r.gflops, 1)} | ${fmt(r.torchMs)} | ${fmt(r.ratio, 2)} | ` +
-    `${spread(r.rounds)} | ${spread(r.torchRounds)} |`);
+    `${fmt(r.tfjsMs)} | ${fmt(r.tfjsRatio, 3)} | ${spread(r.rounds)} | ${spread(r.torchRounds)} |`);
 }
+for (const r of results) if (r.tfjsSkipped) console.log(`TF.js ${r.id}: ${r.tfjsSkipped}`);
 mkdirSync(dirname(jsonPath), { recursive: true });
 writeFileSync(jsonPath, JSON.stringify({ date: new Date().toISOString(), quick, rounds, backend: info.cpu, results }, null, 2));
 console.log(`JSON: ${jsonPath}`);
