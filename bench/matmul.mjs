@@ -33,6 +33,12 @@ const shapes = [
   { name: 'bwd   Xᵀ·dY  (128x784)ᵀ·128x512', M: 784, N: 512, K: 128, transA: true, transB: false },
   { name: 'fwd   X·Wᵀ   128x784·(512x784)ᵀ', M: 128, N: 512, K: 784, transA: false, transB: true },
   { name: 'head  X·Wᵀ   128x512·(10x512)ᵀ', M: 128, N: 10, K: 512, transA: false, transB: true },
+  // the five large GEMMs of W3's step (MLP 784-2048-2048-10, batch 256)
+  { name: 'W3 fwd1 X·Wᵀ 256x784·(2048x784)ᵀ', M: 256, N: 2048, K: 784, transA: false, transB: true },
+  { name: 'W3 fwd2 X·Wᵀ 256x2048·(2048x2048)ᵀ', M: 256, N: 2048, K: 2048, transA: false, transB: true },
+  { name: 'W3 bwd2 dY·W 256x2048·2048x2048', M: 256, N: 2048, K: 2048, transA: false, transB: false },
+  { name: 'W3 bwd2 dYᵀ·X (256x2048)ᵀ·256x2048', M: 2048, N: 2048, K: 256, transA: true, transB: false },
+  { name: 'W3 bwd1 dYᵀ·X (256x2048)ᵀ·256x784', M: 2048, N: 784, K: 256, transA: true, transB: false },
 ];
 
 function randomBuffer(n) {
