@@ -6,7 +6,7 @@
 //
 // Each workload is warmed up (at least 5 runs and 0.3 s, so the JIT has settled: a training loop
 // runs thousands of steps) and then timed for at least 30 runs and 1 s; the figure is the median
-// run. With --peers the two sides alternate for N rounds (default 3; Kiln, PyTorch, Kiln, ...)
+// run. With --peers the sides alternate for N rounds (default 3; Kiln, PyTorch, TF.js, Kiln, ...)
 // and each side keeps its best round's median: these 2-core machines are shared, and a burst
 // of someone else's load lands on one round instead of skewing one side. The JSON keeps every
 // round. PyTorch runs with OPENBLAS_CORETYPE=SkylakeX (its AVX-512 kernels; its best setting here).
@@ -147,9 +147,10 @@ kiln.manualSeed(0);
 const chosen = workloads.filter((w) => !only || only.has(w.id) || only.has(w.id.split('-')[0]));
 const ids = chosen.map((w) => w.id);
 const steps = chosen.map((w) => w.make());
-const results = chosen.map((w) => ({ id: w.id, what: w.what, rounds: [], torchRounds: [] }));
+const results = chosen.map((w) => ({ id: w.id, what: w.what, rounds: [], torchRounds: [], tfjsRounds: [] }));
 let torchMissing = !wantPeers;
-let tfjs = null;
+let tfjsMissing = !wantPeers;
+const tfjsSkipped = {};
 for (let round = 0; round < rounds; round++) {
   chosen.forEach((w, i) => results[i].rounds.push(measure(steps[i])));
   if (!torchMissing) {
@@ -157,8 +158,14 @@ for (let round = 0; round < rounds; round++) {
     if (peers === null) torchMissing = true;
     else results.forEach((r) => { if (peers[r.id] !== undefined) r.torchRounds.push(peers[r.id]); });
   }
-  // TF.js is 5-100x away from Kiln here, so one round of it is enough for a ratio
-  if (wantPeers && round === 0) tfjs = runTfjs(ids);
+  if (!tfjsMissing) {
+    const peers = runTfjs(ids);
+    if (peers === null) tfjsMissing = true;
+    else {
+      results.forEach((r) => { if (typeof peers[r.id] === 'number') r.tfjsRounds.push(peers[r.id]); });
+      Object.assign(tfjsSkipped, peers.skipped);
+    }
+  }
 }
 chosen.forEach((w, i) => {
   const r = results[i];
@@ -168,25 +175,25 @@ chosen.forEach((w, i) => {
     r.torchMs = Math.min(...r.torchRounds);
     r.ratio = r.ms / r.torchMs; // Kiln time / PyTorch time: lower is better
   }
-  if (typeof tfjs?.[r.id] === 'number') {
-    r.tfjsMs = tfjs[r.id];
-    r.tfjsRatio = r.ms / r.tfjsMs;
-  } else if (tfjs?.skipped?.[r.id]) {
-    r.tfjsSkipped = tfjs.skipped[r.id];
+  if (r.tfjsRounds.length > 0) {
+    r.tfjsMs = Math.min(...r.tfjsRounds);
+    r.tfjsRatio = r.ms / r.tfjsMs; // Kiln time / TF.js time
+  } else if (tfjsSkipped[r.id]) {
+    r.tfjsSkipped = tfjsSkipped[r.id];
   }
 });
 
 const info = kiln.backendInfo();
 const spread = (xs) => (xs.length > 1 ? `${Math.min(...xs).toFixed(3)}-${Math.max(...xs).toFixed(3)}` : '-');
 console.log(`Kiln ${info.cpu.isa}, ${info.cpu.threads} threads; ${rounds} round${rounds > 1 ? 's' : ''}` +
-  `${wantPeers && !torchMissing ? ', alternating with the PyTorch peer' : ''}; best round's median` +
-  `${tfjs ? '; TF.js WASM (SIMD, 1 thread) in the first round' : ''}`);
-console.log('| id | workload | Kiln ms | Kiln GFLOP/s | PyTorch ms | Kiln/PyTorch time | TF.js ms | Kiln/TF.js time | Kiln rounds | PyTorch rounds |');
-console.log('|---|---|---|---|---|---|---|---|---|---|');
+  `${!torchMissing || !tfjsMissing ? `, alternating with ${[!torchMissing && 'PyTorch', !tfjsMissing && 'TF.js WASM (SIMD build, 1 thread)'].filter(Boolean).join(' and ')}` : ''}` +
+  "; best round's median");
+console.log('| id | workload | Kiln ms | Kiln GFLOP/s | PyTorch ms | Kiln/PyTorch time | TF.js ms | Kiln/TF.js time | Kiln rounds | PyTorch rounds | TF.js rounds |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
   const fmt = (v, d = 3) => (v === undefined ? '-' : v.toFixed(d));
   console.log(`| ${r.id} | ${r.what} | ${fmt(r.ms)} | ${fmt(r.gflops, 1)} | ${fmt(r.torchMs)} | ${fmt(r.ratio, 2)} | ` +
-    `${fmt(r.tfjsMs)} | ${fmt(r.tfjsRatio, 3)} | ${spread(r.rounds)} | ${spread(r.torchRounds)} |`);
+    `${fmt(r.tfjsMs)} | ${fmt(r.tfjsRatio, 3)} | ${spread(r.rounds)} | ${spread(r.torchRounds)} | ${spread(r.tfjsRounds)} |`);
 }
 for (const r of results) if (r.tfjsSkipped) console.log(`TF.js ${r.id}: ${r.tfjsSkipped}`);
 mkdirSync(dirname(jsonPath), { recursive: true });
