@@ -1,5 +1,5 @@
 // The core addon's exports: registration only. Memory exports live in memory.cc, compute ops
-// in ops.cc, the LSTM recurrence in lstm.cc; argument conversion in args.cc.
+// in ops.cc, the LSTM and GRU recurrences in lstm.cc and gru.cc; argument conversion in args.cc.
 #include <napi.h>
 
 #include "../cpu/isa.h"
@@ -11,6 +11,7 @@ namespace kiln::binding {
 void registerMemory(Napi::Env env, Napi::Object exports);
 void registerOps(Napi::Env env, Napi::Object exports);
 void registerLstm(Napi::Env env, Napi::Object exports);
+void registerGru(Napi::Env env, Napi::Object exports);
 
 namespace {
 
@@ -54,6 +55,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerMemory(env, exports);
   registerOps(env, exports);
   registerLstm(env, exports);
+  registerGru(env, exports);
   return exports;
 }
 

@@ -5,23 +5,10 @@
 //   proj, gates, dgates [T, B, 4H]   hc, dhc [2, T, B, H] (h_t for every t, then c_t)
 //   wHh [4H, H], bHh [4H], h0, c0 [B, H]
 #include "args.h"
+#include "scratch.h"
 
 namespace kiln::binding {
 namespace {
-
-// Scratch device memory for the duration of one call.
-class Scratch {
- public:
-  Scratch(Backend& be, size_t bytes) : be_(be), p_(static_cast<float*>(be.alloc(bytes))) {}
-  ~Scratch() { be_.release(p_); }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  float* get() const { return p_; }
-
- private:
-  Backend& be_;
-  float* p_;
-};
 
 // lstmForward(gates, off, hc, off, proj, off, wHh, off, bHh|null, off, h0, off, c0, off, T, B, H)
 // gates gets the activated gates (the backward reads them), hc the states.
@@ -85,7 +72,7 @@ Napi::Value LstmBackward(const Napi::CallbackInfo& info) {
   const float* dc = dh + T * state;
   float* dg = dgates.as<float>();
   // the recurrent gradient of h, and two buffers for that of c (the cell reads one, writes the other)
-  Scratch scratch(be, static_cast<size_t>(3 * state) * sizeof(float));
+  Scratch scratch(be, static_cast<size_t>(3 * state));
   float* dhBuf = scratch.get();
   float* dcBuf[2] = {dhBuf + state, dhBuf + 2 * state};
   const float* dhRec = nullptr;  // nothing flows back into the last step

@@ -79,6 +79,13 @@ class CpuBackend final : public Backend {
                         int64_t H) override {
     k_.lstmCellBackward(dgates, dcPrev, dh, dhRec, dc, dcRec, gates, c, cPrev, B, H);
   }
+  void gruCellForward(float* gates, float* h, const float* hh, const float* hPrev, int64_t B, int64_t H) override {
+    k_.gruCellForward(gates, h, hh, hPrev, B, H);
+  }
+  void gruCellBackward(float* dproj, float* dhh, float* dhPrev, const float* dh, const float* dhRec,
+                       const float* gates, const float* hh, const float* hPrev, int64_t B, int64_t H) override {
+    k_.gruCellBackward(dproj, dhh, dhPrev, dh, dhRec, gates, hh, hPrev, B, H);
+  }
   void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
             int64_t strideA, const float* B, int64_t ldb, int64_t strideB, float beta, float* C, int64_t ldc,
             int64_t strideC, int64_t batch) override {

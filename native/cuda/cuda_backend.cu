@@ -131,6 +131,15 @@ class CudaBackend final : public Backend {
     ctx_.activate();
     cuda::lstmCellBackward(s(), dgates, dcPrev, dh, dhRec, dc, dcRec, gates, c, cPrev, B, H);
   }
+  void gruCellForward(float* gates, float* h, const float* hh, const float* hPrev, int64_t B, int64_t H) override {
+    ctx_.activate();
+    cuda::gruCellForward(s(), gates, h, hh, hPrev, B, H);
+  }
+  void gruCellBackward(float* dproj, float* dhh, float* dhPrev, const float* dh, const float* dhRec,
+                       const float* gates, const float* hh, const float* hPrev, int64_t B, int64_t H) override {
+    ctx_.activate();
+    cuda::gruCellBackward(s(), dproj, dhh, dhPrev, dh, dhRec, gates, hh, hPrev, B, H);
+  }
   void crossEntropyBackward(float* dlogits, const float* dloss, const float* logProbs, const int32_t* target,
                             int64_t B, int64_t C, int32_t ignoreIndex, float labelSmoothing) override {
     ctx_.activate();

@@ -40,6 +40,12 @@ void lstmCellBackward(cudaStream_t s, float* dgates, float* dcPrev, const float*
                       const float* dc, const float* dcRec, const float* gates, const float* c, const float* cPrev,
                       int64_t B, int64_t H);
 
+// ---- gru.cu ----
+void gruCellForward(cudaStream_t s, float* gates, float* h, const float* hh, const float* hPrev, int64_t B,
+                    int64_t H);
+void gruCellBackward(cudaStream_t s, float* dproj, float* dhh, float* dhPrev, const float* dh, const float* dhRec,
+                     const float* gates, const float* hh, const float* hPrev, int64_t B, int64_t H);
+
 // ---- reduce.cu ----
 void reduce(cudaStream_t s, ReduceOp op, void* out, const float* x, int64_t outer, int64_t n,
             int64_t inner);

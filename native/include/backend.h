@@ -126,6 +126,18 @@ class Backend {
                                 const float* dc, const float* dcRec, const float* gates,
                                 const float* c, const float* cPrev, int64_t B, int64_t H) = 0;
 
+  // ---- GRU cell, batch B, hidden H; a gates row is [r | z | n] (PyTorch's order) ----
+  // gates [B, 3H]: x W_ih^T + b_ih in, the activations r, z, n out (the backward reads them);
+  // hh [B, 3H] = h W_hh^T + b_hh. n = tanh(x_n + r * hh_n), h = (1 - z) * n + z * hPrev.
+  virtual void gruCellForward(float* gates, float* h, const float* hh, const float* hPrev, int64_t B,
+                              int64_t H) = 0;
+  // From the gradient reaching h (dh + dhRec; either may be null for 0): dproj [B, 3H] (of the
+  // input projection), dhh [B, 3H] (of hh) and dhPrev [B, H], the part of hPrev's gradient that
+  // does not go through hh (z * dh).
+  virtual void gruCellBackward(float* dproj, float* dhh, float* dhPrev, const float* dh,
+                               const float* dhRec, const float* gates, const float* hh,
+                               const float* hPrev, int64_t B, int64_t H) = 0;
+
   // ---- matmul, row-major: C[i] = alpha * op(A[i]) @ op(B[i]) + beta * C[i], i < batch ----
   // op(A) is M x K, op(B) is K x N. lda/ldb/ldc are the row strides of A, B, C as stored.
   // strideA/B/C step between batch items (0 broadcasts). beta == 0 ignores C's old contents.

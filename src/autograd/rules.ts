@@ -6,7 +6,7 @@
 import { UnaryOp, type UnaryOpName, native } from '../native.js';
 import { indexAddInto, scatterAddInto } from '../ops/indexing.js';
 import { linearBackward } from '../ops/linear.js';
-import { lstmSequenceBackward } from '../ops/rnn.js';
+import { gruSequenceBackward, lstmSequenceBackward } from '../ops/rnn.js';
 import { sumTo } from '../ops/reduce.js';
 import { placeRows } from '../ops/shape.js';
 import { where } from '../ops/elementwise.js';
@@ -130,6 +130,7 @@ export const gradRules = {
     return [dx];
   },
   lstmSequence: ({ inputs, saved }, dy) => lstmSequenceBackward(inputs, saved, dy),
+  gruSequence: ({ inputs, saved }, dy) => gruSequenceBackward(inputs, saved, dy),
   crossEntropy: ({ inputs: [logits], saved }, dy) => {
     const [B, C] = logits.shape;
     const dyc = contiguous(dy);

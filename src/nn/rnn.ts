@@ -1,13 +1,13 @@
 /**
  * Recurrent layers with PyTorch's weight names and gate order: RNN (tanh | relu), LSTM (i, f, g,
  * o) and GRU (r, z, n with n = tanh(W_in x + b_in + r * (W_hn h + b_hn))). Inputs are [T, B, I]
- * ([B, T, I] with batchFirst); the input projection of every time step is one matmul. LSTM runs
- * its recurrence natively (ops/rnn.ts); RNN and GRU compose ops per step.
+ * ([B, T, I] with batchFirst); the input projection of every time step is one matmul. LSTM and
+ * GRU run their recurrence natively (ops/rnn.ts); RNN composes ops per step.
  */
 import { zeros } from '../creation.js';
 import { check, shapeStr } from '../errors.js';
 import { dropout, linear } from '../functional.js';
-import { lstmSequence } from '../ops/rnn.js';
+import { gruSequence, lstmSequence } from '../ops/rnn.js';
 import { stack } from '../ops/shape.js';
 import type { Tensor } from '../tensor.js';
 import { uniform_ } from './init.js';
@@ -158,21 +158,23 @@ export class GRU extends RNNBase {
   constructor(inputSize: number, hiddenSize: number, opts: Omit<RNNOptions, 'nonlinearity'> = {}) {
     super('GRU', inputSize, hiddenSize, opts);
   }
-  /** Returns [output, hN]. */
+  /**
+   * Returns [output, hN]. Each layer is one input-projection GEMM over all steps and one native
+   * recurrence (ops/rnn.ts: gruSequence).
+   */
   forward(x: Tensor, h0?: Tensor): [Tensor, Tensor] {
-    const B = this.timeMajor(x).shape[1];
+    let seq = this.timeMajor(x);
+    const [T, B] = seq.shape;
     const h = this.initialState(h0, B, x.device, 'h0');
-    const H = this.hiddenSize;
-    const [out, finals] = this.run(x, finals0(h, this.numLayers).map((t) => [t]), (l, xt, [hPrev]) => {
-      const hh = this.hidden(l, hPrev);
-      const rz = xt.narrow(1, 0, 2 * H).add(hh.narrow(1, 0, 2 * H)).sigmoid();
-      const r = rz.narrow(1, 0, H);
-      const z = rz.narrow(1, H, H);
-      const n = xt.narrow(1, 2 * H, H).add(r.mul(hh.narrow(1, 2 * H, H))).tanh();
-      // h = (1 - z) * n + z * h_prev
-      return [n.add(z.mul(hPrev.sub(n)))];
-    });
-    return [out, stack(finals.map((s) => s[0]), 0)];
+    const hN: Tensor[] = [];
+    for (let l = 0; l < this.numLayers; l++) {
+      const [wIh, wHh, bIh, bHh] = this.layerWeights(l);
+      const proj = linear(seq.reshape([T * B, seq.shape[2]]), wIh, bIh).reshape([T, B, wIh.shape[0]]);
+      const hs = gruSequence(proj, wHh, bHh, h.select(0, l));
+      hN.push(hs.select(0, T - 1));
+      seq = l + 1 < this.numLayers && this.dropoutP > 0 ? dropout(hs, this.dropoutP, this.training) : hs;
+    }
+    return [this.batchFirst ? seq.transpose(0, 1) : seq, stack(hN, 0)];
   }
 }
 

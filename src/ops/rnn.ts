@@ -1,9 +1,9 @@
 /**
- * The LSTM recurrence over a whole sequence as one recorded op: one native call forward and one
- * backward (native/binding/lstm.cc: the backend's GEMM and fused cell per step, and dW_hh as one
- * GEMM over all steps) instead of a dozen recorded ops per time step. The autograd engine gives
- * an op one output, so h and c come packed: hc [2, T, B, H], hc[0] = h_t and hc[1] = c_t for
- * every step.
+ * The LSTM and GRU recurrences over a whole sequence, each as one recorded op: one native call
+ * forward and one backward (native/binding/lstm.cc and gru.cc: the backend's GEMM and fused cell
+ * per step, and dW_hh as one GEMM over all steps) instead of a dozen recorded ops per time step.
+ * The autograd engine gives an op one output, so the LSTM's h and c come packed: hc [2, T, B, H],
+ * hc[0] = h_t and hc[1] = c_t for every step.
  */
 import { record } from '../autograd/engine.js';
 import { check, shapeStr } from '../errors.js';
@@ -78,4 +78,63 @@ export function lstmSequenceBackward(inputs: Tensor[], saved: Record<string, any
     T, B, H);
   disposeTemp(dyc, dhc);
   return hasBias ? [dgates, dw, db, dh0, dc0] : [dgates, dw, dh0, dc0];
+}
+
+/**
+ * proj [T, B, 3H]: x_t W_ih^T + b_ih of every step (gate order r, z, n); wHh [3H, H]; bHh [3H] or
+ * null; h0 [B, H]. Returns h of every step, [T, B, H].
+ */
+export function gruSequence(proj: Tensor, wHh: Tensor, bHh: Tensor | null, h0: Tensor): Tensor {
+  checkFloat(proj, 'proj');
+  check(proj.ndim === 3 && proj.shape[2] % 3 === 0 && proj.numel > 0,
+    () => `proj: expected [seqLen, batch, 3 * hidden] with no empty dim, got ${shapeStr(proj.shape)}`);
+  const [T, B, G] = proj.shape;
+  const H = G / 3;
+  checkShape(wHh, 'weightHh', [G, H]);
+  if (bHh !== null) checkShape(bHh, 'biasHh', [G]);
+  checkShape(h0, 'h0', [B, H]);
+  for (const [t, name] of [[wHh, 'weightHh'], [bHh, 'biasHh'], [h0, 'h0']] as const) {
+    if (t !== null) checkSameDevice(proj, t, `gru ${name}`);
+  }
+  const pc = contiguous(proj);
+  const wc = contiguous(wHh);
+  const bc = bHh === null ? null : contiguous(bHh);
+  const h0c = contiguous(h0);
+  const gates = empty([T, B, G], 'float32', proj.device);
+  const hh = empty([T, B, G], 'float32', proj.device);
+  const hs = empty([T, B, H], 'float32', proj.device);
+  native.gruForward(gates.storage.handle, 0, hh.storage.handle, 0, hs.storage.handle, 0, pc.storage.handle, pc.offset,
+    wc.storage.handle, wc.offset, bc?.storage.handle ?? null, bc?.offset ?? 0, h0c.storage.handle, h0c.offset, T, B, H);
+  disposeTemp(pc, proj);
+  if (bc !== null) disposeTemp(bc, bHh!);
+  const inputs = bHh === null ? [proj, wHh, h0] : [proj, wHh, bHh, h0];
+  const out = record(hs, 'gruSequence', inputs, { gates, hh, hs, wHh: wc, h0: h0c, hasBias: bHh !== null });
+  if (out.gradFn === null) {
+    gates.dispose();
+    hh.dispose();
+    disposeTemp(wc, wHh);
+    disposeTemp(h0c, h0);
+  }
+  return out;
+}
+
+/** Gradients of [proj, wHh, (bHh,) h0] for dhs, the gradient of gruSequence's output. */
+export function gruSequenceBackward(inputs: Tensor[], saved: Record<string, any>, dhs: Tensor): (Tensor | null)[] {
+  const { gates, hh, hs, wHh, h0, hasBias } = saved as {
+    gates: Tensor; hh: Tensor; hs: Tensor; wHh: Tensor; h0: Tensor; hasBias: boolean;
+  };
+  const [T, B, G] = gates.shape;
+  const H = G / 3;
+  const device = gates.device;
+  const bias = hasBias ? inputs[2] : null;
+  const dyc = contiguous(dhs);
+  const dproj = empty([T, B, G], 'float32', device);
+  const dw = inputs[1].requiresGrad ? empty([G, H], 'float32', device) : null;
+  const db = bias?.requiresGrad ? empty([G], 'float32', device) : null;
+  const dh0 = empty([B, H], 'float32', device);
+  native.gruBackward(dproj.storage.handle, 0, dw?.storage.handle ?? null, 0, db?.storage.handle ?? null, 0,
+    dh0.storage.handle, 0, dyc.storage.handle, dyc.offset, gates.storage.handle, 0, hh.storage.handle, 0,
+    hs.storage.handle, 0, h0.storage.handle, h0.offset, wHh.storage.handle, wHh.offset, T, B, H);
+  disposeTemp(dyc, dhs);
+  return hasBias ? [dproj, dw, db, dh0] : [dproj, dw, dh0];
 }

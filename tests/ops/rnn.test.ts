@@ -1,10 +1,10 @@
-// The native LSTM recurrence (src/ops/rnn.ts, native/binding/lstm.cc): hc and the gradients of
-// every input against a float64 step-by-step LSTM and its central differences. Hidden sizes 20
-// and 17 run the 16-wide AVX-512 body and the scalar tail; nn.LSTM against PyTorch is in
-// tests/nn/layers.test.ts.
+// The native LSTM and GRU recurrences (src/ops/rnn.ts, native/binding/lstm.cc and gru.cc): the
+// outputs and the gradients of every input against a float64 step-by-step cell and its central
+// differences. Hidden sizes 20 and 17 run the 16-wide AVX-512 body and the scalar tail; the
+// layers against PyTorch are in tests/nn/layers.test.ts.
 import { describe, expect, it } from 'vitest';
 import * as kiln from '../../src/index.js';
-import { lstmSequence } from '../../src/ops/rnn.js';
+import { gruSequence, lstmSequence } from '../../src/ops/rnn.js';
 import { gradcheck, toKiln } from '../helpers/gradcheck.js';
 import { type R, arr, randArr } from '../helpers/reference.js';
 
@@ -107,5 +107,90 @@ describe('lstmSequence', () => {
     const without = kiln.noGrad(() => lstmSequence(p, w, b, h0, c0));
     expect(without.requiresGrad).toBe(false);
     expect(Array.from(without.toTypedArray())).toEqual(Array.from(withGrad.toTypedArray()));
+  });
+});
+
+/** h of every step [T, B, H] of the GRU over proj [T, B, 3H] (gate order r, z, n), in float64. */
+function refGru(proj: R, wHh: R, bHh: R | null, h0: R): R {
+  const [T, B, G] = proj.shape;
+  const H = G / 3;
+  const out = new Float64Array(T * B * H);
+  let h = Float64Array.from(h0.data);
+  for (let t = 0; t < T; t++) {
+    const next = new Float64Array(B * H);
+    for (let b = 0; b < B; b++) {
+      const hidden = (k: number, j: number) => {
+        const row = k * H + j;
+        let s = bHh ? bHh.data[row] : 0;
+        for (let m = 0; m < H; m++) s += h[b * H + m] * wHh.data[row * H + m];
+        return s;
+      };
+      const x = (k: number, j: number) => proj.data[(t * B + b) * G + k * H + j];
+      for (let j = 0; j < H; j++) {
+        const r = sigmoid(x(0, j) + hidden(0, j));
+        const z = sigmoid(x(1, j) + hidden(1, j));
+        const n = Math.tanh(x(2, j) + r * hidden(2, j));
+        next[b * H + j] = (1 - z) * n + z * h[b * H + j];
+      }
+    }
+    out.set(next, t * B * H);
+    h = next;
+  }
+  return arr([T, B, H], out);
+}
+
+function gruInputs(T: number, B: number, H: number, seed: number, bias: boolean): R[] {
+  const scale = 1 / Math.sqrt(H);
+  const xs = [
+    randArr([T, B, 3 * H], seed, -1.5, 1.5, []),
+    randArr([3 * H, H], seed + 1, -scale, scale, []),
+    randArr([B, H], seed + 3, -1, 1, []),
+  ];
+  if (bias) xs.splice(2, 0, randArr([3 * H], seed + 2, -scale, scale, []));
+  return xs;
+}
+
+describe('gruSequence', () => {
+  it('T=3, B=2, H=20 with b_hh: every h and the gradients of proj, W_hh, b_hh and h0', () => {
+    gradcheck((p, w, b, h0) => gruSequence(p, w, b, h0), (p, w, b, h0) => refGru(p, w, b, h0),
+      gruInputs(3, 2, 20, 60, true), { fwd: { rtol: 2e-5 } });
+  });
+
+  it('T=1, B=3, H=17 without bias (dW_hh from h0 alone)', () => {
+    gradcheck((p, w, h0) => gruSequence(p, w, null, h0), (p, w, h0) => refGru(p, w, null, h0),
+      gruInputs(1, 3, 17, 70, false), { fwd: { rtol: 2e-5 } });
+  });
+
+  it('T=4, B=3, H=32: only some inputs need a gradient', () => {
+    gradcheck((p, w, b, h0) => gruSequence(p, w, b, h0), (p, w, b, h0) => refGru(p, w, b, h0),
+      gruInputs(4, 3, 32, 80, true), { fwd: { rtol: 2e-5 }, grad: [true, false, false, true] });
+  });
+
+  it('names the argument and the expected shape', () => {
+    const p = kiln.zeros([3, 2, 6]);
+    const w = kiln.zeros([6, 2]);
+    const s = kiln.zeros([2, 2]);
+    expect(() => gruSequence(kiln.zeros([3, 2, 7]), w, null, s)).toThrow(/proj: expected \[seqLen, batch, 3 \* hidden\]/);
+    expect(() => gruSequence(p, kiln.zeros([6, 3]), null, s)).toThrow(/weightHh: expected shape \[6, 2\], got \[6, 3\]/);
+    expect(() => gruSequence(p, w, kiln.zeros([4]), s)).toThrow(/biasHh: expected shape \[6\]/);
+    expect(() => gruSequence(p, w, null, kiln.zeros([2, 3]))).toThrow(/h0: expected shape \[2, 2\], got \[2, 3\]/);
+  });
+
+  it('frees what it saves: many training steps keep the live tensor count flat', () => {
+    const [p, w, b, h0] = gruInputs(4, 3, 20, 90, true).map((r) => toKiln(r, { requiresGrad: true }));
+    const step = () => kiln.scope(() => {
+      gruSequence(p, w, b, h0).square().sum().backward();
+      for (const t of [p, w, b, h0]) {
+        t.grad!.dispose();
+        t.grad = null;
+      }
+    });
+    step();
+    const live = kiln.memory().tensors;
+    for (let i = 0; i < 50; i++) step();
+    kiln.noGrad(() => kiln.scope(() => {
+      gruSequence(p, w, b, h0);
+    }));
+    expect(kiln.memory().tensors).toBe(live);
   });
 });

@@ -42,6 +42,11 @@ struct KernelTable {
   void (*lstmCellBackward)(float* dgates, float* dcPrev, const float* dh, const float* dhRec,
                            const float* dc, const float* dcRec, const float* gates,
                            const float* c, const float* cPrev, int64_t B, int64_t H);
+  void (*gruCellForward)(float* gates, float* h, const float* hh, const float* hPrev, int64_t B,
+                         int64_t H);
+  void (*gruCellBackward)(float* dproj, float* dhh, float* dhPrev, const float* dh,
+                          const float* dhRec, const float* gates, const float* hh,
+                          const float* hPrev, int64_t B, int64_t H);
   void (*gemm)(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
                const float* A, int64_t lda, int64_t strideA, const float* B, int64_t ldb,
                int64_t strideB, float beta, float* C, int64_t ldc, int64_t strideC, int64_t batch);

@@ -14,6 +14,7 @@ const KernelTable& kernelTable() {
       reduce,
       softmax, softmaxBackward, crossEntropyForward, crossEntropyBackward,
       lstmCellForward, lstmCellBackward,
+      gruCellForward, gruCellBackward,
       gemm,
       indexSelect, indexAdd, gather, scatterAdd,
       im2col, col2im,
