@@ -2,43 +2,26 @@
 // time per native function and per GEMM shape (median over the steps), against the step's
 // wall time. The rest of the step is JavaScript (op dispatch, autograd, allocation).
 //
-//   node bench/profile-step.mjs [W2|W3|W4|W6] [--steps N]
+//   node bench/profile-step.mjs [W2|W3|W4|W5|W6] [--steps N]
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const kiln = await import(pathToFileURL(join(root, 'dist/index.js')).href);
 const { native } = await import(pathToFileURL(join(root, 'dist/native.js')).href);
-const { nn, optim, F } = kiln;
+const { optim, F } = kiln;
+const { mlp, cnn, lstmLastStep } = await import(pathToFileURL(join(root, 'bench/models.mjs')).href);
 
 const argv = process.argv.slice(2);
 const id = argv.find((a) => /^W\d$/.test(a)) ?? 'W3';
 const steps = argv.includes('--steps') ? Number(argv[argv.indexOf('--steps') + 1]) : 30;
 
-function mlp(sizes, batch) {
-  const layers = [];
-  for (let i = 0; i + 1 < sizes.length; i++) {
-    layers.push(new nn.Linear(sizes[i], sizes[i + 1]));
-    if (i + 2 < sizes.length) layers.push(new nn.ReLU());
-  }
-  return [new nn.Sequential(...layers), kiln.randn([batch, sizes[0]]), kiln.randint(0, sizes.at(-1), [batch])];
-}
-class LastStep extends nn.Module {
-  constructor() {
-    super();
-    this.lstm = new nn.LSTM(64, 128, { batchFirst: true });
-    this.head = new nn.Linear(128, 10);
-  }
-  forward(x) {
-    const [out] = this.lstm.forward(x);
-    return this.head.forward(out.select(1, out.shape[1] - 1));
-  }
-}
 const models = {
-  W2: () => mlp([784, 512, 256, 10], 128),
-  W3: () => mlp([784, 2048, 2048, 10], 256),
-  W4: () => mlp([4, 32, 32, 2], 32),
-  W6: () => [new LastStep(), kiln.randn([32, 35, 64]), kiln.randint(0, 10, [32])],
+  W2: () => mlp(kiln, [784, 512, 256, 10], 128),
+  W3: () => mlp(kiln, [784, 2048, 2048, 10], 256),
+  W4: () => mlp(kiln, [4, 32, 32, 2], 32),
+  W5: () => cnn(kiln),
+  W6: () => lstmLastStep(kiln),
 };
 if (!models[id]) throw new Error(`workload: expected one of ${Object.keys(models).join(', ')}, got ${id}`);
 kiln.manualSeed(0);

@@ -17,7 +17,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const kiln = await import(pathToFileURL(join(root, 'dist/index.js')).href);
-const { nn, optim, F } = kiln;
+const { optim, F } = kiln;
+const models = await import(pathToFileURL(join(root, 'bench/models.mjs')).href);
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -55,26 +56,7 @@ function stepper(model, x, y) {
     });
 }
 
-function mlp(sizes, batch) {
-  const layers = [];
-  for (let i = 0; i + 1 < sizes.length; i++) {
-    layers.push(new nn.Linear(sizes[i], sizes[i + 1]));
-    if (i + 2 < sizes.length) layers.push(new nn.ReLU());
-  }
-  return stepper(new nn.Sequential(...layers), kiln.randn([batch, sizes[0]]), kiln.randint(0, sizes.at(-1), [batch]));
-}
-
-class LastStep extends nn.Module {
-  constructor() {
-    super();
-    this.lstm = new nn.LSTM(64, 128, { batchFirst: true });
-    this.head = new nn.Linear(128, 10);
-  }
-  forward(x) {
-    const [out] = this.lstm.forward(x);
-    return this.head.forward(out.select(1, out.shape[1] - 1));
-  }
-}
+const mlp = (sizes, batch) => stepper(...models.mlp(kiln, sizes, batch));
 
 const workloads = [];
 const gemmSizes = quick ? [256, 512] : [256, 512, 1024, 2048];
@@ -93,17 +75,11 @@ if (!quick) workloads.push({ id: 'W3', what: 'MLP 784-2048-2048-10, batch 256, s
 workloads.push({ id: 'W4', what: 'MLP 4-32-32-2, batch 32, step', make: () => mlp([4, 32, 32, 2], 32) });
 workloads.push({
   id: 'W5', what: 'CNN 1x28x28 conv32-pool-conv64-pool-linear, batch 64, step',
-  make: () => {
-    const model = new nn.Sequential(
-      new nn.Conv2d(1, 32, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2d(2),
-      new nn.Conv2d(32, 64, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2d(2),
-      new nn.Flatten(), new nn.Linear(64 * 7 * 7, 10));
-    return stepper(model, kiln.randn([64, 1, 28, 28]), kiln.randint(0, 10, [64]));
-  },
+  make: () => stepper(...models.cnn(kiln)),
 });
 workloads.push({
   id: 'W6', what: 'LSTM 64->128, seq 35, batch 32, last state -> linear 10, step',
-  make: () => stepper(new LastStep(), kiln.randn([32, 35, 64]), kiln.randint(0, 10, [32])),
+  make: () => stepper(...models.lstmLastStep(kiln)),
 });
 workloads.push({
   id: 'W7', what: `Adam update of ${quick ? 1 : 10} M parameters`,

@@ -4,7 +4,7 @@
 //   proj, gates, hh, dproj [T, B, 3H]   hs, dhs [T, B, H]   wHh [3H, H], bHh [3H], h0 [B, H]
 // hh keeps h_{t-1} W_hh^T + b_hh of every step: n's gradient reads its n part.
 #include "args.h"
-#include "scratch.h"
+#include "recurrent.h"
 
 namespace kiln::binding {
 namespace {
@@ -75,12 +75,8 @@ Napi::Value GruBackward(const Napi::CallbackInfo& info) {
     be.gemm(false, false, B, H, G, 1.f, dhht, G, 0, w.as<float>(), H, 0, 1.f, dhOut, H, 0, 1);
     dhRec = dhOut;
   }
-  if (dw.storage) {
-    // dW_hh = sum_t dhh_t^T @ h_{t-1}: one GEMM over steps 1..T-1, plus step 0 against h0
-    if (T > 1) be.gemm(true, false, G, H, (T - 1) * B, 1.f, dhh + step, G, 0, h, H, 0, 0.f, dw.as<float>(), H, 0, 1);
-    be.gemm(true, false, G, H, B, 1.f, dhh, G, 0, h0.as<float>(), H, 0, T > 1 ? 1.f : 0.f, dw.as<float>(), H, 0, 1);
-  }
-  if (db.storage) be.reduce(ReduceOp::Sum, db.as<float>(), dhh, 1, T * B, G);
+  hiddenWeightGrads(be, dw.storage ? dw.as<float>() : nullptr, db.storage ? db.as<float>() : nullptr, dhh,
+                    h, h0.as<float>(), T, B, G, H);
   return env.Undefined();
 }
 

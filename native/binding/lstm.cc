@@ -5,7 +5,7 @@
 //   proj, gates, dgates [T, B, 4H]   hc, dhc [2, T, B, H] (h_t for every t, then c_t)
 //   wHh [4H, H], bHh [4H], h0, c0 [B, H]
 #include "args.h"
-#include "scratch.h"
+#include "recurrent.h"
 
 namespace kiln::binding {
 namespace {
@@ -89,13 +89,8 @@ Napi::Value LstmBackward(const Napi::CallbackInfo& info) {
     dhRec = dhBuf;
     dcRec = dcOut;
   }
-  if (dw.storage) {
-    // dW_hh = sum_t dgates_t^T @ h_{t-1}: one GEMM over steps 1..T-1 (h_0..h_{T-2} are contiguous
-    // in hc), plus step 0 against h0
-    if (T > 1) be.gemm(true, false, G, H, (T - 1) * B, 1.f, dg + step, G, 0, h, H, 0, 0.f, dw.as<float>(), H, 0, 1);
-    be.gemm(true, false, G, H, B, 1.f, dg, G, 0, h0.as<float>(), H, 0, T > 1 ? 1.f : 0.f, dw.as<float>(), H, 0, 1);
-  }
-  if (db.storage) be.reduce(ReduceOp::Sum, db.as<float>(), dg, 1, T * B, G);
+  hiddenWeightGrads(be, dw.storage ? dw.as<float>() : nullptr, db.storage ? db.as<float>() : nullptr, dg,
+                    h, h0.as<float>(), T, B, G, H);
   return env.Undefined();
 }
 

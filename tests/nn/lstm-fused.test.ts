@@ -8,9 +8,9 @@ import * as kiln from '../../src/index.js';
 import { lstmSequence } from '../../src/ops/rnn.js';
 import { expectClose, gradcheck, toKiln } from '../helpers/gradcheck.js';
 import { type R, arr, randArr } from '../helpers/reference.js';
+import { lstmCellRow } from '../helpers/rnn-reference.js';
 
 const { nn } = kiln;
-const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
 
 interface LayerRef { wIh: R; wHh: R; bIh: R | null; bHh: R | null }
 
@@ -41,11 +41,7 @@ function refLstm(x: R, layers: LayerRef[], h0: R, c0: R, zeroBetween = false): {
           for (let m = 0; m < H; m++) s += h[b * H + m] * p.wHh.data[row * H + m];
           return s;
         };
-        for (let j = 0; j < H; j++) {
-          const i = sigmoid(gate(0, j)), f = sigmoid(gate(1, j)), g = Math.tanh(gate(2, j)), o = sigmoid(gate(3, j));
-          cNext[b * H + j] = f * c[b * H + j] + i * g;
-          hNext[b * H + j] = o * Math.tanh(cNext[b * H + j]);
-        }
+        lstmCellRow(gate, c, b, H, hNext, cNext);
       }
       out.set(hNext, t * B * H);
       cs.set(cNext, t * B * H);

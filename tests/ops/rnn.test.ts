@@ -7,8 +7,8 @@ import * as kiln from '../../src/index.js';
 import { gruSequence, lstmSequence } from '../../src/ops/rnn.js';
 import { gradcheck, toKiln } from '../helpers/gradcheck.js';
 import { type R, arr, randArr } from '../helpers/reference.js';
+import { lstmCellRow, sigmoid } from '../helpers/rnn-reference.js';
 
-const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
 
 /** hc [2, T, B, H] of the LSTM over proj [T, B, 4H] (gate order i, f, g, o), in float64. */
 function refLstm(proj: R, wHh: R, bHh: R | null, h0: R, c0: R): R {
@@ -27,11 +27,7 @@ function refLstm(proj: R, wHh: R, bHh: R | null, h0: R, c0: R): R {
         for (let m = 0; m < H; m++) s += h[b * H + m] * wHh.data[row * H + m];
         return s;
       };
-      for (let j = 0; j < H; j++) {
-        const i = sigmoid(gate(0, j)), f = sigmoid(gate(1, j)), g = Math.tanh(gate(2, j)), o = sigmoid(gate(3, j));
-        cNext[b * H + j] = f * c[b * H + j] + i * g;
-        hNext[b * H + j] = o * Math.tanh(cNext[b * H + j]);
-      }
+      lstmCellRow(gate, c, b, H, hNext, cNext);
     }
     out.set(hNext, t * B * H);
     out.set(cNext, (T + t) * B * H);
