@@ -333,6 +333,35 @@ for (const ls of [0, 0.1]) {
   });
 }
 
+// ---- the LSTM and GRU recurrences (native/binding/lstm.cc, gru.cc: GEMMs + fused cells) ----
+for (const [T, B, H, bias] of [[5, 3, 20, true], [1, 4, 33, false]]) {
+  const G4 = 4 * H;
+  const proj = rand(T * B * G4, -1.5, 1.5), w = rand(G4 * H, -0.3, 0.3), b = rand(G4, -0.3, 0.3);
+  const h0 = rand(B * H, -1, 1), c0 = rand(B * H, -1, 1), dhc = rand(2 * T * B * H, -1, 1);
+  check(`lstm T=${T} B=${B} H=${H} bias=${bias} fwd+bwd`, 'matmul', (d) => {
+    const gates = blank(d, F32, T * B * G4), hc = blank(d, F32, 2 * T * B * H);
+    const [wd, h0d, c0d] = [up(d, w), up(d, h0), up(d, c0)];
+    core.lstmForward(gates, 0, hc, 0, up(d, proj), 0, wd, 0, bias ? up(d, b) : null, 0, h0d, 0, c0d, 0, T, B, H);
+    const dg = blank(d, F32, T * B * G4), dw = blank(d, F32, G4 * H), db = blank(d, F32, G4);
+    const dh0 = blank(d, F32, B * H), dc0 = blank(d, F32, B * H);
+    core.lstmBackward(dg, 0, dw, 0, db, 0, dh0, 0, dc0, 0, up(d, dhc), 0, gates, 0, hc, 0, h0d, 0, c0d, 0, wd, 0, T, B, H);
+    return { hc: down(hc, F32, 2 * T * B * H), dgates: down(dg, F32, T * B * G4), dw: down(dw, F32, G4 * H),
+      db: down(db, F32, G4), dh0: down(dh0, F32, B * H), dc0: down(dc0, F32, B * H) };
+  });
+  const G3 = 3 * H;
+  const gproj = rand(T * B * G3, -1.5, 1.5), gw = rand(G3 * H, -0.3, 0.3), gb = rand(G3, -0.3, 0.3);
+  const dhs = rand(T * B * H, -1, 1);
+  check(`gru T=${T} B=${B} H=${H} bias=${bias} fwd+bwd`, 'matmul', (d) => {
+    const gates = blank(d, F32, T * B * G3), hh = blank(d, F32, T * B * G3), hs = blank(d, F32, T * B * H);
+    const [wd, h0d] = [up(d, gw), up(d, h0)];
+    core.gruForward(gates, 0, hh, 0, hs, 0, up(d, gproj), 0, wd, 0, bias ? up(d, gb) : null, 0, h0d, 0, T, B, H);
+    const dp = blank(d, F32, T * B * G3), dw = blank(d, F32, G3 * H), db = blank(d, F32, G3), dh0 = blank(d, F32, B * H);
+    core.gruBackward(dp, 0, dw, 0, db, 0, dh0, 0, up(d, dhs), 0, gates, 0, hh, 0, hs, 0, h0d, 0, wd, 0, T, B, H);
+    return { hs: down(hs, F32, T * B * H), dproj: down(dp, F32, T * B * G3), dw: down(dw, F32, G3 * H),
+      db: down(db, F32, G3), dh0: down(dh0, F32, B * H) };
+  });
+}
+
 // ---- gemm ----
 function gemmCase(label, kind, { ta, tb, M, N, K, alpha = 1, beta = 0, batch = 1, padA = 0, padB = 0, padC = 0,
   offA = 0, offB = 0, offC = 0, broadcastA = false }) {
