@@ -66,6 +66,7 @@ abstract class RNNBase extends Module {
   protected timeMajor(x: Tensor): Tensor {
     check(x.ndim === 3 && x.shape[2] === this.inputSize,
       () => `input: expected [${this.batchFirst ? 'batch, seq' : 'seq, batch'}, ${this.inputSize}], got ${shapeStr(x.shape)}`);
+    check(x.shape[0] > 0 && x.shape[1] > 0, () => `input: expected a non-empty sequence and batch, got ${shapeStr(x.shape)}`);
     return this.batchFirst ? x.transpose(0, 1) : x;
   }
 

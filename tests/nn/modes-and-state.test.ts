@@ -143,6 +143,7 @@ describe('Module state', () => {
   it('bad layer inputs name the argument', () => {
     expect(() => new nn.Linear(3, 2).forward(kiln.zeros([4, 5]))).toThrow(/input: expected last dim 3/);
     expect(() => new nn.LSTM(3, 4).forward(kiln.zeros([5, 2, 2]))).toThrow(/input: expected \[seq, batch, 3\]/);
+    expect(() => new nn.GRU(3, 4).forward(kiln.zeros([0, 2, 3]))).toThrow(/input: expected a non-empty sequence and batch, got \[0, 2, 3\]/);
     expect(() => new nn.GRU(3, 4).forward(kiln.zeros([5, 2, 3]), kiln.zeros([1, 3, 4]))).toThrow(/h0: expected shape \[1, 2, 4\]/);
     expect(() => new nn.RNN(3, 4, { nonlinearity: 'gelu' as any })).toThrow(/nonlinearity: expected 'tanh' or 'relu'/);
     expect(() => new nn.BatchNorm2d(3).forward(kiln.zeros([2, 4, 2, 2]))).toThrow(/input: expected 4 dims with 3 channels/);
