@@ -51,6 +51,12 @@ export interface NativeCore {
   lstmBackward(dgates: Handle, dgOff: number, dwHh: H, dwOff: number, dbHh: H, dbOff: number, dh0: Handle, dh0Off: number,
     dc0: Handle, dc0Off: number, dhc: Handle, dhcOff: number, gates: Handle, gOff: number, hc: Handle, hcOff: number,
     h0: Handle, h0Off: number, c0: Handle, c0Off: number, wHh: Handle, wOff: number, T: number, B: number, H: number): void;
+  /** The plain RNN recurrence (native/binding/rnn.cc), tanh or relu: hs [T,B,H] out. */
+  rnnForward(hs: Handle, hsOff: number, proj: Handle, pOff: number, wHh: Handle, wOff: number, bHh: H, bOff: number,
+    h0: Handle, h0Off: number, T: number, B: number, H: number, relu: boolean): void;
+  rnnBackward(dproj: Handle, dpOff: number, dwHh: H, dwOff: number, dbHh: H, dbOff: number, dh0: Handle, dh0Off: number,
+    dhs: Handle, dhsOff: number, hs: Handle, hsOff: number, h0: Handle, h0Off: number, wHh: Handle, wOff: number,
+    T: number, B: number, H: number, relu: boolean): void;
   /** The GRU recurrence (native/binding/gru.cc): gates and hh [T,B,3H], hs [T,B,H] out. */
   gruForward(gates: Handle, gOff: number, hh: Handle, hhOff: number, hs: Handle, hsOff: number, proj: Handle, pOff: number,
     wHh: Handle, wOff: number, bHh: H, bOff: number, h0: Handle, h0Off: number, T: number, B: number, H: number): void;

@@ -1,5 +1,5 @@
 // The core addon's exports: registration only. Memory exports live in memory.cc, compute ops
-// in ops.cc, the LSTM and GRU recurrences in lstm.cc and gru.cc; argument conversion in args.cc.
+// in ops.cc, the recurrences in rnn.cc, lstm.cc and gru.cc; argument conversion in args.cc.
 #include <napi.h>
 
 #include "../cpu/isa.h"
@@ -12,6 +12,7 @@ void registerMemory(Napi::Env env, Napi::Object exports);
 void registerOps(Napi::Env env, Napi::Object exports);
 void registerLstm(Napi::Env env, Napi::Object exports);
 void registerGru(Napi::Env env, Napi::Object exports);
+void registerRnn(Napi::Env env, Napi::Object exports);
 
 namespace {
 
@@ -56,6 +57,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerOps(env, exports);
   registerLstm(env, exports);
   registerGru(env, exports);
+  registerRnn(env, exports);
   return exports;
 }
 

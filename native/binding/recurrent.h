@@ -1,4 +1,4 @@
-// What the native recurrences (lstm.cc, gru.cc) share: scratch device memory for one call, and
+// What the native recurrences (rnn.cc, lstm.cc, gru.cc) share: scratch device memory for one call, and
 // the weight gradients of the hidden-to-hidden GEMM.
 #pragma once
 #include <cstddef>

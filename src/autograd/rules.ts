@@ -6,7 +6,7 @@
 import { UnaryOp, type UnaryOpName, native } from '../native.js';
 import { indexAddInto, scatterAddInto } from '../ops/indexing.js';
 import { linearBackward } from '../ops/linear.js';
-import { gruSequenceBackward, lstmSequenceBackward } from '../ops/rnn.js';
+import { gruSequenceBackward, lstmSequenceBackward, rnnSequenceBackward } from '../ops/rnn.js';
 import { sumTo } from '../ops/reduce.js';
 import { placeRows } from '../ops/shape.js';
 import { where } from '../ops/elementwise.js';
@@ -129,6 +129,7 @@ export const gradRules = {
     disposeTemp(dyc, dy);
     return [dx];
   },
+  rnnSequence: ({ inputs, saved }, dy) => rnnSequenceBackward(inputs, saved, dy),
   lstmSequence: ({ inputs, saved }, dy) => lstmSequenceBackward(inputs, saved, dy),
   gruSequence: ({ inputs, saved }, dy) => gruSequenceBackward(inputs, saved, dy),
   crossEntropy: ({ inputs: [logits], saved }, dy) => {

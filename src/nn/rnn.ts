@@ -1,13 +1,13 @@
 /**
  * Recurrent layers with PyTorch's weight names and gate order: RNN (tanh | relu), LSTM (i, f, g,
  * o) and GRU (r, z, n with n = tanh(W_in x + b_in + r * (W_hn h + b_hn))). Inputs are [T, B, I]
- * ([B, T, I] with batchFirst); the input projection of every time step is one matmul. LSTM and
- * GRU run their recurrence natively (ops/rnn.ts); RNN composes ops per step.
+ * ([B, T, I] with batchFirst). Each layer is the input projection of every time step as one
+ * GEMM, then the recurrence as one native op (ops/rnn.ts).
  */
 import { zeros } from '../creation.js';
 import { check, shapeStr } from '../errors.js';
 import { dropout, linear } from '../functional.js';
-import { gruSequence, lstmSequence } from '../ops/rnn.js';
+import { gruSequence, lstmSequence, rnnSequence } from '../ops/rnn.js';
 import { stack } from '../ops/shape.js';
 import type { Tensor } from '../tensor.js';
 import { uniform_ } from './init.js';
@@ -77,33 +77,23 @@ abstract class RNNBase extends Module {
     return h;
   }
 
-  /** Runs every layer over the sequence; step(l, xProj_t, state) returns the new state, [0] = h. */
-  protected run(x: Tensor, states: Tensor[][], step: (l: number, xt: Tensor, s: Tensor[]) => Tensor[]): [Tensor, Tensor[][]] {
+  /**
+   * Runs every layer: the input projection of all steps as one GEMM with its bias, then
+   * recur(l, proj), the layer's native recurrence (ops/rnn.ts), which returns h of every step
+   * [T, B, H] and the layer's final states. Dropout goes between layers.
+   */
+  protected layers(x: Tensor, recur: (l: number, proj: Tensor) => [Tensor, Tensor[]]): [Tensor, Tensor[][]] {
     let seq = this.timeMajor(x);
-    const T = seq.shape[0];
+    const [T, B] = seq.shape;
     const finals: Tensor[][] = [];
     for (let l = 0; l < this.numLayers; l++) {
       const [wIh, , bIh] = this.layerWeights(l);
-      // the input projection of all time steps as one 2-D GEMM with its bias: [T, B, G]
-      const B = seq.shape[1];
       const proj = linear(seq.reshape([T * B, seq.shape[2]]), wIh, bIh).reshape([T, B, wIh.shape[0]]);
-      let s = states[l];
-      const outs: Tensor[] = [];
-      for (let t = 0; t < T; t++) {
-        s = step(l, proj.select(0, t), s);
-        outs.push(s[0]);
-      }
-      finals.push(s);
-      seq = stack(outs, 0);
-      if (l + 1 < this.numLayers && this.dropoutP > 0) seq = dropout(seq, this.dropoutP, this.training);
+      const [hs, final] = recur(l, proj);
+      finals.push(final);
+      seq = l + 1 < this.numLayers && this.dropoutP > 0 ? dropout(hs, this.dropoutP, this.training) : hs;
     }
     return [this.batchFirst ? seq.transpose(0, 1) : seq, finals];
-  }
-
-  /** h @ W_hh^T + b_hh */
-  protected hidden(l: number, h: Tensor): Tensor {
-    const [, wHh, , bHh] = this.layerWeights(l);
-    return linear(h, wHh, bHh);
   }
 }
 
@@ -117,13 +107,13 @@ export class RNN extends RNNBase {
   }
   /** Returns [output, hN]. */
   forward(x: Tensor, h0?: Tensor): [Tensor, Tensor] {
-    const B = this.timeMajor(x).shape[1];
-    const h = this.initialState(h0, B, x.device, 'h0');
-    const [out, finals] = this.run(x, finals0(h, this.numLayers).map((t) => [t]), (l, xt, [hPrev]) => {
-      const pre = xt.add(this.hidden(l, hPrev));
-      return [this.nonlinearity === 'tanh' ? pre.tanh() : pre.relu()];
+    const h = this.initialState(h0, this.timeMajor(x).shape[1], x.device, 'h0');
+    const [out, finals] = this.layers(x, (l, proj) => {
+      const [, wHh, , bHh] = this.layerWeights(l);
+      const hs = rnnSequence(proj, wHh, bHh, h.select(0, l), this.nonlinearity);
+      return [hs, [hs.select(0, proj.shape[0] - 1)]];
     });
-    return [out, stack(finals.map((s) => s[0]), 0)];
+    return [out, stack(finals.map((f) => f[0]), 0)];
   }
 }
 
@@ -131,27 +121,18 @@ export class LSTM extends RNNBase {
   constructor(inputSize: number, hiddenSize: number, opts: Omit<RNNOptions, 'nonlinearity'> = {}) {
     super('LSTM', inputSize, hiddenSize, opts);
   }
-  /**
-   * Returns [output, [hN, cN]]. Each layer is one input-projection GEMM over all steps and one
-   * native recurrence (ops/rnn.ts: lstmSequence), which packs h and c of every step in hc.
-   */
+  /** Returns [output, [hN, cN]]. The native recurrence packs h and c of every step in hc. */
   forward(x: Tensor, state?: [Tensor, Tensor]): [Tensor, [Tensor, Tensor]] {
-    let seq = this.timeMajor(x);
-    const [T, B] = seq.shape;
+    const B = this.timeMajor(x).shape[1];
     const h = this.initialState(state?.[0], B, x.device, 'h0');
     const c = this.initialState(state?.[1], B, x.device, 'c0');
-    const hN: Tensor[] = [];
-    const cN: Tensor[] = [];
-    for (let l = 0; l < this.numLayers; l++) {
-      const [wIh, wHh, bIh, bHh] = this.layerWeights(l);
-      const proj = linear(seq.reshape([T * B, seq.shape[2]]), wIh, bIh).reshape([T, B, wIh.shape[0]]);
+    const [out, finals] = this.layers(x, (l, proj) => {
+      const [, wHh, , bHh] = this.layerWeights(l);
       const hc = lstmSequence(proj, wHh, bHh, h.select(0, l), c.select(0, l));
-      const hs = hc.select(0, 0);
-      hN.push(hs.select(0, T - 1));
-      cN.push(hc.select(0, 1).select(0, T - 1));
-      seq = l + 1 < this.numLayers && this.dropoutP > 0 ? dropout(hs, this.dropoutP, this.training) : hs;
-    }
-    return [this.batchFirst ? seq.transpose(0, 1) : seq, [stack(hN, 0), stack(cN, 0)]];
+      const last = proj.shape[0] - 1;
+      return [hc.select(0, 0), [hc.select(0, 0).select(0, last), hc.select(0, 1).select(0, last)]];
+    });
+    return [out, [stack(finals.map((f) => f[0]), 0), stack(finals.map((f) => f[1]), 0)]];
   }
 }
 
@@ -159,27 +140,14 @@ export class GRU extends RNNBase {
   constructor(inputSize: number, hiddenSize: number, opts: Omit<RNNOptions, 'nonlinearity'> = {}) {
     super('GRU', inputSize, hiddenSize, opts);
   }
-  /**
-   * Returns [output, hN]. Each layer is one input-projection GEMM over all steps and one native
-   * recurrence (ops/rnn.ts: gruSequence).
-   */
+  /** Returns [output, hN]. */
   forward(x: Tensor, h0?: Tensor): [Tensor, Tensor] {
-    let seq = this.timeMajor(x);
-    const [T, B] = seq.shape;
-    const h = this.initialState(h0, B, x.device, 'h0');
-    const hN: Tensor[] = [];
-    for (let l = 0; l < this.numLayers; l++) {
-      const [wIh, wHh, bIh, bHh] = this.layerWeights(l);
-      const proj = linear(seq.reshape([T * B, seq.shape[2]]), wIh, bIh).reshape([T, B, wIh.shape[0]]);
+    const h = this.initialState(h0, this.timeMajor(x).shape[1], x.device, 'h0');
+    const [out, finals] = this.layers(x, (l, proj) => {
+      const [, wHh, , bHh] = this.layerWeights(l);
       const hs = gruSequence(proj, wHh, bHh, h.select(0, l));
-      hN.push(hs.select(0, T - 1));
-      seq = l + 1 < this.numLayers && this.dropoutP > 0 ? dropout(hs, this.dropoutP, this.training) : hs;
-    }
-    return [this.batchFirst ? seq.transpose(0, 1) : seq, stack(hN, 0)];
+      return [hs, [hs.select(0, proj.shape[0] - 1)]];
+    });
+    return [out, stack(finals.map((f) => f[0]), 0)];
   }
-}
-
-/** The per-layer initial states [B, H] of a [numLayers, B, H] tensor. */
-function finals0(h: Tensor, layers: number): Tensor[] {
-  return Array.from({ length: layers }, (_, l) => h.select(0, l));
 }

@@ -1,7 +1,8 @@
 /**
- * The LSTM and GRU recurrences over a whole sequence, each as one recorded op: one native call
- * forward and one backward (native/binding/lstm.cc and gru.cc: the backend's GEMM and fused cell
- * per step, and dW_hh as one GEMM over all steps) instead of a dozen recorded ops per time step.
+ * The RNN, LSTM and GRU recurrences over a whole sequence, each as one recorded op: one native
+ * call forward and one backward (native/binding/rnn.cc, lstm.cc and gru.cc: the backend's GEMM
+ * and activation or fused cell per step, and dW_hh as one GEMM over all steps) instead of a
+ * handful of recorded ops per time step.
  * The autograd engine gives an op one output, so the LSTM's h and c come packed: hc [2, T, B, H],
  * hc[0] = h_t and hc[1] = c_t for every step.
  */
@@ -15,6 +16,59 @@ function checkShape(t: Tensor, name: string, expected: readonly number[]): void 
   checkFloat(t, name);
   check(t.shape.length === expected.length && t.shape.every((d, i) => d === expected[i]),
     () => `${name}: expected shape ${shapeStr(expected)}, got ${shapeStr(t.shape)}`);
+}
+
+/**
+ * proj [T, B, H]: x_t W_ih^T + b_ih of every step; wHh [H, H]; bHh [H] or null; h0 [B, H].
+ * Returns h_t = act(proj_t + b_hh + h_{t-1} W_hh^T) of every step, [T, B, H].
+ */
+export function rnnSequence(proj: Tensor, wHh: Tensor, bHh: Tensor | null, h0: Tensor, nonlinearity: 'tanh' | 'relu'): Tensor {
+  checkFloat(proj, 'proj');
+  check(proj.ndim === 3 && proj.numel > 0,
+    () => `proj: expected [seqLen, batch, hidden] with no empty dim, got ${shapeStr(proj.shape)}`);
+  check(nonlinearity === 'tanh' || nonlinearity === 'relu', () => `nonlinearity: expected 'tanh' or 'relu', got ${String(nonlinearity)}`);
+  const [T, B, H] = proj.shape;
+  checkShape(wHh, 'weightHh', [H, H]);
+  if (bHh !== null) checkShape(bHh, 'biasHh', [H]);
+  checkShape(h0, 'h0', [B, H]);
+  for (const [t, name] of [[wHh, 'weightHh'], [bHh, 'biasHh'], [h0, 'h0']] as const) {
+    if (t !== null) checkSameDevice(proj, t, `rnn ${name}`);
+  }
+  const pc = contiguous(proj);
+  const wc = contiguous(wHh);
+  const bc = bHh === null ? null : contiguous(bHh);
+  const h0c = contiguous(h0);
+  const hs = empty([T, B, H], 'float32', proj.device);
+  const relu = nonlinearity === 'relu';
+  native.rnnForward(hs.storage.handle, 0, pc.storage.handle, pc.offset, wc.storage.handle, wc.offset,
+    bc?.storage.handle ?? null, bc?.offset ?? 0, h0c.storage.handle, h0c.offset, T, B, H, relu);
+  disposeTemp(pc, proj);
+  if (bc !== null) disposeTemp(bc, bHh!);
+  const inputs = bHh === null ? [proj, wHh, h0] : [proj, wHh, bHh, h0];
+  const out = record(hs, 'rnnSequence', inputs, { hs, wHh: wc, h0: h0c, hasBias: bHh !== null, relu });
+  if (out.gradFn === null) {
+    disposeTemp(wc, wHh);
+    disposeTemp(h0c, h0);
+  }
+  return out;
+}
+
+/** Gradients of [proj, wHh, (bHh,) h0] for dhs, the gradient of rnnSequence's output. */
+export function rnnSequenceBackward(inputs: Tensor[], saved: Record<string, any>, dhs: Tensor): (Tensor | null)[] {
+  const { hs, wHh, h0, hasBias, relu } = saved as { hs: Tensor; wHh: Tensor; h0: Tensor; hasBias: boolean; relu: boolean };
+  const [T, B, H] = hs.shape;
+  const device = hs.device;
+  const bias = hasBias ? inputs[2] : null;
+  const dyc = contiguous(dhs);
+  const dproj = empty([T, B, H], 'float32', device);
+  const dw = inputs[1].requiresGrad ? empty([H, H], 'float32', device) : null;
+  const db = bias?.requiresGrad ? empty([H], 'float32', device) : null;
+  const dh0 = empty([B, H], 'float32', device);
+  native.rnnBackward(dproj.storage.handle, 0, dw?.storage.handle ?? null, 0, db?.storage.handle ?? null, 0,
+    dh0.storage.handle, 0, dyc.storage.handle, dyc.offset, hs.storage.handle, 0, h0.storage.handle, h0.offset,
+    wHh.storage.handle, wHh.offset, T, B, H, relu);
+  disposeTemp(dyc, dhs);
+  return hasBias ? [dproj, dw, db, dh0] : [dproj, dw, dh0];
 }
 
 /**

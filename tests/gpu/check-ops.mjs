@@ -333,7 +333,7 @@ for (const ls of [0, 0.1]) {
   });
 }
 
-// ---- the LSTM and GRU recurrences (native/binding/lstm.cc, gru.cc: GEMMs + fused cells) ----
+// ---- the RNN, LSTM and GRU recurrences (native/binding/rnn.cc, lstm.cc, gru.cc) ----
 for (const [T, B, H, bias] of [[5, 3, 20, true], [1, 4, 33, false]]) {
   const G4 = 4 * H;
   const proj = rand(T * B * G4, -1.5, 1.5), w = rand(G4 * H, -0.3, 0.3), b = rand(G4, -0.3, 0.3);
@@ -348,6 +348,19 @@ for (const [T, B, H, bias] of [[5, 3, 20, true], [1, 4, 33, false]]) {
     return { hc: down(hc, F32, 2 * T * B * H), dgates: down(dg, F32, T * B * G4), dw: down(dw, F32, G4 * H),
       db: down(db, F32, G4), dh0: down(dh0, F32, B * H), dc0: down(dc0, F32, B * H) };
   });
+  for (const relu of [false, true]) {
+    const rproj = rand(T * B * H, -1.5, 1.5), rw = rand(H * H, -0.3, 0.3), rb = rand(H, -0.3, 0.3);
+    const dhs = rand(T * B * H, -1, 1);
+    check(`rnn ${relu ? 'relu' : 'tanh'} T=${T} B=${B} H=${H} bias=${bias} fwd+bwd`, 'matmul', (d) => {
+      const hs = blank(d, F32, T * B * H);
+      const [wd, h0d] = [up(d, rw), up(d, h0)];
+      core.rnnForward(hs, 0, up(d, rproj), 0, wd, 0, bias ? up(d, rb) : null, 0, h0d, 0, T, B, H, relu);
+      const dp = blank(d, F32, T * B * H), dw = blank(d, F32, H * H), db = blank(d, F32, H), dh0 = blank(d, F32, B * H);
+      core.rnnBackward(dp, 0, dw, 0, db, 0, dh0, 0, up(d, dhs), 0, hs, 0, h0d, 0, wd, 0, T, B, H, relu);
+      return { hs: down(hs, F32, T * B * H), dproj: down(dp, F32, T * B * H), dw: down(dw, F32, H * H),
+        db: down(db, F32, H), dh0: down(dh0, F32, B * H) };
+    });
+  }
   const G3 = 3 * H;
   const gproj = rand(T * B * G3, -1.5, 1.5), gw = rand(G3 * H, -0.3, 0.3), gb = rand(G3, -0.3, 0.3);
   const dhs = rand(T * B * H, -1, 1);

@@ -1,5 +1,5 @@
 // Full training steps on CUDA against the CPU backend (plain node over the built package, run by
-// tests/gpu/run.sh): an MLP, a CNN, an LSTM and a GRU start from the same weights and take 3 Adam steps
+// tests/gpu/run.sh): an MLP, a CNN, an RNN, an LSTM and a GRU start from the same weights and take 3 Adam steps
 // on the same batch on each device; losses and every parameter must agree.
 // Tolerance: relative 1e-3 of each tensor's largest value (float32, different summation orders
 // over three steps); TF32 is off ('highest').
@@ -23,7 +23,7 @@ if (!selfTest && !kiln.cuda.isAvailable()) {
 }
 kiln.setMatmulPrecision('highest');
 
-// A 2-layer recurrent net (the native LSTM/GRU recurrences) whose last step feeds a linear head.
+// A 2-layer recurrent net (the native RNN/LSTM/GRU recurrences) whose last step feeds a linear head.
 class LastStep extends nn.Module {
   constructor(Rnn) {
     super();
@@ -43,6 +43,7 @@ const models = {
       new nn.Conv2d(8, 16, 3, { padding: 1 }), new nn.ReLU(), new nn.AvgPool2d(2), new nn.Flatten(), new nn.Linear(16 * 7 * 7, 10)),
     x: [16, 1, 28, 28], classes: 10,
   },
+  rnn: { make: () => new LastStep(nn.RNN), x: [8, 12, 16], classes: 5 },
   lstm: { make: () => new LastStep(nn.LSTM), x: [8, 12, 16], classes: 5 },
   gru: { make: () => new LastStep(nn.GRU), x: [8, 12, 16], classes: 5 },
 };

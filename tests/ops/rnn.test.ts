@@ -1,10 +1,10 @@
-// The native LSTM and GRU recurrences (src/ops/rnn.ts, native/binding/lstm.cc and gru.cc): the
+// The native RNN, LSTM and GRU recurrences (src/ops/rnn.ts, native/binding/rnn.cc, lstm.cc and gru.cc): the
 // outputs and the gradients of every input against a float64 step-by-step cell and its central
 // differences. Hidden sizes 20 and 17 run the 16-wide AVX-512 body and the scalar tail; the
 // layers against PyTorch are in tests/nn/layers.test.ts.
 import { describe, expect, it } from 'vitest';
 import * as kiln from '../../src/index.js';
-import { gruSequence, lstmSequence } from '../../src/ops/rnn.js';
+import { gruSequence, lstmSequence, rnnSequence } from '../../src/ops/rnn.js';
 import { gradcheck, toKiln } from '../helpers/gradcheck.js';
 import { type R, arr, randArr } from '../helpers/reference.js';
 import { lstmCellRow, sigmoid } from '../helpers/rnn-reference.js';
@@ -188,5 +188,62 @@ describe('gruSequence', () => {
       gruSequence(p, w, b, h0);
     }));
     expect(kiln.memory().tensors).toBe(live);
+  });
+});
+
+/** h of every step [T, B, H] of act(proj_t + b_hh + h_{t-1} W_hh^T), in float64. */
+function refRnn(proj: R, wHh: R, bHh: R | null, h0: R, act: (v: number) => number, pre: number[] = []): R {
+  const [T, B, H] = proj.shape;
+  const out = new Float64Array(T * B * H);
+  let h = Float64Array.from(h0.data);
+  for (let t = 0; t < T; t++) {
+    const next = new Float64Array(B * H);
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < H; j++) {
+        let s = proj.data[(t * B + b) * H + j] + (bHh ? bHh.data[j] : 0);
+        for (let m = 0; m < H; m++) s += h[b * H + m] * wHh.data[j * H + m];
+        pre.push(s);
+        next[b * H + j] = act(s);
+      }
+    }
+    out.set(next, t * B * H);
+    h = next;
+  }
+  return arr([T, B, H], out);
+}
+
+describe('rnnSequence', () => {
+  const rnnInputs = (T: number, B: number, H: number, seed: number, bias: boolean): R[] => {
+    const scale = 1 / Math.sqrt(H);
+    const xs = [randArr([T, B, H], seed, -1.5, 1.5), randArr([H, H], seed + 1, -scale, scale, []), randArr([B, H], seed + 3, -1, 1, [])];
+    if (bias) xs.splice(2, 0, randArr([H], seed + 2, -scale, scale, []));
+    return xs;
+  };
+
+  it('tanh, T=4, B=3, H=20 with b_hh: every h and the gradients of proj, W_hh, b_hh and h0', () => {
+    gradcheck((p, w, b, h0) => rnnSequence(p, w, b, h0, 'tanh'), (p, w, b, h0) => refRnn(p, w, b, h0, Math.tanh),
+      rnnInputs(4, 3, 20, 100, true), { fwd: { rtol: 2e-5 } });
+  });
+
+  it('relu, T=3, B=2, H=6 without bias', () => {
+    // pre-activations stay away from relu's kink at 0, so central differences are valid
+    const xs = rnnInputs(3, 2, 6, 110, false);
+    const pre: number[] = [];
+    refRnn(xs[0], xs[1], null, xs[2], (v) => Math.max(v, 0), pre);
+    expect(Math.min(...pre.map(Math.abs))).toBeGreaterThan(1e-3);
+    expect(pre.some((v) => v < 0) && pre.some((v) => v > 0)).toBe(true);
+    gradcheck((p, w, h0) => rnnSequence(p, w, null, h0, 'relu'), (p, w, h0) => refRnn(p, w, null, h0, (v) => Math.max(v, 0)),
+      xs, { fwd: { rtol: 2e-5 } });
+  });
+
+  it('T=1: dW_hh from h0 alone', () => {
+    gradcheck((p, w, b, h0) => rnnSequence(p, w, b, h0, 'tanh'), (p, w, b, h0) => refRnn(p, w, b, h0, Math.tanh),
+      rnnInputs(1, 2, 5, 120, true), { fwd: { rtol: 2e-5 } });
+  });
+
+  it('names the argument', () => {
+    const s = kiln.zeros([2, 4]);
+    expect(() => rnnSequence(kiln.zeros([3, 2, 4]), kiln.zeros([4, 3]), null, s, 'tanh')).toThrow(/weightHh: expected shape \[4, 4\], got \[4, 3\]/);
+    expect(() => rnnSequence(kiln.zeros([3, 2, 4]), kiln.zeros([4, 4]), null, s, 'sigmoid' as 'tanh')).toThrow(/nonlinearity: expected 'tanh' or 'relu'/);
   });
 });
