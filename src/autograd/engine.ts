@@ -153,7 +153,7 @@ function releaseNode(node: GradNode, options: BackwardOptions): void {
 /**
  * A slice's gradient added straight into the rows of its input's pending gradient, when this
  * backward made that gradient: O(slice) instead of a zero-filled full-size tensor plus a
- * full-size add per slice (an RNN's per-step select of its input projection).
+ * full-size add per slice (a loop over the steps of a sequence, written with select or narrow).
  */
 function accumulateSlice(node: GradNode, dy: Tensor, grads: Map<Tensor, Tensor>, owned: Set<Tensor>): boolean {
   const x = node.inputs[0];
