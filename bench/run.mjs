@@ -32,7 +32,7 @@ if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds: expected
 /** Median milliseconds of fn: warm up, then time at least minIters runs and minSeconds. */
 function measure(fn) {
   const [warmIters, warmSec, minIters, minSec] = quick ? [2, 0.05, 5, 0.2] : [5, 0.3, 30, 1];
-  const clock = () => Number(process.hrtime.bigint()) / 1e6;
+  const clock = () => performance.now();
   for (let i = 0, t0 = clock(); i < warmIters || clock() - t0 < warmSec * 1e3; i++) fn();
   const times = [];
   for (let t0 = clock(); times.length < minIters || clock() - t0 < minSec * 1e3;) {
