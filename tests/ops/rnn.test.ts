@@ -49,6 +49,28 @@ function inputs(T: number, B: number, H: number, seed: number, bias: boolean): R
   return xs;
 }
 
+/**
+ * Runs op forward and backward 50 times in scopes (grads freed each time), then once without
+ * grad recording: the live tensor count must end where it started, so every saved buffer is freed.
+ */
+function expectFlatMemory(xs: R[], op: (ts: kiln.Tensor[]) => kiln.Tensor): void {
+  const ts = xs.map((r) => toKiln(r, { requiresGrad: true }));
+  const step = () => kiln.scope(() => {
+    op(ts).square().sum().backward();
+    for (const t of ts) {
+      t.grad!.dispose();
+      t.grad = null;
+    }
+  });
+  step();
+  const live = kiln.memory().tensors;
+  for (let i = 0; i < 50; i++) step();
+  kiln.noGrad(() => kiln.scope(() => {
+    op(ts);
+  }));
+  expect(kiln.memory().tensors).toBe(live);
+}
+
 describe('lstmSequence', () => {
   it('T=3, B=2, H=20 with b_hh: hc and the gradients of proj, W_hh, b_hh, h0 and c0', () => {
     gradcheck((p, w, b, h0, c0) => lstmSequence(p, w, b, h0, c0), (p, w, b, h0, c0) => refLstm(p, w, b, h0, c0),
@@ -78,21 +100,7 @@ describe('lstmSequence', () => {
   });
 
   it('frees what it saves: many training steps keep the live tensor count flat', () => {
-    const [p, w, b, h0, c0] = inputs(4, 3, 20, 40, true).map((r) => toKiln(r, { requiresGrad: true }));
-    const step = () => kiln.scope(() => {
-      lstmSequence(p, w, b, h0, c0).square().sum().backward();
-      for (const t of [p, w, b, h0, c0]) {
-        t.grad!.dispose();
-        t.grad = null;
-      }
-    });
-    step();
-    const live = kiln.memory().tensors;
-    for (let i = 0; i < 50; i++) step();
-    kiln.noGrad(() => kiln.scope(() => {
-      lstmSequence(p, w, b, h0, c0);
-    }));
-    expect(kiln.memory().tensors).toBe(live);
+    expectFlatMemory(inputs(4, 3, 20, 40, true), (ts) => lstmSequence(ts[0], ts[1], ts[2], ts[3], ts[4]));
   });
 
   it('without grad recording it gives the same values', () => {
@@ -173,21 +181,7 @@ describe('gruSequence', () => {
   });
 
   it('frees what it saves: many training steps keep the live tensor count flat', () => {
-    const [p, w, b, h0] = gruInputs(4, 3, 20, 90, true).map((r) => toKiln(r, { requiresGrad: true }));
-    const step = () => kiln.scope(() => {
-      gruSequence(p, w, b, h0).square().sum().backward();
-      for (const t of [p, w, b, h0]) {
-        t.grad!.dispose();
-        t.grad = null;
-      }
-    });
-    step();
-    const live = kiln.memory().tensors;
-    for (let i = 0; i < 50; i++) step();
-    kiln.noGrad(() => kiln.scope(() => {
-      gruSequence(p, w, b, h0);
-    }));
-    expect(kiln.memory().tensors).toBe(live);
+    expectFlatMemory(gruInputs(4, 3, 20, 90, true), (ts) => gruSequence(ts[0], ts[1], ts[2], ts[3]));
   });
 });
 
@@ -239,6 +233,10 @@ describe('rnnSequence', () => {
   it('T=1: dW_hh from h0 alone', () => {
     gradcheck((p, w, b, h0) => rnnSequence(p, w, b, h0, 'tanh'), (p, w, b, h0) => refRnn(p, w, b, h0, Math.tanh),
       rnnInputs(1, 2, 5, 120, true), { fwd: { rtol: 2e-5 } });
+  });
+
+  it('frees what it saves: many training steps keep the live tensor count flat', () => {
+    expectFlatMemory(rnnInputs(4, 3, 20, 130, true), (ts) => rnnSequence(ts[0], ts[1], ts[2], ts[3], 'tanh'));
   });
 
   it('names the argument', () => {
