@@ -12,8 +12,7 @@ namespace {
 // gruForward(gates, off, hh, off, hs, off, proj, off, wHh, off, bHh|null, off, h0, off, T, B, H)
 Napi::Value GruForward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const int64_t T = intArg(info, 14, "seqLen"), B = intArg(info, 15, "batch"), H = intArg(info, 16, "hidden");
-  if (T <= 0 || B <= 0 || H <= 0) throwKilnError(env, "gru: seqLen, batch and hidden must be positive");
+  const auto [T, B, H] = seqDimsArg(info, 14, "gru");
   const int64_t G = 3 * H, step = B * G, state = B * H;
   Buf gates = bufArg(info, 0, "gates", T * step), hh = bufArg(info, 2, "hh", T * step);
   Buf hs = bufArg(info, 4, "hs", T * state), proj = bufArg(info, 6, "proj", T * step);
@@ -44,8 +43,7 @@ Napi::Value GruForward(const Napi::CallbackInfo& info) {
 //             hs, off, h0, off, wHh, off, T, B, H)
 Napi::Value GruBackward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const int64_t T = intArg(info, 20, "seqLen"), B = intArg(info, 21, "batch"), H = intArg(info, 22, "hidden");
-  if (T <= 0 || B <= 0 || H <= 0) throwKilnError(env, "gru: seqLen, batch and hidden must be positive");
+  const auto [T, B, H] = seqDimsArg(info, 20, "gru");
   const int64_t G = 3 * H, step = B * G, state = B * H;
   Buf dproj = bufArg(info, 0, "dproj", T * step);
   Buf dw = optBufArg(info, 2, "dweightHh", G * H), db = optBufArg(info, 4, "dbiasHh", G);

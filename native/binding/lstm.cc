@@ -14,8 +14,7 @@ namespace {
 // gates gets the activated gates (the backward reads them), hc the states.
 Napi::Value LstmForward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const int64_t T = intArg(info, 14, "seqLen"), B = intArg(info, 15, "batch"), H = intArg(info, 16, "hidden");
-  if (T <= 0 || B <= 0 || H <= 0) throwKilnError(env, "lstm: seqLen, batch and hidden must be positive");
+  const auto [T, B, H] = seqDimsArg(info, 14, "lstm");
   const int64_t G = 4 * H, step = B * G, state = B * H;
   Buf gates = bufArg(info, 0, "gates", T * step), hc = bufArg(info, 2, "hc", 2 * T * state);
   Buf proj = bufArg(info, 4, "proj", T * step), w = bufArg(info, 6, "weightHh", G * H);
@@ -51,8 +50,7 @@ Napi::Value LstmForward(const Napi::CallbackInfo& info) {
 // dgates (the pre-activation gradients) is also the gradient of proj.
 Napi::Value LstmBackward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const int64_t T = intArg(info, 22, "seqLen"), B = intArg(info, 23, "batch"), H = intArg(info, 24, "hidden");
-  if (T <= 0 || B <= 0 || H <= 0) throwKilnError(env, "lstm: seqLen, batch and hidden must be positive");
+  const auto [T, B, H] = seqDimsArg(info, 22, "lstm");
   const int64_t G = 4 * H, step = B * G, state = B * H;
   Buf dgates = bufArg(info, 0, "dgates", T * step);
   Buf dw = optBufArg(info, 2, "dweightHh", G * H), db = optBufArg(info, 4, "dbiasHh", G);

@@ -5,8 +5,21 @@
 #include <cstdint>
 
 #include "../include/backend.h"
+#include "args.h"
 
 namespace kiln::binding {
+
+// The sequence length, batch and hidden size at info[i], i + 1, i + 2; all must be positive.
+struct SeqDims {
+  int64_t T, B, H;
+};
+inline SeqDims seqDimsArg(const Napi::CallbackInfo& info, size_t i, const char* op) {
+  SeqDims d{intArg(info, i, "seqLen"), intArg(info, i + 1, "batch"), intArg(info, i + 2, "hidden")};
+  if (d.T <= 0 || d.B <= 0 || d.H <= 0) {
+    throwKilnError(info.Env(), std::string(op) + ": seqLen, batch and hidden must be positive");
+  }
+  return d;
+}
 
 // Device memory for the duration of one call (the running gradients), released on every exit.
 class Scratch {

@@ -16,8 +16,7 @@ UnaryOp activation(const Napi::CallbackInfo& info, size_t i) {
 // rnnForward(hs, off, proj, off, wHh, off, bHh|null, off, h0, off, T, B, H, relu)
 Napi::Value RnnForward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const int64_t T = intArg(info, 10, "seqLen"), B = intArg(info, 11, "batch"), H = intArg(info, 12, "hidden");
-  if (T <= 0 || B <= 0 || H <= 0) throwKilnError(env, "rnn: seqLen, batch and hidden must be positive");
+  const auto [T, B, H] = seqDimsArg(info, 10, "rnn");
   const UnaryOp act = activation(info, 13);
   const int64_t state = B * H;
   Buf hs = bufArg(info, 0, "hs", T * state), proj = bufArg(info, 2, "proj", T * state);
@@ -51,8 +50,7 @@ Napi::Value RnnForward(const Napi::CallbackInfo& info) {
 // dproj (the pre-activation gradients) is also the gradient of proj.
 Napi::Value RnnBackward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const int64_t T = intArg(info, 16, "seqLen"), B = intArg(info, 17, "batch"), H = intArg(info, 18, "hidden");
-  if (T <= 0 || B <= 0 || H <= 0) throwKilnError(env, "rnn: seqLen, batch and hidden must be positive");
+  const auto [T, B, H] = seqDimsArg(info, 16, "rnn");
   const UnaryOp act = activation(info, 19);
   const int64_t state = B * H;
   Buf dproj = bufArg(info, 0, "dproj", T * state);
