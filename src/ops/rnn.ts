@@ -19,21 +19,32 @@ function checkShape(t: Tensor, name: string, expected: readonly number[]): void 
 }
 
 /**
+ * Checks a recurrence's arguments: proj [T, B, gates * H] with no empty dim, wHh [gates * H, H],
+ * bHh [gates * H] or null, each state [B, H], all float32 on proj's device. Returns [T, B, H].
+ */
+function checkRecurrence(op: string, gates: number, proj: Tensor, wHh: Tensor, bHh: Tensor | null,
+  states: Record<string, Tensor>): [number, number, number] {
+  checkFloat(proj, 'proj');
+  const layout = gates === 1 ? 'hidden' : `${gates} * hidden`;
+  check(proj.ndim === 3 && proj.shape[2] % gates === 0 && proj.numel > 0,
+    () => `proj: expected [seqLen, batch, ${layout}] with no empty dim, got ${shapeStr(proj.shape)}`);
+  const [T, B, G] = proj.shape;
+  const H = G / gates;
+  checkShape(wHh, 'weightHh', [G, H]);
+  if (bHh !== null) checkShape(bHh, 'biasHh', [G]);
+  for (const [name, t] of Object.entries(states)) checkShape(t, name, [B, H]);
+  const named: [string, Tensor | null][] = [['weightHh', wHh], ['biasHh', bHh], ...Object.entries(states)];
+  for (const [name, t] of named) if (t !== null) checkSameDevice(proj, t, `${op} ${name}`);
+  return [T, B, H];
+}
+
+/**
  * proj [T, B, H]: x_t W_ih^T + b_ih of every step; wHh [H, H]; bHh [H] or null; h0 [B, H].
  * Returns h_t = act(proj_t + b_hh + h_{t-1} W_hh^T) of every step, [T, B, H].
  */
 export function rnnSequence(proj: Tensor, wHh: Tensor, bHh: Tensor | null, h0: Tensor, nonlinearity: 'tanh' | 'relu'): Tensor {
-  checkFloat(proj, 'proj');
-  check(proj.ndim === 3 && proj.numel > 0,
-    () => `proj: expected [seqLen, batch, hidden] with no empty dim, got ${shapeStr(proj.shape)}`);
   check(nonlinearity === 'tanh' || nonlinearity === 'relu', () => `nonlinearity: expected 'tanh' or 'relu', got ${String(nonlinearity)}`);
-  const [T, B, H] = proj.shape;
-  checkShape(wHh, 'weightHh', [H, H]);
-  if (bHh !== null) checkShape(bHh, 'biasHh', [H]);
-  checkShape(h0, 'h0', [B, H]);
-  for (const [t, name] of [[wHh, 'weightHh'], [bHh, 'biasHh'], [h0, 'h0']] as const) {
-    if (t !== null) checkSameDevice(proj, t, `rnn ${name}`);
-  }
+  const [T, B, H] = checkRecurrence('rnn', 1, proj, wHh, bHh, { h0 });
   const pc = contiguous(proj);
   const wc = contiguous(wHh);
   const bc = bHh === null ? null : contiguous(bHh);
@@ -76,18 +87,8 @@ export function rnnSequenceBackward(inputs: Tensor[], saved: Record<string, any>
  * wHh [4H, H]; bHh [4H] or null; h0, c0 [B, H]. Returns hc [2, T, B, H].
  */
 export function lstmSequence(proj: Tensor, wHh: Tensor, bHh: Tensor | null, h0: Tensor, c0: Tensor): Tensor {
-  checkFloat(proj, 'proj');
-  check(proj.ndim === 3 && proj.shape[2] % 4 === 0 && proj.numel > 0,
-    () => `proj: expected [seqLen, batch, 4 * hidden] with no empty dim, got ${shapeStr(proj.shape)}`);
-  const [T, B, G] = proj.shape;
-  const H = G / 4;
-  checkShape(wHh, 'weightHh', [G, H]);
-  if (bHh !== null) checkShape(bHh, 'biasHh', [G]);
-  checkShape(h0, 'h0', [B, H]);
-  checkShape(c0, 'c0', [B, H]);
-  for (const [t, name] of [[wHh, 'weightHh'], [bHh, 'biasHh'], [h0, 'h0'], [c0, 'c0']] as const) {
-    if (t !== null) checkSameDevice(proj, t, `lstm ${name}`);
-  }
+  const [T, B, H] = checkRecurrence('lstm', 4, proj, wHh, bHh, { h0, c0 });
+  const G = 4 * H;
   const pc = contiguous(proj);
   const wc = contiguous(wHh);
   const bc = bHh === null ? null : contiguous(bHh);
@@ -139,17 +140,8 @@ export function lstmSequenceBackward(inputs: Tensor[], saved: Record<string, any
  * null; h0 [B, H]. Returns h of every step, [T, B, H].
  */
 export function gruSequence(proj: Tensor, wHh: Tensor, bHh: Tensor | null, h0: Tensor): Tensor {
-  checkFloat(proj, 'proj');
-  check(proj.ndim === 3 && proj.shape[2] % 3 === 0 && proj.numel > 0,
-    () => `proj: expected [seqLen, batch, 3 * hidden] with no empty dim, got ${shapeStr(proj.shape)}`);
-  const [T, B, G] = proj.shape;
-  const H = G / 3;
-  checkShape(wHh, 'weightHh', [G, H]);
-  if (bHh !== null) checkShape(bHh, 'biasHh', [G]);
-  checkShape(h0, 'h0', [B, H]);
-  for (const [t, name] of [[wHh, 'weightHh'], [bHh, 'biasHh'], [h0, 'h0']] as const) {
-    if (t !== null) checkSameDevice(proj, t, `gru ${name}`);
-  }
+  const [T, B, H] = checkRecurrence('gru', 3, proj, wHh, bHh, { h0 });
+  const G = 3 * H;
   const pc = contiguous(proj);
   const wc = contiguous(wHh);
   const bc = bHh === null ? null : contiguous(bHh);
