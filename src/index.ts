@@ -15,7 +15,7 @@ export {
 export type { TensorOptions } from './creation.js';
 export { manualSeed, initialSeed, getRngState, setRngState } from './random.js';
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd/engine.js';
-export { scope, keep, memory, emptyCache } from './memory.js';
+export { scope, keep, memory, emptyCache, resetPeak } from './memory.js';
 export type { MemoryInfo, DeviceMemory } from './memory.js';
 export { where, add, sub, mul, div, pow, maximum, minimum, exp, log, sqrt, abs, relu, sigmoid, tanh, clamp } from './ops/elementwise.js';
 export { sum, mean, max, min, argmax, argmin, logsumexp } from './ops/reduce.js';

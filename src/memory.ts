@@ -224,3 +224,8 @@ export function memory(): MemoryInfo {
 export function emptyCache(): void {
   native.emptyCache();
 }
+
+/** Starts peak tracking afresh: every device's peakBytes becomes its current live bytes. */
+export function resetPeak(): void {
+  native.resetPeak();
+}

@@ -28,6 +28,7 @@ export interface NativeCore {
   stridedCopy(dst: Handle, dstOff: number, src: Handle, srcOff: number, shape: number[], strides: number[]): void;
   memoryStats(): { device: number; bytes: number; count: number; peakBytes: number; cachedBytes: number }[];
   emptyCache(): void;
+  resetPeak(): void;
   synchronize(device: number): void;
 
   unary(op: number, y: Handle, yOff: number, x: Handle, xOff: number, n: number, alpha: number, beta: number): void;

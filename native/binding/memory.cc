@@ -281,6 +281,12 @@ Napi::Value MemoryStats(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// resetPeak(): every device's peak becomes its current live bytes.
+Napi::Value ResetPeak(const Napi::CallbackInfo& info) {
+  for (auto& c : gCounters) c.peakBytes = c.bytes;
+  return info.Env().Undefined();
+}
+
 Napi::Value Synchronize(const Napi::CallbackInfo& info) {
   int64_t device = intArg(info, 0, "device");
   Backend* be = backendFor(static_cast<int>(device));
@@ -312,6 +318,7 @@ void registerMemory(Napi::Env env, Napi::Object exports) {
   exportFn(env, exports, "stridedCopy", StridedCopy);
   exportFn(env, exports, "memoryStats", MemoryStats);
   exportFn(env, exports, "emptyCache", EmptyCache);
+  exportFn(env, exports, "resetPeak", ResetPeak);
   exportFn(env, exports, "synchronize", Synchronize);
 }
 
