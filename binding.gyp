@@ -4,7 +4,7 @@
   "target_defaults": {
     "cflags!": ["-fno-exceptions"],
     "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
-    "cflags_cc": ["-std=c++17", "-O3", "-fPIC", "-fno-math-errno"],
+    "cflags_cc": ["-std=c++20", "-O3", "-fPIC", "-fno-math-errno"],
     "cflags": ["-O3", "-fPIC"],
     "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
     "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"]
@@ -35,7 +35,8 @@
       "dependencies": ["kiln_kernels_portable", "kiln_kernels_avx2", "kiln_kernels_avx512"],
       "sources": [
         "<!@(ls -1 native/cpu/*.cc)",
-        "<!@(ls -1 native/binding/*.cc)"
+        "<!@(ls -1 native/binding/*.cc)",
+        "<!@(ls -1 native/composite/*.cc)"
       ],
       "libraries": ["-lpthread"]
     }

@@ -1,120 +1,125 @@
 #include "args.h"
 
+#include <cmath>
+
 namespace kiln::binding {
 
 namespace {
-const napi_type_tag kStorageTag = {0x6b696c6e73746f72ULL, 0x6167652d68616e64ULL};
+constexpr double kMaxSafe = 9007199254740992.0;  // 2^53: every integer up to it is a double
+
+std::string withName(const char* name, const std::string& what) { return std::string(name) + ": " + what; }
+}  // namespace
+
+EnvState::~EnvState() {
+  for (Slot& sl : slots) {
+    if (!sl.used || sl.storage.ptr == nullptr) continue;
+    if (Backend* be = backendFor(sl.storage.device)) {
+      try {
+        be->release(sl.storage.ptr, sl.storage.allocated());
+      } catch (...) {
+        // a device that is already shutting down: nothing left to do with its memory
+      }
+    }
+  }
+  errorClass.SuppressDestruct();  // the environment's references die with it
 }
 
-const napi_type_tag& storageTag() { return kStorageTag; }
-
-void exportFn(Napi::Env env, Napi::Object exports, const char* name, NativeFn fn) {
-  exports.Set(name, Napi::Function::New(
-                        env,
-                        [fn](const Napi::CallbackInfo& info) -> Napi::Value {
-                          try {
-                            return fn(info);
-                          } catch (const Napi::Error&) {
-                            throw;
-                          } catch (const std::exception& e) {
-                            throwKilnError(info.Env(), e.what());
-                          }
-                        },
-                        name));
+Storage* EnvState::lookup(double handle) {
+  if (!(handle >= 0) || handle >= kMaxSafe || handle != std::floor(handle)) return nullptr;
+  uint32_t slot = static_cast<uint32_t>(std::fmod(handle, kSlotSpan));
+  double gen = std::floor(handle / kSlotSpan);
+  if (slot >= slots.size()) return nullptr;
+  Slot& sl = slots[slot];
+  if (!sl.used || static_cast<double>(sl.gen) != gen) return nullptr;
+  return &sl.storage;
 }
 
-void throwKilnError(Napi::Env env, const std::string& message) {
-  auto* holder = env.GetInstanceData<ErrorClassHolder>();
-  if (holder != nullptr && !holder->ctor.IsEmpty()) {
-    Napi::Object err = holder->ctor.New({Napi::String::New(env, message)});
+EnvState& envState(Napi::Env env) { return *env.GetInstanceData<EnvState>(); }
+
+namespace {
+
+[[noreturn]] void throwKilnError(Napi::Env env, const std::string& message) {
+  EnvState* st = env.GetInstanceData<EnvState>();
+  if (st != nullptr && !st->errorClass.IsEmpty()) {
+    Napi::Object err = st->errorClass.New({Napi::String::New(env, message)});
     throw Napi::Error(env, err);
   }
   throw Napi::Error::New(env, message);
 }
 
-Storage* storageArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  Napi::Env env = info.Env();
-  Napi::Value v = info[i];
-  if (!v.IsNumber()) throwKilnError(env, std::string(name) + ": expected a tensor storage handle");
-  Storage* s = lookupStorage(v.As<Napi::Number>().DoubleValue());
-  if (s == nullptr || s->released) throwKilnError(env, std::string(name) + ": tensor has been disposed");
-  return s;
-}
+}  // namespace
 
-Buf bufArg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t count) {
-  Storage* s = storageArg(info, i, name);
-  int64_t off = intArg(info, i + 1, name);
-  if (off < 0 || count < 0 || off + count > s->numel) {
-    throwKilnError(info.Env(), std::string(name) + ": range [" + std::to_string(off) + ", " +
-                                   std::to_string(off + count) + ") is outside its storage of " +
-                                   std::to_string(s->numel) + " elements");
-  }
-  return Buf{s, static_cast<char*>(s->ptr) + off * static_cast<int64_t>(dtypeSize(s->dtype))};
+void exportFn(Napi::Env env, Napi::Object exports, const char* name, NativeFn fn) {
+  exports.Set(name, Napi::Function::New(
+                        env,
+                        [fn, name](const Napi::CallbackInfo& info) -> Napi::Value {
+                          try {
+                            return fn(info);
+                          } catch (const Napi::Error&) {
+                            throw;
+                          } catch (const std::exception& e) {
+                            throwKilnError(info.Env(), std::string(name) + ": " + e.what());
+                          }
+                        },
+                        name));
 }
 
 int64_t intArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   Napi::Value v = info[i];
-  if (!v.IsNumber()) throwKilnError(info.Env(), std::string(name) + ": expected an integer");
+  if (!v.IsNumber()) throw Error(withName(name, "expected an integer"));
   double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d == static_cast<double>(static_cast<int64_t>(d)))) {
-    throwKilnError(info.Env(), std::string(name) + ": expected an integer, got " + std::to_string(d));
+  // check before the cast: casting a double outside int64's range is undefined behaviour
+  if (!(std::fabs(d) <= kMaxSafe) || d != std::trunc(d)) {
+    throw Error(withName(name, "expected an integer of magnitude at most 2^53, got " + std::to_string(d)));
   }
   return static_cast<int64_t>(d);
 }
 
+int64_t sizeArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  int64_t v = intArg(info, i, name);
+  if (v < 0) throw Error(withName(name, "expected a non-negative integer, got " + std::to_string(v)));
+  return v;
+}
+
 double numberArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   Napi::Value v = info[i];
-  if (!v.IsNumber()) throwKilnError(info.Env(), std::string(name) + ": expected a number");
+  if (!v.IsNumber()) throw Error(withName(name, "expected a number"));
   return v.As<Napi::Number>().DoubleValue();
 }
 
 bool boolArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   Napi::Value v = info[i];
-  if (!v.IsBoolean()) throwKilnError(info.Env(), std::string(name) + ": expected a boolean");
+  if (!v.IsBoolean()) throw Error(withName(name, "expected a boolean"));
   return v.As<Napi::Boolean>().Value();
 }
 
-int dimsArg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t* out) {
+Dims dimsArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   Napi::Value v = info[i];
-  if (!v.IsArray()) throwKilnError(info.Env(), std::string(name) + ": expected an array of integers");
+  if (!v.IsArray()) throw Error(withName(name, "expected an array of non-negative integers"));
   auto arr = v.As<Napi::Array>();
   uint32_t n = arr.Length();
   if (n > static_cast<uint32_t>(kMaxDims)) {
-    throwKilnError(info.Env(), std::string(name) + ": at most " + std::to_string(kMaxDims) +
-                                   " dims are supported, got " + std::to_string(n));
+    throw Error(withName(name, "at most " + std::to_string(kMaxDims) + " dims are supported, got " + std::to_string(n)));
   }
+  Dims out;
+  out.n = static_cast<int>(n);
   for (uint32_t k = 0; k < n; ++k) {
     Napi::Value e = arr.Get(k);
-    if (!e.IsNumber()) throwKilnError(info.Env(), std::string(name) + ": expected an array of integers");
-    out[k] = static_cast<int64_t>(e.As<Napi::Number>().DoubleValue());
-  }
-  return static_cast<int>(n);
-}
-
-void requireDtype(Napi::Env env, const Buf& b, DType dt, const char* name) {
-  if (b.storage->dtype != dt) {
-    throwKilnError(env, std::string(name) + ": expected dtype " + (dt == DType::F32 ? "float32" : "int32"));
-  }
-}
-
-// Optional buffer: null/undefined handle gives a Buf with no storage.
-Buf optBufArg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t count) {
-  if (info[i].IsNull() || info[i].IsUndefined()) return Buf{nullptr, nullptr};
-  return bufArg(info, i, name, count);
-}
-
-Backend& backendOf(Napi::Env env, std::initializer_list<const Buf*> bufs) {
-  int device = -1;
-  for (const Buf* b : bufs) {
-    if (b == nullptr || b->storage == nullptr) continue;
-    if (device < 0) device = b->storage->device;
-    else if (device != b->storage->device) {
-      throwKilnError(env, "all tensors of an op must be on the same device");
+    double d = e.IsNumber() ? e.As<Napi::Number>().DoubleValue() : -1;
+    if (!(d >= 0 && d <= kMaxSafe) || d != std::trunc(d)) {
+      throw Error(withName(name, "expected an array of non-negative integers (entry " + std::to_string(k) + ")"));
     }
+    out.v[k] = static_cast<int64_t>(d);
   }
-  Backend* be = backendFor(device < 0 ? kCpuDevice : device);
-  if (be == nullptr) throwKilnError(env, "no backend is registered for device " + std::to_string(device));
-  return *be;
+  return out;
+}
+
+Storage& storageArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  Napi::Value v = info[i];
+  if (!v.IsNumber()) throw Error(withName(name, "expected a tensor storage handle"));
+  Storage* s = envState(info.Env()).lookup(v.As<Napi::Number>().DoubleValue());
+  if (s == nullptr) throw Error(withName(name, "tensor has been disposed"));
+  return *s;
 }
 
 }  // namespace kiln::binding

@@ -1,5 +1,8 @@
 // Device id -> backend. The CPU backend registers itself on first use; the CUDA addon's
-// backend is registered through the `registerCudaBackend` export.
+// backend is registered through the `registerCudaBackend` export. Atomic slots: worker threads
+// may look a backend up while another thread registers one.
+#include <atomic>
+
 #include "../include/backend.h"
 
 namespace kiln {
@@ -7,17 +10,17 @@ namespace kiln {
 Backend* cpuBackend();  // native/cpu/cpu_backend.cc
 
 namespace {
-Backend* gBackends[kMaxDevices] = {};
+std::atomic<Backend*> gBackends[kMaxDevices] = {};
 }
 
 Backend* backendFor(int device) {
   if (device == kCpuDevice) return cpuBackend();
   if (device < 0 || device >= kMaxDevices) return nullptr;
-  return gBackends[device];
+  return gBackends[device].load(std::memory_order_acquire);
 }
 
 void registerBackend(int device, Backend* backend) {
-  if (device > kCpuDevice && device < kMaxDevices) gBackends[device] = backend;
+  if (device > kCpuDevice && device < kMaxDevices) gBackends[device].store(backend, std::memory_order_release);
 }
 
 }  // namespace kiln

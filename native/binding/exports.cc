@@ -1,5 +1,5 @@
-// The core addon's exports: registration only. Memory exports live in memory.cc, compute ops
-// in ops.cc, the recurrences in rnn.cc, lstm.cc and gru.cc; argument conversion in args.cc.
+// The core addon's exports: registration only. Memory exports live in memory.cc, the ops of
+// ops.def in ops.cc (the recurrences' loops in native/composite/); argument conversion in args.cc.
 #include <napi.h>
 
 #include "../cpu/isa.h"
@@ -10,17 +10,13 @@ namespace kiln::binding {
 
 void registerMemory(Napi::Env env, Napi::Object exports);
 void registerOps(Napi::Env env, Napi::Object exports);
-void registerLstm(Napi::Env env, Napi::Object exports);
-void registerGru(Napi::Env env, Napi::Object exports);
-void registerRnn(Napi::Env env, Napi::Object exports);
 
 namespace {
 
 // setErrorClass(ctor): native errors are raised as instances of ctor (KilnError).
 Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
-  if (!info[0].IsFunction()) throwKilnError(info.Env(), "ctor: expected a class");
-  auto* holder = info.Env().GetInstanceData<ErrorClassHolder>();
-  holder->ctor = Napi::Persistent(info[0].As<Napi::Function>());
+  if (!info[0].IsFunction()) throw Error("ctor: expected a class");
+  envState(info.Env()).errorClass = Napi::Persistent(info[0].As<Napi::Function>());
   return info.Env().Undefined();
 }
 
@@ -38,10 +34,10 @@ Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
 
 // registerCudaBackend(external pointer from the CUDA addon, device id)
 Napi::Value RegisterCudaBackend(const Napi::CallbackInfo& info) {
-  if (!info[0].IsExternal()) throwKilnError(info.Env(), "backend: expected the CUDA addon's backend handle");
+  if (!info[0].IsExternal()) throw Error("backend: expected the CUDA addon's backend handle");
   auto* be = info[0].As<Napi::External<Backend>>().Data();
   int64_t device = intArg(info, 1, "device");
-  if (device <= kCpuDevice || device >= kMaxDevices) throwKilnError(info.Env(), "device: out of range");
+  if (device <= kCpuDevice || device >= kMaxDevices) throw Error("device: out of range");
   registerBackend(static_cast<int>(device), be);
   return info.Env().Undefined();
 }
@@ -49,15 +45,12 @@ Napi::Value RegisterCudaBackend(const Napi::CallbackInfo& info) {
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  env.SetInstanceData(new ErrorClassHolder());
+  env.SetInstanceData(new EnvState());  // one per environment: main thread, each worker
   exportFn(env, exports, "setErrorClass", SetErrorClass);
   exportFn(env, exports, "cpuInfo", CpuInfo);
   exportFn(env, exports, "registerCudaBackend", RegisterCudaBackend);
   registerMemory(env, exports);
   registerOps(env, exports);
-  registerLstm(env, exports);
-  registerGru(env, exports);
-  registerRnn(env, exports);
   return exports;
 }
 

@@ -7,11 +7,6 @@
 namespace kiln::cpu::KILN_ISA_NS {
 namespace {
 
-struct Geom {
-  int64_t C, H, W, OH, OW;
-  int kH, kW, sH, sW, pH, pW, dH, dW;
-};
-
 // Output columns [lo, hi) whose input column ow*sW - pW + off lies inside [0, W).
 inline void validRange(int64_t off, int64_t s, int64_t W, int64_t OW, int64_t* lo, int64_t* hi) {
   // iw = ow*s + off; need 0 <= iw < W
@@ -22,7 +17,7 @@ inline void validRange(int64_t off, int64_t s, int64_t W, int64_t OW, int64_t* l
 }
 
 // One col row (fixed n, c, kh, kw) from one input plane.
-void im2colRow(float* __restrict out, const float* __restrict plane, const Geom& g, int kh, int kw) {
+void im2colRow(float* __restrict out, const float* __restrict plane, const ConvGeom& g, int kh, int kw) {
   int64_t colOff = static_cast<int64_t>(kw) * g.dW - g.pW, lo, hi;
   validRange(colOff, g.sW, g.W, g.OW, &lo, &hi);
   for (int64_t oh = 0; oh < g.OH; ++oh) {
@@ -44,7 +39,7 @@ void im2colRow(float* __restrict out, const float* __restrict plane, const Geom&
 }
 
 // Adds one col row back into its input plane.
-void col2imRow(float* __restrict plane, const float* __restrict in, const Geom& g, int kh, int kw) {
+void col2imRow(float* __restrict plane, const float* __restrict in, const ConvGeom& g, int kh, int kw) {
   int64_t colOff = static_cast<int64_t>(kw) * g.dW - g.pW, lo, hi;
   validRange(colOff, g.sW, g.W, g.OW, &lo, &hi);
   for (int64_t oh = 0; oh < g.OH; ++oh) {
@@ -58,9 +53,12 @@ void col2imRow(float* __restrict plane, const float* __restrict in, const Geom& 
 
 }  // namespace
 
-void im2col(float* col, const float* x, int64_t N, int64_t C, int64_t H, int64_t W, int kH,
-            int kW, int sH, int sW, int pH, int pW, int dH, int dW, int64_t OH, int64_t OW) {
-  Geom g{C, H, W, OH, OW, kH, kW, sH, sW, pH, pW, dH, dW};
+void im2col(const args::im2col& a) {
+  const ConvGeom& g = a.g;
+  float* col = a.col;
+  const float* x = a.x;
+  const int64_t N = g.N, C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW;
+  const int kH = g.kH, kW = g.kW;
   int64_t rows = N * C * kH * kW, rowLen = OH * OW;
   if (rows * rowLen == 0) return;
   parallel_for(rows, rowGrain(rowLen), [&](int64_t b, int64_t e) {
@@ -71,9 +69,12 @@ void im2col(float* col, const float* x, int64_t N, int64_t C, int64_t H, int64_t
   });
 }
 
-void col2im(float* dx, const float* col, int64_t N, int64_t C, int64_t H, int64_t W, int kH,
-            int kW, int sH, int sW, int pH, int pW, int dH, int dW, int64_t OH, int64_t OW) {
-  Geom g{C, H, W, OH, OW, kH, kW, sH, sW, pH, pW, dH, dW};
+void col2im(const args::col2im& a) {
+  const ConvGeom& g = a.g;
+  float* dx = a.dx;
+  const float* col = a.col;
+  const int64_t N = g.N, C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW;
+  const int kH = g.kH, kW = g.kW;
   int64_t planes = N * C, taps = static_cast<int64_t>(kH) * kW, rowLen = OH * OW;
   if (planes * H * W == 0) return;
   // Each plane's taps are its own consecutive col rows, so planes are independent.

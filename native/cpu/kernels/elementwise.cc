@@ -14,8 +14,15 @@ constexpr float kInvSqrt2 = 0.70710678118654752440f;
 constexpr float kInvSqrt2Pi = 0.39894228040143267794f;
 
 // ---------------------------------------------------------------- unary
+// y may be exactly x (in-place ops): that case gets its own loop, so __restrict stays true.
 template <class F>
 void mapUnary(float* __restrict y, const float* __restrict x, int64_t n, const F& f) {
+  if (y == x) {
+    parallel_for(n, kElemGrain, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) y[i] = f(y[i]);
+    });
+    return;
+  }
   parallel_for(n, kElemGrain, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) y[i] = f(x[i]);
   });
@@ -56,8 +63,12 @@ inline float signOf(float x) { return x > 0 ? 1.0f : x < 0 ? -1.0f : x; }  // ke
 #define VEC(f) 0
 #endif
 
-void unary(UnaryOp op, float* y, const float* x, int64_t n, float alpha, float beta) {
-  switch (op) {
+void unary(const args::unary& a) {
+  float* y = a.y;
+  const float* x = a.x;
+  const int64_t n = a.n;
+  const float alpha = a.alpha, beta = a.beta;
+  switch (a.op) {
     case UnaryOp::Neg: return mapUnary(y, x, n, [](float v) { return -v; });
     case UnaryOp::Exp: return mapUnaryVec(y, x, n, VEC(exp512), [](float v) { return expf(v); });
     case UnaryOp::Log: return mapUnary(y, x, n, [](float v) { return logf(v); });
@@ -89,9 +100,12 @@ void unary(UnaryOp op, float* y, const float* x, int64_t n, float alpha, float b
   }
 }
 
-void unaryBackward(UnaryOp op, float* dx, const float* dy, const float* x, const float* y,
-                   int64_t n, float alpha, float beta) {
-  switch (op) {
+void unaryBackward(const args::unaryBackward& a) {
+  float* dx = a.dx;
+  const float *dy = a.dy, *x = a.x, *y = a.y;
+  const int64_t n = a.n;
+  const float alpha = a.alpha, beta = a.beta;
+  switch (a.op) {
     case UnaryOp::Neg: return mapBackward(dx, dy, dy, n, [](float g, float) { return -g; });
     case UnaryOp::Exp: return mapBackward(dx, dy, y, n, [](float g, float v) { return g * v; });
     case UnaryOp::Log: return mapBackward(dx, dy, x, n, [](float g, float v) { return g / v; });
@@ -142,11 +156,39 @@ void unaryBackward(UnaryOp op, float* dx, const float* dy, const float* x, const
 // ---------------------------------------------------------------- binary
 namespace {
 
+// In place: o is exactly a (contiguous), b is elsewhere or o too.
+template <class T, class F>
+inline void binaryRowInPlace(T* __restrict o, const T* __restrict b, int64_t sb, int64_t len, const F& f) {
+  if (sb == 1) {
+    for (int64_t i = 0; i < len; ++i) o[i] = f(o[i], b[i]);
+  } else if (sb == 0) {
+    const T bv = b[0];
+    for (int64_t i = 0; i < len; ++i) o[i] = f(o[i], bv);
+  } else {
+    for (int64_t i = 0; i < len; ++i) o[i] = f(o[i], b[i * sb]);
+  }
+}
+
 // One row: out[i] = f(a[i*sa], b[i*sb]). Separate loops for the common stride pairs so each
-// one vectorizes (contiguous, scalar on either side).
+// one vectorizes (contiguous, scalar on either side). The binding lets the output be exactly a
+// or b (same contiguous layout, in-place ops) and nothing else; those cases keep __restrict true.
 template <class T, class O, class F>
 inline void binaryRow(O* __restrict o, const T* __restrict a, int64_t sa, const T* __restrict b,
                       int64_t sb, int64_t len, const F& f) {
+  if (static_cast<const void*>(o) == static_cast<const void*>(a) ||
+      static_cast<const void*>(o) == static_cast<const void*>(b)) {
+    if constexpr (kSameType<O, T>) {  // an int32 input never shares a float32 output's storage
+      T* io = reinterpret_cast<T*>(o);
+      if (io == a && io == b) {
+        for (int64_t i = 0; i < len; ++i) io[i] = f(io[i], io[i]);
+      } else if (io == a) {
+        binaryRowInPlace(io, b, sb, len, f);
+      } else {
+        binaryRowInPlace(io, a, sa, len, [&f](T x, T y) { return f(y, x); });
+      }
+    }
+    return;
+  }
   if (sa == 1 && sb == 1) {
     for (int64_t i = 0; i < len; ++i) o[i] = f(a[i], b[i]);
   } else if (sa == 1 && sb == 0) {
@@ -236,23 +278,23 @@ void binaryI32(BinaryOp op, void* out, const int32_t* a, const int32_t* b, int n
 
 }  // namespace
 
-void binary(BinaryOp op, DType dt, void* out, const void* a, const void* b, int ndim,
-            const int64_t* shape, const int64_t* aStrides, const int64_t* bStrides) {
-  if (dt == DType::F32) {
-    binaryF32(op, static_cast<float*>(out), static_cast<const float*>(a), static_cast<const float*>(b), ndim,
-              shape, aStrides, bStrides);
+void binary(const args::binary& p) {
+  const int nd = p.shape.n;
+  if (p.aType == DType::F32) {
+    binaryF32(p.op, static_cast<float*>(p.out), static_cast<const float*>(p.a), static_cast<const float*>(p.b), nd,
+              p.shape.v, p.aStrides.v, p.bStrides.v);
   } else {
-    binaryI32(op, out, static_cast<const int32_t*>(a), static_cast<const int32_t*>(b), ndim, shape, aStrides,
-              bStrides);
+    binaryI32(p.op, p.out, static_cast<const int32_t*>(p.a), static_cast<const int32_t*>(p.b), nd, p.shape.v,
+              p.aStrides.v, p.bStrides.v);
   }
 }
 
-void where(float* out, const float* cond, const float* a, const float* b, int ndim,
-           const int64_t* shape, const int64_t* condStrides, const int64_t* aStrides,
-           const int64_t* bStrides) {
+void where(const args::where& p) {
   StridedIter<3> it;
-  const int64_t* strides[3] = {condStrides, aStrides, bStrides};
-  int64_t numel = it.init(ndim, shape, strides);
+  const int64_t* strides[3] = {p.condStrides.v, p.aStrides.v, p.bStrides.v};
+  int64_t numel = it.init(p.shape.n, p.shape.v, strides);
+  float* out = p.out;
+  const float *cond = p.cond, *a = p.a, *b = p.b;
   if (numel == 0) return;
   int64_t len = it.innerLen(), sc = it.innerStride(0), sa = it.innerStride(1), sb = it.innerStride(2);
   auto row = [=](float* __restrict o, const float* __restrict c, const float* __restrict x,

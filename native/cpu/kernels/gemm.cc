@@ -17,8 +17,8 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "../thread_pool.h"
 #include "gemm_ukernel.h"
+#include "kernels_isa.h"
 
 #ifndef KILN_GEMM_KC
 #define KILN_GEMM_KC 384
@@ -325,9 +325,13 @@ void gemmOne(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float al
 
 }  // namespace
 
-void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-          int64_t lda, int64_t strideA, const float* B, int64_t ldb, int64_t strideB, float beta,
-          float* C, int64_t ldc, int64_t strideC, int64_t batch) {
+void gemm(const args::gemm& a) {
+  const bool transA = a.transA, transB = a.transB;
+  const int64_t M = a.M, N = a.N, K = a.K, lda = a.lda, ldb = a.ldb, ldc = a.ldc;
+  const int64_t strideA = a.strideA, strideB = a.strideB, strideC = a.strideC, batch = a.batch;
+  const float alpha = a.alpha, beta = a.beta;
+  const float *A = a.A, *B = a.B;
+  float* C = a.C;
   if (M <= 0 || N <= 0 || batch <= 0) return;
   const int nt = numThreads();
   const int64_t work = M * N * (K > 0 ? K : 1);

@@ -85,15 +85,20 @@ inline const float* rowOf(const float* p, int64_t b, int64_t H) { return p ? p +
 
 }  // namespace
 
-void gruCellForward(float* gates, float* h, const float* hh, const float* hPrev, int64_t B, int64_t H) {
+void gruCellForward(const args::gruCellForward& a) {
+  float *gates = a.gates, *h = a.h;
+  const float *hh = a.hh, *hPrev = a.hPrev;
+  const int64_t B = a.B, H = a.H;
   parallel_for(B, rowGrain(3 * H), [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b)
       cellForwardRow(gates + b * 3 * H, h + b * H, hh + b * 3 * H, hPrev + b * H, H);
   });
 }
 
-void gruCellBackward(float* dproj, float* dhh, float* dhPrev, const float* dh, const float* dhRec,
-                     const float* gates, const float* hh, const float* hPrev, int64_t B, int64_t H) {
+void gruCellBackward(const args::gruCellBackward& a) {
+  float *dproj = a.dproj, *dhh = a.dhh, *dhPrev = a.dhPrev;
+  const float *dh = a.dh, *dhRec = a.dhRec, *gates = a.gates, *hh = a.hh, *hPrev = a.hPrev;
+  const int64_t B = a.B, H = a.H;
   parallel_for(B, rowGrain(3 * H), [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b)
       cellBackwardRow(dproj + b * 3 * H, dhh + b * 3 * H, dhPrev + b * H, rowOf(dh, b, H),

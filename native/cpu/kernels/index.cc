@@ -25,10 +25,11 @@ void forColumnTiles(int64_t outer, int64_t inner, int64_t rowsPerTile, const F& 
 
 }  // namespace
 
-void indexSelect(DType, void* out, const void* src, const int32_t* idx, int64_t outer, int64_t n,
-                 int64_t inner, int64_t nIdx) {
-  uint32_t* o = static_cast<uint32_t*>(out);
-  const uint32_t* s = static_cast<const uint32_t*>(src);
+void indexSelect(const args::indexSelect& a) {
+  uint32_t* o = static_cast<uint32_t*>(a.out);
+  const uint32_t* s = static_cast<const uint32_t*>(a.src);
+  const int32_t* idx = a.idx;
+  const int64_t outer = a.outer, n = a.n, inner = a.inner, nIdx = a.nIdx;
   if (outer * nIdx * inner == 0) return;
   parallel_for(outer * nIdx, rowGrain(inner), [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) {
@@ -38,8 +39,11 @@ void indexSelect(DType, void* out, const void* src, const int32_t* idx, int64_t 
   });
 }
 
-void indexAdd(float* dst, const float* src, const int32_t* idx, int64_t outer, int64_t n,
-              int64_t inner, int64_t nIdx) {
+void indexAdd(const args::indexAdd& a) {
+  float* dst = a.dst;
+  const float* src = a.src;
+  const int32_t* idx = a.idx;
+  const int64_t outer = a.outer, n = a.n, inner = a.inner, nIdx = a.nIdx;
   if (outer * nIdx * inner == 0) return;
   forColumnTiles(outer, inner, nIdx, [&](int64_t o, int64_t i0, int64_t i1) {
     for (int64_t j = 0; j < nIdx; ++j) {
@@ -50,10 +54,11 @@ void indexAdd(float* dst, const float* src, const int32_t* idx, int64_t outer, i
   });
 }
 
-void gather(DType, void* out, const void* src, const int32_t* idx, int64_t outer, int64_t n,
-            int64_t inner, int64_t k) {
-  uint32_t* o = static_cast<uint32_t*>(out);
-  const uint32_t* s = static_cast<const uint32_t*>(src);
+void gather(const args::gather& a) {
+  uint32_t* o = static_cast<uint32_t*>(a.out);
+  const uint32_t* s = static_cast<const uint32_t*>(a.src);
+  const int32_t* idx = a.idx;
+  const int64_t outer = a.outer, n = a.n, inner = a.inner, k = a.k;
   if (outer * k * inner == 0) return;
   parallel_for(outer * k, rowGrain(inner), [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) {
@@ -65,8 +70,11 @@ void gather(DType, void* out, const void* src, const int32_t* idx, int64_t outer
   });
 }
 
-void scatterAdd(float* dst, const float* src, const int32_t* idx, int64_t outer, int64_t n,
-                int64_t inner, int64_t k) {
+void scatterAdd(const args::scatterAdd& a) {
+  float* dst = a.dst;
+  const float* src = a.src;
+  const int32_t* idx = a.idx;
+  const int64_t outer = a.outer, n = a.n, inner = a.inner, k = a.k;
   if (outer * k * inner == 0) return;
   forColumnTiles(outer, inner, k, [&](int64_t o, int64_t i0, int64_t i1) {
     float* plane = dst + o * n * inner;

@@ -14,10 +14,14 @@ void fillAs(T* __restrict dst, int64_t n, T v) {
   });
 }
 
-// Truncation toward zero like PyTorch; NaN and out-of-range values give INT32_MIN, which is what
-// x86's cvttss2si gives (the C cast would be undefined behaviour).
+// Kiln's one cast rule, shared with the CUDA backend (whose cvt.rzi.s32.f32 does exactly this):
+// truncation toward zero, out-of-range values saturate to INT32_MIN / INT32_MAX, NaN gives 0.
+// (The plain C cast would be undefined behaviour outside the int32 range.)
 inline int32_t floatToInt(float x) {
-  return (x > -2147483904.0f && x < 2147483648.0f) ? static_cast<int32_t>(x) : INT32_MIN;
+  if (x != x) return 0;
+  if (x <= -2147483648.0f) return INT32_MIN;
+  if (x >= 2147483648.0f) return INT32_MAX;
+  return static_cast<int32_t>(x);
 }
 
 // Batched transpose: the source's last dim is strided and its second-to-last is contiguous, so
@@ -41,22 +45,26 @@ void transposeTiles(uint32_t* __restrict o, const uint32_t* __restrict s, int64_
 
 }  // namespace
 
-void fill(void* dst, DType dt, int64_t n, double value) {
-  if (dt == DType::F32) {
-    fillAs(static_cast<float*>(dst), n, static_cast<float>(value));
+void fill(const args::fill& a) {
+  const double value = a.value;
+  if (a.dstType == DType::F32) {
+    fillAs(static_cast<float*>(a.dst), a.n, static_cast<float>(value));
   } else {
-    // Doubles outside int32 saturate instead of invoking undefined behaviour.
+    // the cast rule, applied to the double (truncation toward zero, saturation, NaN gives 0)
     double v = value != value ? 0 : value < -2147483648.0 ? -2147483648.0 : value > 2147483647.0 ? 2147483647.0 : value;
-    fillAs(static_cast<int32_t*>(dst), n, static_cast<int32_t>(v));
+    fillAs(static_cast<int32_t*>(a.dst), a.n, static_cast<int32_t>(v));
   }
 }
 
-void cast(void* dst, DType dstType, const void* src, DType srcType, int64_t n) {
-  if (dstType == srcType) {
+void cast(const args::cast& a) {
+  void* dst = a.dst;
+  const void* src = a.src;
+  const int64_t n = a.n;
+  if (a.dstType == a.srcType) {
     if (dst != src && n > 0) std::memcpy(dst, src, static_cast<size_t>(n) * 4);
     return;
   }
-  if (dstType == DType::I32) {
+  if (a.dstType == DType::I32) {
     int32_t* __restrict o = static_cast<int32_t*>(dst);
     const float* __restrict s = static_cast<const float*>(src);
     parallel_for(n, kElemGrain, [=](int64_t b, int64_t e) {
@@ -71,11 +79,12 @@ void cast(void* dst, DType dstType, const void* src, DType srcType, int64_t n) {
   }
 }
 
-void stridedCopy(void* dst, const void* src, DType, int ndim, const int64_t* shape,
-                 const int64_t* srcStrides) {
+void stridedCopy(const args::stridedCopy& a) {
+  void* dst = a.dst;
+  const void* src = a.src;
   StridedIter<1> it;
-  const int64_t* strides[1] = {srcStrides};
-  int64_t numel = it.init(ndim, shape, strides);
+  const int64_t* strides[1] = {a.srcStrides.v};
+  int64_t numel = it.init(a.shape.n, a.shape.v, strides);
   if (numel == 0) return;
   uint32_t* __restrict o = static_cast<uint32_t*>(dst);
   const uint32_t* __restrict s = static_cast<const uint32_t*>(src);
@@ -98,6 +107,29 @@ void stridedCopy(void* dst, const void* src, DType, int ndim, const int64_t* sha
         std::memcpy(out, in, static_cast<size_t>(len) * 4);
       } else {
         for (int64_t i = 0; i < len; ++i) out[i] = in[i * st];
+      }
+    });
+  });
+}
+
+// dst viewed with dstStrides = src viewed with srcStrides: rows of the innermost dim, each with
+// its own start on both sides (StridedIter walks dst's offsets as a second operand).
+void copyStrided(const args::copyStrided& a) {
+  StridedIter<2> it;
+  const int64_t* strides[2] = {a.dstStrides.v, a.srcStrides.v};
+  int64_t numel = it.init(a.shape.n, a.shape.v, strides);
+  if (numel == 0) return;
+  uint32_t* o = static_cast<uint32_t*>(a.dst);
+  const uint32_t* s = static_cast<const uint32_t*>(a.src);
+  int64_t len = it.innerLen(), so = it.innerStride(0), ss = it.innerStride(1);
+  parallel_for(it.rows(numel), rowGrain(len), [&](int64_t b, int64_t e) {
+    it.forRows(b, e, [&](int64_t, const int64_t* off) {
+      uint32_t* __restrict out = o + off[0];
+      const uint32_t* __restrict in = s + off[1];
+      if (so == 1 && ss == 1) {
+        std::memcpy(out, in, static_cast<size_t>(len) * 4);
+      } else {
+        for (int64_t i = 0; i < len; ++i) out[i * so] = in[i * ss];
       }
     });
   });

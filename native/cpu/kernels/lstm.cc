@@ -99,16 +99,21 @@ inline const float* rowOf(const float* p, int64_t b, int64_t H) { return p ? p +
 
 }  // namespace
 
-void lstmCellForward(float* gates, float* h, float* c, const float* cPrev, int64_t B, int64_t H) {
+void lstmCellForward(const args::lstmCellForward& a) {
+  float *gates = a.gates, *h = a.h, *c = a.c;
+  const float* cPrev = a.cPrev;
+  const int64_t B = a.B, H = a.H;
   parallel_for(B, rowGrain(4 * H), [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b)
       cellForwardRow(gates + b * 4 * H, h + b * H, c + b * H, cPrev + b * H, H);
   });
 }
 
-void lstmCellBackward(float* dgates, float* dcPrev, const float* dh, const float* dhRec,
-                      const float* dc, const float* dcRec, const float* gates, const float* c,
-                      const float* cPrev, int64_t B, int64_t H) {
+void lstmCellBackward(const args::lstmCellBackward& a) {
+  float *dgates = a.dgates, *dcPrev = a.dcPrev;
+  const float *dh = a.dh, *dhRec = a.dhRec, *dc = a.dc, *dcRec = a.dcRec, *gates = a.gates, *c = a.c,
+              *cPrev = a.cPrev;
+  const int64_t B = a.B, H = a.H;
   parallel_for(B, rowGrain(4 * H), [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b)
       cellBackwardRow(dgates + b * 4 * H, dcPrev + b * H, rowOf(dh, b, H), rowOf(dhRec, b, H),

@@ -6,8 +6,10 @@
 
 namespace kiln::cpu::KILN_ISA_NS {
 
-void adamStep(float* p, const float* g, float* m, float* v, float* vMax, int64_t n,
-              const AdamParams& hp) {
+void adamStep(const args::adamStep& hp) {
+  float *p = hp.p, *m = hp.m, *v = hp.v, *vMax = hp.vMax;
+  const float* g = hp.g;
+  const int64_t n = hp.n;
   if (n <= 0) return;
   const double bias1 = 1.0 - std::pow(static_cast<double>(hp.beta1), static_cast<double>(hp.step));
   const double bias2 = 1.0 - std::pow(static_cast<double>(hp.beta2), static_cast<double>(hp.step));
@@ -63,7 +65,10 @@ void adamStep(float* p, const float* g, float* m, float* v, float* vMax, int64_t
   });
 }
 
-void sgdStep(float* p, const float* g, float* buf, int64_t n, const SgdParams& hp) {
+void sgdStep(const args::sgdStep& hp) {
+  float *p = hp.p, *buf = hp.buf;
+  const float* g = hp.g;
+  const int64_t n = hp.n;
   if (n <= 0) return;
   const float lr = static_cast<float>(hp.lr), mom = static_cast<float>(hp.momentum),
               damp = static_cast<float>(1.0 - hp.dampening), wd = static_cast<float>(hp.weightDecay);

@@ -47,8 +47,13 @@ void forPlanes(int64_t planes, int64_t workPerPlane, const F& f) {
 }  // namespace
 
 // Padding is -inf; ties keep the first position; a NaN wins (PyTorch: val > max || isnan(val)).
-void maxPool2d(float* y, int32_t* argmax, const float* x, int64_t N, int64_t C, int64_t H,
-               int64_t W, int kH, int kW, int sH, int sW, int pH, int pW, int64_t OH, int64_t OW) {
+void maxPool2d(const args::maxPool2d& a) {
+  const ConvGeom& g = a.g;
+  const int64_t N = g.N, C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW;
+  const int kH = g.kH, kW = g.kW, sH = g.sH, sW = g.sW, pH = g.pH, pW = g.pW;
+  float* y = a.y;
+  int32_t* argmax = a.argmax;
+  const float* x = a.x;
   int64_t planes = N * C;
   if (planes * OH * OW == 0) return;
   if (kH == 2 && kW == 2 && sH == 2 && sW == 2 && pH == 0 && pW == 0) {
@@ -103,8 +108,12 @@ void maxPool2d(float* y, int32_t* argmax, const float* x, int64_t N, int64_t C, 
   });
 }
 
-void maxPool2dBackward(float* dx, const float* dy, const int32_t* argmax, int64_t N, int64_t C,
-                       int64_t H, int64_t W, int64_t OH, int64_t OW) {
+void maxPool2dBackward(const args::maxPool2dBackward& a) {
+  const ConvGeom& g = a.g;
+  const int64_t N = g.N, C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW;
+  float* dx = a.dx;
+  const float* dy = a.dy;
+  const int32_t* argmax = a.argmax;
   int64_t planes = N * C;
   if (planes * H * W == 0) return;
   forPlanes(planes, H * W + OH * OW, [&](int64_t p) {
@@ -116,9 +125,13 @@ void maxPool2dBackward(float* dx, const float* dy, const int32_t* argmax, int64_
   });
 }
 
-void avgPool2d(float* y, const float* x, int64_t N, int64_t C, int64_t H, int64_t W, int kH,
-               int kW, int sH, int sW, int pH, int pW, int64_t OH, int64_t OW,
-               bool countIncludePad) {
+void avgPool2d(const args::avgPool2d& a) {
+  const ConvGeom& g = a.g;
+  const int64_t N = g.N, C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW;
+  const int kH = g.kH, kW = g.kW, sH = g.sH, sW = g.sW, pH = g.pH, pW = g.pW;
+  const bool countIncludePad = a.countIncludePad;
+  float* y = a.y;
+  const float* x = a.x;
   int64_t planes = N * C;
   if (planes * OH * OW == 0) return;
   forPlanes(planes, OH * OW * kH * kW, [&](int64_t p) {
@@ -135,9 +148,13 @@ void avgPool2d(float* y, const float* x, int64_t N, int64_t C, int64_t H, int64_
   });
 }
 
-void avgPool2dBackward(float* dx, const float* dy, int64_t N, int64_t C, int64_t H, int64_t W,
-                       int kH, int kW, int sH, int sW, int pH, int pW, int64_t OH, int64_t OW,
-                       bool countIncludePad) {
+void avgPool2dBackward(const args::avgPool2dBackward& a) {
+  const ConvGeom& g = a.g;
+  const int64_t N = g.N, C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW;
+  const int kH = g.kH, kW = g.kW, sH = g.sH, sW = g.sW, pH = g.pH, pW = g.pW;
+  const bool countIncludePad = a.countIncludePad;
+  float* dx = a.dx;
+  const float* dy = a.dy;
   int64_t planes = N * C;
   if (planes * H * W == 0) return;
   forPlanes(planes, H * W + OH * OW * kH * kW, [&](int64_t p) {

@@ -64,9 +64,12 @@ void forCounters(int64_t n, uint64_t seed, uint64_t offset, const F& f) {
 
 }  // namespace
 
-void randomUniform(float* out, int64_t n, uint64_t seed, uint64_t offset, float low, float high) {
+void randomUniform(const args::randomUniform& a) {
+  float* out = a.out;
+  const int64_t n = a.n;
+  const uint64_t seed = a.seed, offset = a.offset;
   if (n <= 0) return;
-  double lo = low, span = static_cast<double>(high - low);
+  double lo = a.low, span = static_cast<double>(a.high - a.low);
   forCounters(n, seed, offset, [&](const U32x4& x, int64_t i, int count) {
     for (int l = 0; l < count; ++l) {
       float u = static_cast<float>(x.v[l] >> 8) * kTwoPow24Inv;
@@ -75,9 +78,12 @@ void randomUniform(float* out, int64_t n, uint64_t seed, uint64_t offset, float 
   });
 }
 
-void randomNormal(float* out, int64_t n, uint64_t seed, uint64_t offset, float mean, float std) {
+void randomNormal(const args::randomNormal& a) {
+  float* out = a.out;
+  const int64_t n = a.n;
+  const uint64_t seed = a.seed, offset = a.offset;
   if (n <= 0) return;
-  double mu = mean, sigma = std;
+  double mu = a.mean, sigma = a.std;
   forCounters(n, seed, offset, [&](const U32x4& x, int64_t i, int count) {
     float z[4];
     for (int pair = 0; pair < 2; ++pair) {

@@ -191,9 +191,7 @@ void argTile(int32_t* __restrict out, const float* __restrict x, int64_t n, int6
   for (int64_t i = 0; i < w; ++i) out[i] = at[i];
 }
 
-}  // namespace
-
-void reduce(ReduceOp op, void* out, const float* x, int64_t outer, int64_t n, int64_t inner) {
+void reduceF32(ReduceOp op, void* out, const float* x, int64_t outer, int64_t n, int64_t inner) {
   int64_t outCount = outer * inner;
   if (outCount == 0) return;
   if (n == 0) {  // the binding lets only Sum through: empty sums are 0 (Mean NaN, args 0)
@@ -231,6 +229,52 @@ void reduce(ReduceOp op, void* out, const float* x, int64_t outer, int64_t n, in
       }
     }
   });
+}
+
+// int32: sums accumulate in int64 and wrap to int32 on store (two's complement, done in uint32
+// to avoid undefined behaviour), so a sum is exact whenever it fits; extrema are exact.
+// Columns go in tiles so every input row is read contiguously.
+void reduceI32(ReduceOp op, void* out, const int32_t* x, int64_t outer, int64_t n, int64_t inner) {
+  int64_t tiles = (inner + kTile - 1) / kTile;
+  if (outer * tiles == 0) return;
+  parallel_for(outer * tiles, rowGrain(n * minI64(inner, kTile)), [&](int64_t b, int64_t e) {
+    for (int64_t t = b; t < e; ++t) {
+      int64_t o = t / tiles, i0 = (t % tiles) * kTile, w = minI64(kTile, inner - i0);
+      const int32_t* src = x + o * n * inner + i0;
+      int32_t* dst = static_cast<int32_t*>(out) + o * inner + i0;
+      if (op == ReduceOp::Sum) {
+        int64_t acc[kTile] = {};
+        for (int64_t j = 0; j < n; ++j)
+          for (int64_t i = 0; i < w; ++i) acc[i] += src[j * inner + i];
+        for (int64_t i = 0; i < w; ++i) dst[i] = static_cast<int32_t>(static_cast<uint32_t>(acc[i]));
+        continue;
+      }
+      bool isMax = op == ReduceOp::Max || op == ReduceOp::ArgMax;
+      bool isArg = op == ReduceOp::ArgMax || op == ReduceOp::ArgMin;
+      int32_t best[kTile];
+      int32_t at[kTile] = {};
+      for (int64_t i = 0; i < w; ++i) best[i] = src[i];
+      for (int64_t j = 1; j < n; ++j)
+        for (int64_t i = 0; i < w; ++i) {
+          int32_t v = src[j * inner + i];
+          if (isMax ? v > best[i] : v < best[i]) {
+            best[i] = v;
+            at[i] = static_cast<int32_t>(j);
+          }
+        }
+      for (int64_t i = 0; i < w; ++i) dst[i] = isArg ? at[i] : best[i];
+    }
+  });
+}
+
+}  // namespace
+
+void reduce(const args::reduce& a) {
+  if (a.xType == DType::I32) {
+    reduceI32(a.op, a.out, static_cast<const int32_t*>(a.x), a.outer, a.n, a.inner);
+  } else {
+    reduceF32(a.op, a.out, static_cast<const float*>(a.x), a.outer, a.n, a.inner);
+  }
 }
 
 }  // namespace kiln::cpu::KILN_ISA_NS

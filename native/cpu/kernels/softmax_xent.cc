@@ -114,7 +114,11 @@ void forTiles(int64_t outer, int64_t n, int64_t inner, const F& tileFn) {
 
 }  // namespace
 
-void softmax(float* y, const float* x, int64_t outer, int64_t n, int64_t inner, bool log) {
+void softmax(const args::softmax& a) {
+  float* y = a.y;
+  const float* x = a.x;
+  const int64_t outer = a.outer, n = a.n, inner = a.inner;
+  const bool log = a.log;
   if (outer * n * inner == 0) return;
   if (inner == 1) {
     parallel_for(outer, rowGrain(n), [&](int64_t b, int64_t e) {
@@ -125,8 +129,11 @@ void softmax(float* y, const float* x, int64_t outer, int64_t n, int64_t inner, 
   forTiles(outer, n, inner, [&](int64_t off, int64_t w) { softmaxTile(y + off, x + off, n, inner, w, log); });
 }
 
-void softmaxBackward(float* dx, const float* dy, const float* y, int64_t outer, int64_t n,
-                     int64_t inner, bool log) {
+void softmaxBackward(const args::softmaxBackward& a) {
+  float* dx = a.dx;
+  const float *dy = a.dy, *y = a.y;
+  const int64_t outer = a.outer, n = a.n, inner = a.inner;
+  const bool log = a.log;
   if (outer * n * inner == 0) return;
   forTiles(outer, n, inner, [&](int64_t off, int64_t w) {
     softmaxBackwardTile(dx + off, dy + off, y + off, n, inner, w, log);
@@ -134,8 +141,13 @@ void softmaxBackward(float* dx, const float* dy, const float* y, int64_t outer, 
 }
 
 // loss[b] = -(1-ls) * logp[b, t] - ls/C * sum_c logp[b, c]; 0 where t == ignoreIndex.
-void crossEntropyForward(float* loss, float* logProbs, const float* logits, const int32_t* target,
-                         int64_t B, int64_t C, int32_t ignoreIndex, float labelSmoothing) {
+void crossEntropyForward(const args::crossEntropyForward& a) {
+  float *loss = a.loss, *logProbs = a.logProbs;
+  const float* logits = a.logits;
+  const int32_t* target = a.target;
+  const int64_t B = a.B, C = a.C;
+  const int32_t ignoreIndex = a.ignoreIndex;
+  const float labelSmoothing = a.labelSmoothing;
   if (B == 0) return;
   parallel_for(B, rowGrain(C), [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
@@ -158,9 +170,13 @@ void crossEntropyForward(float* loss, float* logProbs, const float* logits, cons
 }
 
 // dlogits[b, c] = dloss[b] * (exp(logp[b, c]) - (1-ls) * [c == t] - ls/C); 0 rows when ignored.
-void crossEntropyBackward(float* dlogits, const float* dloss, const float* logProbs,
-                          const int32_t* target, int64_t B, int64_t C, int32_t ignoreIndex,
-                          float labelSmoothing) {
+void crossEntropyBackward(const args::crossEntropyBackward& a) {
+  float* dlogits = a.dlogits;
+  const float *dloss = a.dloss, *logProbs = a.logProbs;
+  const int32_t* target = a.target;
+  const int64_t B = a.B, C = a.C;
+  const int32_t ignoreIndex = a.ignoreIndex;
+  const float labelSmoothing = a.labelSmoothing;
   if (B == 0) return;
   parallel_for(B, rowGrain(C), [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {

@@ -1,27 +1,27 @@
-// The kernel table of this instruction set: the name comes from the KILN_ISA_NS macro.
+// The kernel table of this instruction set, filled by name from ops.def: a kernel that is
+// missing is a link error, and two kernels cannot trade places.
 #include "kernels_isa.h"
 
 #define KILN_STRINGIZE_INNER(x) #x
 #define KILN_STRINGIZE(x) KILN_STRINGIZE_INNER(x)
 
 namespace kiln::cpu::KILN_ISA_NS {
+namespace {
+
+KernelTable makeTable() {
+  KernelTable t{};
+  t.isa = KILN_STRINGIZE(KILN_ISA_NS);
+#define KILN_OP(name, fields) t.name = &::kiln::cpu::KILN_ISA_NS::name;
+#define KILN_COMPOSITE(name, fields)
+#include "../../include/ops.def"
+#include "../../include/ops_undef.h"
+  return t;
+}
+
+}  // namespace
 
 const KernelTable& kernelTable() {
-  static const KernelTable table = {
-      KILN_STRINGIZE(KILN_ISA_NS),
-      fill, cast, stridedCopy,
-      unary, unaryBackward, binary, where,
-      reduce,
-      softmax, softmaxBackward, crossEntropyForward, crossEntropyBackward,
-      lstmCellForward, lstmCellBackward,
-      gruCellForward, gruCellBackward,
-      gemm,
-      indexSelect, indexAdd, gather, scatterAdd,
-      im2col, col2im,
-      maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward,
-      randomUniform, randomNormal,
-      adamStep, sgdStep,
-  };
+  static const KernelTable table = makeTable();
   return table;
 }
 
