@@ -6,7 +6,7 @@
 #include <atomic>
 #include <memory>
 
-#include "allocator.h"
+#include "../include/block_cache.h"
 #include "cublas_api.h"
 
 namespace kiln::cuda {
@@ -22,8 +22,15 @@ class DeviceContext {
 
   int device() const { return device_; }
   cudaStream_t stream() const { return stream_; }
-  CachingAllocator& allocator() { return alloc_; }
   int32_t* errorWord() const { return errWord_; }
+
+  // Device memory through the block cache: every kernel of a device runs on its one stream, so a
+  // block freed by the host can be reused at once (the stream orders the old readers before the
+  // new writers). When cudaMalloc fails the cache is returned to the driver and the allocation
+  // retried once; then kiln::Error says how many bytes were asked for and how many are free.
+  void* alloc(size_t bytes);
+  void release(void* p, size_t bytes) { cache_.release(p, bytes); }
+  BlockCache& cache() { return cache_; }
 
   // Makes this context's device current for the calling thread.
   void activate() const;
@@ -37,7 +44,7 @@ class DeviceContext {
  private:
   int device_;
   cudaStream_t stream_ = nullptr;
-  CachingAllocator alloc_;
+  BlockCache cache_;
   int32_t* errWord_ = nullptr;    // device
   int32_t* errHost_ = nullptr;    // pinned host copy
   blas::LtHandle lt_ = nullptr;

@@ -43,19 +43,21 @@ __global__ void col2imKernel(float* dx, const float* col, int64_t N, int64_t C, 
 
 }  // namespace
 
-void im2col(cudaStream_t s, float* col, const float* x, int64_t N, int64_t C, int64_t H, int64_t W,
-            int kH, int kW, int sH, int sW, int pH, int pW, int dH, int dW, int64_t OH, int64_t OW) {
-  int64_t total = N * C * kH * kW * OH * OW;
+void im2col(DeviceContext& dev, const args::im2col& a) {
+  const ConvGeom& g = a.g;
+  int64_t total = g.N * g.C * g.kH * g.kW * g.OH * g.OW;
   if (total <= 0) return;
-  im2colKernel<<<gridFor(total), kThreads, 0, s>>>(col, x, N, C, H, W, kH, kW, sH, sW, pH, pW, dH, dW, OH, OW);
+  im2colKernel<<<gridFor(total), kThreads, 0, dev.stream()>>>(a.col, a.x, g.N, g.C, g.H, g.W, g.kH, g.kW, g.sH, g.sW,
+                                                               g.pH, g.pW, g.dH, g.dW, g.OH, g.OW);
   checkLaunch("im2col");
 }
 
-void col2im(cudaStream_t s, float* dx, const float* col, int64_t N, int64_t C, int64_t H, int64_t W,
-            int kH, int kW, int sH, int sW, int pH, int pW, int dH, int dW, int64_t OH, int64_t OW) {
-  int64_t total = N * C * H * W;
+void col2im(DeviceContext& dev, const args::col2im& a) {
+  const ConvGeom& g = a.g;
+  int64_t total = g.N * g.C * g.H * g.W;
   if (total <= 0) return;
-  col2imKernel<<<gridFor(total), kThreads, 0, s>>>(dx, col, N, C, H, W, kH, kW, sH, sW, pH, pW, dH, dW, OH, OW);
+  col2imKernel<<<gridFor(total), kThreads, 0, dev.stream()>>>(a.dx, a.col, g.N, g.C, g.H, g.W, g.kH, g.kW, g.sH, g.sW,
+                                                               g.pH, g.pW, g.dH, g.dW, g.OH, g.OW);
   checkLaunch("col2im");
 }
 

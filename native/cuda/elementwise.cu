@@ -129,69 +129,62 @@ __global__ void whereKernel(float* out, const float* c, const float* a, const fl
   }
 }
 
-int64_t numel(int ndim, const int64_t* shape) {
-  int64_t n = 1;
-  for (int d = 0; d < ndim; ++d) n *= shape[d];
-  return n;
-}
-
 }  // namespace
 
-void unary(cudaStream_t s, UnaryOp op, float* y, const float* x, int64_t n, float alpha, float beta) {
-  if (n <= 0) return;
-  if (static_cast<int>(op) < 0 || op >= UnaryOp::Count) throw Error("cuda: unary: unknown op");
-  unaryKernel<<<gridFor(n), kThreads, 0, s>>>(op, y, x, n, alpha, beta);
+void unary(DeviceContext& dev, const args::unary& a) {
+  if (a.n <= 0) return;
+  unaryKernel<<<gridFor(a.n), kThreads, 0, dev.stream()>>>(a.op, a.y, a.x, a.n, a.alpha, a.beta);
   checkLaunch("unary");
 }
 
-void unaryBackward(cudaStream_t s, UnaryOp op, float* dx, const float* dy, const float* x,
-                   const float* y, int64_t n, float alpha, float beta) {
-  if (n <= 0) return;
+void unaryBackward(DeviceContext& dev, const args::unaryBackward& a) {
+  const UnaryOp op = a.op;
+  if (a.n <= 0) return;
   bool needsY = op == UnaryOp::Exp || op == UnaryOp::Sqrt || op == UnaryOp::Rsqrt ||
                 op == UnaryOp::Sigmoid || op == UnaryOp::Tanh;
   bool needsX = !needsY && op != UnaryOp::Neg && op != UnaryOp::Sign && op != UnaryOp::AddScalar &&
                 op != UnaryOp::MulScalar && op != UnaryOp::RSubScalar;
-  if (needsY && y == nullptr) throw Error("cuda: unaryBackward: this op needs the forward output y");
-  if (needsX && x == nullptr) throw Error("cuda: unaryBackward: this op needs the forward input x");
-  unaryBackwardKernel<<<gridFor(n), kThreads, 0, s>>>(op, dx, dy, x, y, n, alpha, beta);
+  if (needsY && a.y == nullptr) throw Error("cuda: unaryBackward: this op needs the forward output y");
+  if (needsX && a.x == nullptr) throw Error("cuda: unaryBackward: this op needs the forward input x");
+  unaryBackwardKernel<<<gridFor(a.n), kThreads, 0, dev.stream()>>>(op, a.dx, a.dy, a.x, a.y, a.n, a.alpha, a.beta);
   checkLaunch("unaryBackward");
 }
 
-void binary(cudaStream_t s, BinaryOp op, DType dt, void* out, const void* a, const void* b, int ndim,
-            const int64_t* shape, const int64_t* aStrides, const int64_t* bStrides) {
-  int64_t n = numel(ndim, shape);
+void binary(DeviceContext& dev, const args::binary& p) {
+  const BinaryOp op = p.op;
+  cudaStream_t s = dev.stream();
+  int64_t n = numel(p.shape);
   if (n <= 0) return;
-  Strided va = makeStrided(ndim, shape, aStrides), vb = makeStrided(ndim, shape, bStrides);
+  Strided va = makeStrided(p.shape, p.aStrides), vb = makeStrided(p.shape, p.bStrides);
   bool compare = op >= BinaryOp::Eq;
-  if (dt == DType::F32) {
-    auto* pa = static_cast<const float*>(a);
-    auto* pb = static_cast<const float*>(b);
+  if (p.aType == DType::F32) {
+    auto* pa = static_cast<const float*>(p.a);
+    auto* pb = static_cast<const float*>(p.b);
     if (compare) {
-      binaryCompareKernel<float><<<gridFor(n), kThreads, 0, s>>>(op, static_cast<float*>(out), pa, pb, n, va, vb);
+      binaryCompareKernel<float><<<gridFor(n), kThreads, 0, s>>>(op, static_cast<float*>(p.out), pa, pb, n, va, vb);
     } else {
-      binaryArithKernel<float><<<gridFor(n), kThreads, 0, s>>>(op, static_cast<float*>(out), pa, pb, n, va, vb);
+      binaryArithKernel<float><<<gridFor(n), kThreads, 0, s>>>(op, static_cast<float*>(p.out), pa, pb, n, va, vb);
     }
   } else {
     if (op == BinaryOp::Div || op == BinaryOp::Pow) throw Error("cuda: binary: div and pow need float32");
-    auto* pa = static_cast<const int32_t*>(a);
-    auto* pb = static_cast<const int32_t*>(b);
+    auto* pa = static_cast<const int32_t*>(p.a);
+    auto* pb = static_cast<const int32_t*>(p.b);
     if (compare) {
-      binaryCompareKernel<int32_t><<<gridFor(n), kThreads, 0, s>>>(op, static_cast<float*>(out), pa, pb, n, va, vb);
+      binaryCompareKernel<int32_t><<<gridFor(n), kThreads, 0, s>>>(op, static_cast<float*>(p.out), pa, pb, n, va, vb);
     } else {
-      binaryArithKernel<int32_t><<<gridFor(n), kThreads, 0, s>>>(op, static_cast<int32_t*>(out), pa, pb, n, va, vb);
+      binaryArithKernel<int32_t><<<gridFor(n), kThreads, 0, s>>>(op, static_cast<int32_t*>(p.out), pa, pb, n, va, vb);
     }
   }
   checkLaunch("binary");
 }
 
-void where(cudaStream_t s, float* out, const float* cond, const float* a, const float* b, int ndim,
-           const int64_t* shape, const int64_t* condStrides, const int64_t* aStrides,
-           const int64_t* bStrides) {
-  int64_t n = numel(ndim, shape);
+void where(DeviceContext& dev, const args::where& p) {
+  int64_t n = numel(p.shape);
   if (n <= 0) return;
-  whereKernel<<<gridFor(n), kThreads, 0, s>>>(out, cond, a, b, n, makeStrided(ndim, shape, condStrides),
-                                              makeStrided(ndim, shape, aStrides),
-                                              makeStrided(ndim, shape, bStrides));
+  whereKernel<<<gridFor(n), kThreads, 0, dev.stream()>>>(p.out, p.cond, p.a, p.b, n,
+                                                          makeStrided(p.shape, p.condStrides),
+                                                          makeStrided(p.shape, p.aStrides),
+                                                          makeStrided(p.shape, p.bStrides));
   checkLaunch("where");
 }
 

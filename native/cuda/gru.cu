@@ -1,6 +1,6 @@
 // The fused GRU cell on the GPU: one thread per (row, unit) of a time step, forward and
 // backward, with the CPU kernel's formulas (native/cpu/kernels/gru.cc). The time loop around it
-// is shared with the CPU backend (native/binding/gru.cc).
+// is shared with the CPU backend (native/composite/gru.cc).
 #include "launch.cuh"
 
 namespace kiln::cuda {
@@ -50,17 +50,16 @@ __global__ void cellBackward(float* dproj, float* dhh, float* dhPrev, const floa
 
 }  // namespace
 
-void gruCellForward(cudaStream_t s, float* gates, float* h, const float* hh, const float* hPrev, int64_t B,
-                    int64_t H) {
-  if (B * H <= 0) return;
-  cellForward<<<gridFor(B * H), kThreads, 0, s>>>(gates, h, hh, hPrev, B, H);
+void gruCellForward(DeviceContext& dev, const args::gruCellForward& a) {
+  if (a.B * a.H <= 0) return;
+  cellForward<<<gridFor(a.B * a.H), kThreads, 0, dev.stream()>>>(a.gates, a.h, a.hh, a.hPrev, a.B, a.H);
   checkLaunch("gruCellForward");
 }
 
-void gruCellBackward(cudaStream_t s, float* dproj, float* dhh, float* dhPrev, const float* dh, const float* dhRec,
-                     const float* gates, const float* hh, const float* hPrev, int64_t B, int64_t H) {
-  if (B * H <= 0) return;
-  cellBackward<<<gridFor(B * H), kThreads, 0, s>>>(dproj, dhh, dhPrev, dh, dhRec, gates, hh, hPrev, B, H);
+void gruCellBackward(DeviceContext& dev, const args::gruCellBackward& a) {
+  if (a.B * a.H <= 0) return;
+  cellBackward<<<gridFor(a.B * a.H), kThreads, 0, dev.stream()>>>(a.dproj, a.dhh, a.dhPrev, a.dh, a.dhRec, a.gates,
+                                                                   a.hh, a.hPrev, a.B, a.H);
   checkLaunch("gruCellBackward");
 }
 

@@ -64,38 +64,37 @@ __global__ void scatterAddKernel(int32_t* err, float* dst, const float* src, con
 
 }  // namespace
 
-void indexSelect(cudaStream_t s, int32_t* err, void* out, const void* src, const int32_t* idx,
-                 int64_t outer, int64_t n, int64_t inner, int64_t nIdx) {
-  int64_t total = outer * nIdx * inner;
+void indexSelect(DeviceContext& dev, const args::indexSelect& a) {
+  int64_t total = a.outer * a.nIdx * a.inner;
   if (total <= 0) return;
-  indexSelectKernel<<<gridFor(total), kThreads, 0, s>>>(err, static_cast<uint32_t*>(out),
-                                                        static_cast<const uint32_t*>(src), idx, outer, n,
-                                                        inner, nIdx);
+  indexSelectKernel<<<gridFor(total), kThreads, 0, dev.stream()>>>(dev.errorWord(), static_cast<uint32_t*>(a.out),
+                                                                    static_cast<const uint32_t*>(a.src), a.idx, a.outer,
+                                                                    a.n, a.inner, a.nIdx);
   checkLaunch("indexSelect");
 }
 
-void indexAdd(cudaStream_t s, int32_t* err, float* dst, const float* src, const int32_t* idx,
-              int64_t outer, int64_t n, int64_t inner, int64_t nIdx) {
-  int64_t total = outer * nIdx * inner;
+void indexAdd(DeviceContext& dev, const args::indexAdd& a) {
+  int64_t total = a.outer * a.nIdx * a.inner;
   if (total <= 0) return;
-  indexAddKernel<<<gridFor(total), kThreads, 0, s>>>(err, dst, src, idx, outer, n, inner, nIdx);
+  indexAddKernel<<<gridFor(total), kThreads, 0, dev.stream()>>>(dev.errorWord(), a.dst, a.src, a.idx, a.outer, a.n,
+                                                                 a.inner, a.nIdx);
   checkLaunch("indexAdd");
 }
 
-void gather(cudaStream_t s, int32_t* err, void* out, const void* src, const int32_t* idx,
-            int64_t outer, int64_t n, int64_t inner, int64_t k) {
-  int64_t total = outer * k * inner;
+void gather(DeviceContext& dev, const args::gather& a) {
+  int64_t total = a.outer * a.k * a.inner;
   if (total <= 0) return;
-  gatherKernel<<<gridFor(total), kThreads, 0, s>>>(err, static_cast<uint32_t*>(out),
-                                                   static_cast<const uint32_t*>(src), idx, outer, n, inner, k);
+  gatherKernel<<<gridFor(total), kThreads, 0, dev.stream()>>>(dev.errorWord(), static_cast<uint32_t*>(a.out),
+                                                               static_cast<const uint32_t*>(a.src), a.idx, a.outer, a.n,
+                                                               a.inner, a.k);
   checkLaunch("gather");
 }
 
-void scatterAdd(cudaStream_t s, int32_t* err, float* dst, const float* src, const int32_t* idx,
-                int64_t outer, int64_t n, int64_t inner, int64_t k) {
-  int64_t total = outer * k * inner;
+void scatterAdd(DeviceContext& dev, const args::scatterAdd& a) {
+  int64_t total = a.outer * a.k * a.inner;
   if (total <= 0) return;
-  scatterAddKernel<<<gridFor(total), kThreads, 0, s>>>(err, dst, src, idx, outer, n, inner, k);
+  scatterAddKernel<<<gridFor(total), kThreads, 0, dev.stream()>>>(dev.errorWord(), a.dst, a.src, a.idx, a.outer, a.n,
+                                                                   a.inner, a.k);
   checkLaunch("scatterAdd");
 }
 

@@ -35,15 +35,22 @@ __device__ __forceinline__ int64_t stridedOffset(int64_t i, const Strided& v) {
   return off;
 }
 
-inline Strided makeStrided(int ndim, const int64_t* shape, const int64_t* strides) {
-  if (ndim < 0 || ndim > kMaxDims) throw Error("cuda: too many dims for a strided view");
+// The view of `shape` with `strides`, passed to kernels by value.
+inline Strided makeStrided(const Dims& shape, const Dims& strides) {
+  if (shape.n < 0 || shape.n > kMaxDims || strides.n != shape.n) throw Error("cuda: bad strided view");
   Strided v{};
-  v.ndim = ndim;
-  for (int d = 0; d < ndim; ++d) {
-    v.shape[d] = shape[d];
-    v.strides[d] = strides[d];
+  v.ndim = shape.n;
+  for (int d = 0; d < shape.n; ++d) {
+    v.shape[d] = shape.v[d];
+    v.strides[d] = strides.v[d];
   }
   return v;
+}
+
+inline int64_t numel(const Dims& shape) {
+  int64_t n = 1;
+  for (int d = 0; d < shape.n; ++d) n *= shape.v[d];
+  return n;
 }
 
 __device__ __forceinline__ float warpSum(float v) {

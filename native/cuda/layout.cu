@@ -1,4 +1,4 @@
-// fill, cast and stridedCopy. Both element types are 4 bytes, so layout copies move uint32 words.
+// fill, cast, stridedCopy and copyStrided. Both element types are 4 bytes, so layout copies move uint32 words.
 #include "launch.cuh"
 
 namespace kiln::cuda {
@@ -8,9 +8,13 @@ __global__ void fillKernel(uint32_t* dst, int64_t n, uint32_t bits) {
   KILN_GRID_STRIDE(i, n) dst[i] = bits;
 }
 
+// Kiln's one cast rule, as the CPU's (native/cpu/kernels/layout.cc): truncation toward zero,
+// out-of-range values saturate to INT32_MIN / INT32_MAX, NaN gives 0.
 __global__ void castF32ToI32(int32_t* dst, const float* src, int64_t n) {
-  // C++ conversion: truncation toward zero, as torch's .to(torch.int32)
-  KILN_GRID_STRIDE(i, n) dst[i] = static_cast<int32_t>(src[i]);
+  KILN_GRID_STRIDE(i, n) {
+    float x = src[i];
+    dst[i] = x != x ? 0 : x <= -2147483648.0f ? INT32_MIN : x >= 2147483648.0f ? INT32_MAX : static_cast<int32_t>(x);
+  }
 }
 
 __global__ void castI32ToF32(float* dst, const int32_t* src, int64_t n) {
@@ -21,44 +25,60 @@ __global__ void stridedCopyKernel(uint32_t* dst, const uint32_t* src, int64_t n,
   KILN_GRID_STRIDE(i, n) dst[i] = src[stridedOffset(i, v)];
 }
 
+__global__ void copyStridedKernel(uint32_t* dst, const uint32_t* src, int64_t n, Strided dv, Strided sv) {
+  KILN_GRID_STRIDE(i, n) dst[stridedOffset(i, dv)] = src[stridedOffset(i, sv)];
+}
+
 }  // namespace
 
-void fill(cudaStream_t s, void* dst, DType dt, int64_t n, double value) {
-  if (n <= 0) return;
+void fill(DeviceContext& dev, const args::fill& a) {
+  if (a.n <= 0) return;
   uint32_t bits;
-  if (dt == DType::F32) {
-    float f = static_cast<float>(value);
+  if (a.dstType == DType::F32) {
+    float f = static_cast<float>(a.value);
     memcpy(&bits, &f, 4);
   } else {
-    int32_t v = static_cast<int32_t>(value);
-    memcpy(&bits, &v, 4);
+    // the cast rule (layout.cc on the CPU): truncation toward zero, saturation, NaN gives 0
+    double v = a.value != a.value ? 0 : a.value < -2147483648.0 ? -2147483648.0 : a.value > 2147483647.0 ? 2147483647.0 : a.value;
+    int32_t i = static_cast<int32_t>(v);
+    memcpy(&bits, &i, 4);
   }
-  fillKernel<<<gridFor(n), kThreads, 0, s>>>(static_cast<uint32_t*>(dst), n, bits);
+  fillKernel<<<gridFor(a.n), kThreads, 0, dev.stream()>>>(static_cast<uint32_t*>(a.dst), a.n, bits);
   checkLaunch("fill");
 }
 
-void cast(cudaStream_t s, void* dst, DType dstType, const void* src, DType srcType, int64_t n) {
+void cast(DeviceContext& dev, const args::cast& a) {
+  const int64_t n = a.n;
+  cudaStream_t s = dev.stream();
   if (n <= 0) return;
-  if (dstType == srcType) {
-    KILN_CUDA(cudaMemcpyAsync(dst, src, static_cast<size_t>(n) * 4, cudaMemcpyDeviceToDevice, s));
-  } else if (dstType == DType::I32) {
-    castF32ToI32<<<gridFor(n), kThreads, 0, s>>>(static_cast<int32_t*>(dst), static_cast<const float*>(src), n);
+  if (a.dstType == a.srcType) {
+    KILN_CUDA(cudaMemcpyAsync(a.dst, a.src, static_cast<size_t>(n) * 4, cudaMemcpyDeviceToDevice, s));
+  } else if (a.dstType == DType::I32) {
+    castF32ToI32<<<gridFor(n), kThreads, 0, s>>>(static_cast<int32_t*>(a.dst), static_cast<const float*>(a.src), n);
     checkLaunch("cast(f32->i32)");
   } else {
-    castI32ToF32<<<gridFor(n), kThreads, 0, s>>>(static_cast<float*>(dst), static_cast<const int32_t*>(src), n);
+    castI32ToF32<<<gridFor(n), kThreads, 0, s>>>(static_cast<float*>(a.dst), static_cast<const int32_t*>(a.src), n);
     checkLaunch("cast(i32->f32)");
   }
 }
 
-void stridedCopy(cudaStream_t s, void* dst, const void* src, int ndim, const int64_t* shape,
-                 const int64_t* srcStrides) {
-  int64_t n = 1;
-  for (int d = 0; d < ndim; ++d) n *= shape[d];
+void stridedCopy(DeviceContext& dev, const args::stridedCopy& a) {
+  int64_t n = numel(a.shape);
   if (n <= 0) return;
-  Strided v = makeStrided(ndim, shape, srcStrides);
-  stridedCopyKernel<<<gridFor(n), kThreads, 0, s>>>(static_cast<uint32_t*>(dst),
-                                                     static_cast<const uint32_t*>(src), n, v);
+  Strided v = makeStrided(a.shape, a.srcStrides);
+  stridedCopyKernel<<<gridFor(n), kThreads, 0, dev.stream()>>>(static_cast<uint32_t*>(a.dst),
+                                                                static_cast<const uint32_t*>(a.src), n, v);
   checkLaunch("stridedCopy");
+}
+
+void copyStrided(DeviceContext& dev, const args::copyStrided& a) {
+  int64_t n = numel(a.shape);
+  if (n <= 0) return;
+  Strided dv = makeStrided(a.shape, a.dstStrides);
+  Strided sv = makeStrided(a.shape, a.srcStrides);
+  copyStridedKernel<<<gridFor(n), kThreads, 0, dev.stream()>>>(static_cast<uint32_t*>(a.dst),
+                                                                static_cast<const uint32_t*>(a.src), n, dv, sv);
+  checkLaunch("copyStrided");
 }
 
 }  // namespace kiln::cuda

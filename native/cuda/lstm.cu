@@ -1,6 +1,6 @@
 // The fused LSTM cell on the GPU: one thread per (row, unit) of a time step, forward and
 // backward, with the CPU kernel's formulas (native/cpu/kernels/lstm.cc). The time loop around it
-// is shared with the CPU backend (native/binding/lstm.cc).
+// is shared with the CPU backend (native/composite/lstm.cc).
 #include "launch.cuh"
 
 namespace kiln::cuda {
@@ -50,17 +50,16 @@ __global__ void cellBackward(float* dgates, float* dcPrev, const float* dh, cons
 
 }  // namespace
 
-void lstmCellForward(cudaStream_t s, float* gates, float* h, float* c, const float* cPrev, int64_t B, int64_t H) {
-  if (B * H <= 0) return;
-  cellForward<<<gridFor(B * H), kThreads, 0, s>>>(gates, h, c, cPrev, B, H);
+void lstmCellForward(DeviceContext& dev, const args::lstmCellForward& a) {
+  if (a.B * a.H <= 0) return;
+  cellForward<<<gridFor(a.B * a.H), kThreads, 0, dev.stream()>>>(a.gates, a.h, a.c, a.cPrev, a.B, a.H);
   checkLaunch("lstmCellForward");
 }
 
-void lstmCellBackward(cudaStream_t s, float* dgates, float* dcPrev, const float* dh, const float* dhRec,
-                      const float* dc, const float* dcRec, const float* gates, const float* c, const float* cPrev,
-                      int64_t B, int64_t H) {
-  if (B * H <= 0) return;
-  cellBackward<<<gridFor(B * H), kThreads, 0, s>>>(dgates, dcPrev, dh, dhRec, dc, dcRec, gates, c, cPrev, B, H);
+void lstmCellBackward(DeviceContext& dev, const args::lstmCellBackward& a) {
+  if (a.B * a.H <= 0) return;
+  cellBackward<<<gridFor(a.B * a.H), kThreads, 0, dev.stream()>>>(a.dgates, a.dcPrev, a.dh, a.dhRec, a.dc, a.dcRec,
+                                                                   a.gates, a.c, a.cPrev, a.B, a.H);
   checkLaunch("lstmCellBackward");
 }
 

@@ -1,5 +1,7 @@
 // Fused optimizer updates, one pass over the parameters, following torch.optim's single-tensor
-// Adam/AdamW and SGD step by step (see backend.h). Bias corrections come from the host (double).
+// Adam/AdamW and SGD step by step (ops.def). Bias corrections are formed on the host, in double.
+#include <cmath>
+
 #include "launch.cuh"
 
 namespace kiln::cuda {
@@ -56,24 +58,26 @@ __global__ void sgdKernel(float* p, const float* g, float* buf, int64_t n, SgdAr
 
 }  // namespace
 
-void adamStep(cudaStream_t s, float* p, const float* g, float* m, float* v, float* vMax, int64_t n,
-              const AdamParams& hp, float stepSize, float bc2Sqrt) {
-  if (n <= 0) return;
-  if (hp.amsgrad && vMax == nullptr) throw Error("cuda: adamStep: amsgrad needs maxExpAvgSq");
+void adamStep(DeviceContext& dev, const args::adamStep& hp) {
+  if (hp.n <= 0) return;
+  if (hp.amsgrad && hp.vMax == nullptr) throw Error("cuda: adamStep: amsgrad needs maxExpAvgSq");
+  // bias corrections in double on the host, as the CPU kernel forms them
+  const double bc1 = 1.0 - std::pow(hp.beta1, static_cast<double>(hp.step));
+  const double bc2 = 1.0 - std::pow(hp.beta2, static_cast<double>(hp.step));
   AdamArgs a{static_cast<float>(1.0 - hp.beta1), static_cast<float>(hp.beta2), static_cast<float>(1.0 - hp.beta2),
              static_cast<float>(hp.eps), static_cast<float>(hp.weightDecay),
              static_cast<float>(1.0 - hp.lr * hp.weightDecay),
-             stepSize, bc2Sqrt, hp.decoupled, hp.amsgrad, hp.maximize};
-  adamKernel<<<gridFor(n), kThreads, 0, s>>>(p, g, m, v, vMax, n, a);
+             static_cast<float>(hp.lr / bc1), static_cast<float>(std::sqrt(bc2)), hp.decoupled, hp.amsgrad, hp.maximize};
+  adamKernel<<<gridFor(hp.n), kThreads, 0, dev.stream()>>>(hp.p, hp.g, hp.m, hp.v, hp.vMax, hp.n, a);
   checkLaunch("adamStep");
 }
 
-void sgdStep(cudaStream_t s, float* p, const float* g, float* buf, int64_t n, const SgdParams& hp) {
-  if (n <= 0) return;
-  if (hp.momentum != 0.f && buf == nullptr) throw Error("cuda: sgdStep: momentum needs a momentum buffer");
+void sgdStep(DeviceContext& dev, const args::sgdStep& hp) {
+  if (hp.n <= 0) return;
+  if (hp.momentum != 0 && hp.buf == nullptr) throw Error("cuda: sgdStep: momentum needs a momentum buffer");
   SgdArgs a{static_cast<float>(hp.lr), static_cast<float>(hp.momentum), static_cast<float>(hp.dampening),
             static_cast<float>(hp.weightDecay), hp.nesterov, hp.firstStep, hp.maximize};
-  sgdKernel<<<gridFor(n), kThreads, 0, s>>>(p, g, buf, n, a);
+  sgdKernel<<<gridFor(hp.n), kThreads, 0, dev.stream()>>>(hp.p, hp.g, hp.buf, hp.n, a);
   checkLaunch("sgdStep");
 }
 

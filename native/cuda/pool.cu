@@ -101,45 +101,44 @@ __global__ void avgPoolBackwardKernel(float* dx, const float* dy, int64_t NC, in
 
 }  // namespace
 
-void maxPool2d(cudaStream_t s, float* y, int32_t* argmax, const float* x, int64_t N, int64_t C,
-               int64_t H, int64_t W, int kH, int kW, int sH, int sW, int pH, int pW, int64_t OH,
-               int64_t OW) {
-  int64_t total = N * C * OH * OW;
+void maxPool2d(DeviceContext& dev, const args::maxPool2d& a) {
+  const ConvGeom& g = a.g;
+  int64_t total = g.N * g.C * g.OH * g.OW;
   if (total <= 0) return;
-  maxPoolKernel<<<gridFor(total), kThreads, 0, s>>>(y, argmax, x, N * C, H, W, kH, kW, sH, sW, pH, pW, OH, OW);
+  maxPoolKernel<<<gridFor(total), kThreads, 0, dev.stream()>>>(a.y, a.argmax, a.x, g.N * g.C, g.H, g.W, g.kH, g.kW,
+                                                                g.sH, g.sW, g.pH, g.pW, g.OH, g.OW);
   checkLaunch("maxPool2d");
 }
 
 // dx is overwritten: zeroed, then each output's gradient is added at its argmax.
-void maxPool2dBackward(cudaStream_t s, int32_t* err, float* dx, const float* dy,
-                       const int32_t* argmax, int64_t N, int64_t C, int64_t H, int64_t W,
-                       int64_t OH, int64_t OW) {
-  int64_t nx = N * C * H * W;
+void maxPool2dBackward(DeviceContext& dev, const args::maxPool2dBackward& a) {
+  const ConvGeom& g = a.g;
+  int64_t nx = g.N * g.C * g.H * g.W;
   if (nx <= 0) return;
-  KILN_CUDA(cudaMemsetAsync(dx, 0, static_cast<size_t>(nx) * sizeof(float), s));
-  int64_t total = N * C * OH * OW;
+  KILN_CUDA(cudaMemsetAsync(a.dx, 0, static_cast<size_t>(nx) * sizeof(float), dev.stream()));
+  int64_t total = g.N * g.C * g.OH * g.OW;
   if (total <= 0) return;
-  maxPoolBackwardKernel<<<gridFor(total), kThreads, 0, s>>>(err, dx, dy, argmax, N * C, H * W, OH * OW);
+  maxPoolBackwardKernel<<<gridFor(total), kThreads, 0, dev.stream()>>>(dev.errorWord(), a.dx, a.dy, a.argmax, g.N * g.C,
+                                                                        g.H * g.W, g.OH * g.OW);
   checkLaunch("maxPool2dBackward");
 }
 
-void avgPool2d(cudaStream_t s, float* y, const float* x, int64_t N, int64_t C, int64_t H, int64_t W,
-               int kH, int kW, int sH, int sW, int pH, int pW, int64_t OH, int64_t OW,
-               bool countIncludePad) {
-  int64_t total = N * C * OH * OW;
+void avgPool2d(DeviceContext& dev, const args::avgPool2d& a) {
+  const ConvGeom& g = a.g;
+  int64_t total = g.N * g.C * g.OH * g.OW;
   if (total <= 0) return;
-  avgPoolKernel<<<gridFor(total), kThreads, 0, s>>>(y, x, N * C, H, W, kH, kW, sH, sW, pH, pW, OH, OW,
-                                                    countIncludePad);
+  avgPoolKernel<<<gridFor(total), kThreads, 0, dev.stream()>>>(a.y, a.x, g.N * g.C, g.H, g.W, g.kH, g.kW, g.sH, g.sW,
+                                                                g.pH, g.pW, g.OH, g.OW, a.countIncludePad);
   checkLaunch("avgPool2d");
 }
 
-void avgPool2dBackward(cudaStream_t s, float* dx, const float* dy, int64_t N, int64_t C, int64_t H,
-                       int64_t W, int kH, int kW, int sH, int sW, int pH, int pW, int64_t OH,
-                       int64_t OW, bool countIncludePad) {
-  int64_t total = N * C * H * W;
+void avgPool2dBackward(DeviceContext& dev, const args::avgPool2dBackward& a) {
+  const ConvGeom& g = a.g;
+  int64_t total = g.N * g.C * g.H * g.W;
   if (total <= 0) return;
-  avgPoolBackwardKernel<<<gridFor(total), kThreads, 0, s>>>(dx, dy, N * C, H, W, kH, kW, sH, sW, pH, pW, OH, OW,
-                                                            countIncludePad);
+  avgPoolBackwardKernel<<<gridFor(total), kThreads, 0, dev.stream()>>>(a.dx, a.dy, g.N * g.C, g.H, g.W, g.kH, g.kW,
+                                                                        g.sH, g.sW, g.pH, g.pW, g.OH, g.OW,
+                                                                        a.countIncludePad);
   checkLaunch("avgPool2dBackward");
 }
 

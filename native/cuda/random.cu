@@ -79,18 +79,17 @@ __global__ void normalKernel(float* out, int64_t n, uint64_t seed, uint64_t offs
 
 }  // namespace
 
-void randomUniform(cudaStream_t s, float* out, int64_t n, uint64_t seed, uint64_t offset, float low,
-                   float high) {
-  if (n <= 0) return;
-  uniformKernel<<<gridFor((n + 3) / 4), kThreads, 0, s>>>(out, n, seed, offset, static_cast<double>(low),
-                                                          static_cast<double>(high - low));
+void randomUniform(DeviceContext& dev, const args::randomUniform& a) {
+  if (a.n <= 0) return;
+  uniformKernel<<<gridFor((a.n + 3) / 4), kThreads, 0, dev.stream()>>>(a.out, a.n, a.seed, a.offset,
+                                                                       static_cast<double>(a.low),
+                                                                       static_cast<double>(a.high - a.low));
   checkLaunch("randomUniform");
 }
 
-void randomNormal(cudaStream_t s, float* out, int64_t n, uint64_t seed, uint64_t offset, float mean,
-                  float std) {
-  if (n <= 0) return;
-  normalKernel<<<gridFor((n + 3) / 4), kThreads, 0, s>>>(out, n, seed, offset, mean, std);
+void randomNormal(DeviceContext& dev, const args::randomNormal& a) {
+  if (a.n <= 0) return;
+  normalKernel<<<gridFor((a.n + 3) / 4), kThreads, 0, dev.stream()>>>(a.out, a.n, a.seed, a.offset, a.mean, a.std);
   checkLaunch("randomNormal");
 }
 

@@ -1,4 +1,4 @@
-// Reductions over [outer, n, inner] -> [outer, inner]. Sum/Mean accumulate in double per thread
+// Reductions over [outer, n, inner] -> [outer, inner]. float32: Sum/Mean accumulate in double per thread
 // (then a float tree across the block for inner == 1); Max/Min propagate NaN and ArgMax/ArgMin give the first index of the
 // extreme value (NaN counts as the extreme), as torch does.
 #include <cmath>
@@ -95,17 +95,53 @@ __global__ void reduceColumns(ReduceOp op, void* out, const float* x, int64_t ou
   }
 }
 
+// int32, one thread per output: sums accumulate in int64 and wrap to int32 on store (as the
+// CPU's reduceI32), extrema and their first indices are exact.
+__global__ void reduceI32Columns(ReduceOp op, int32_t* out, const int32_t* x, int64_t outer, int64_t n,
+                                 int64_t inner) {
+  bool isMax = op == ReduceOp::Max || op == ReduceOp::ArgMax;
+  bool isArg = op == ReduceOp::ArgMax || op == ReduceOp::ArgMin;
+  KILN_GRID_STRIDE(t, outer * inner) {
+    int64_t o = t / inner, i = t - o * inner;
+    const int32_t* xc = x + o * n * inner + i;
+    if (op == ReduceOp::Sum) {
+      long long acc = 0;
+      for (int64_t j = 0; j < n; ++j) acc += xc[j * inner];
+      out[t] = static_cast<int32_t>(static_cast<uint32_t>(acc));
+      continue;
+    }
+    int32_t best = xc[0];
+    int64_t at = 0;
+    for (int64_t j = 1; j < n; ++j) {
+      int32_t v = xc[j * inner];
+      if (isMax ? v > best : v < best) {
+        best = v;
+        at = j;
+      }
+    }
+    out[t] = isArg ? static_cast<int32_t>(at) : best;
+  }
+}
+
 }  // namespace
 
-void reduce(cudaStream_t s, ReduceOp op, void* out, const float* x, int64_t outer, int64_t n,
-            int64_t inner) {
-  if (static_cast<int>(op) < 0 || op >= ReduceOp::Count) throw Error("cuda: reduce: unknown op");
+void reduce(DeviceContext& dev, const args::reduce& a) {
+  const ReduceOp op = a.op;
+  const int64_t outer = a.outer, n = a.n, inner = a.inner;
+  cudaStream_t s = dev.stream();
+  void* out = a.out;
   int64_t total = outer * inner;
   if (total <= 0) return;
+  if (a.xType == DType::I32) {
+    reduceI32Columns<<<gridFor(total), kThreads, 0, s>>>(op, static_cast<int32_t*>(out),
+                                                         static_cast<const int32_t*>(a.x), outer, n, inner);
+    checkLaunch("reduce(int32)");
+    return;
+  }
+  const float* x = static_cast<const float*>(a.x);
   if (n == 0) {
     if (op != ReduceOp::Sum && op != ReduceOp::Mean) throw Error("cuda: reduce: cannot reduce an empty dim with this op");
-    float v = op == ReduceOp::Sum ? 0.f : std::nanf("");
-    fill(s, out, DType::F32, total, v);
+    fill(dev, {.dst = out, .dstType = DType::F32, .n = total, .value = op == ReduceOp::Sum ? 0.0 : std::nan("")});
     return;
   }
   if (inner == 1) {

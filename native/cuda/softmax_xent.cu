@@ -138,43 +138,39 @@ unsigned rowBlocks(int64_t rows) { return static_cast<unsigned>(rows < 65535 * 1
 
 }  // namespace
 
-void softmax(cudaStream_t s, float* y, const float* x, int64_t outer, int64_t n, int64_t inner, bool log) {
-  if (outer * n * inner <= 0) return;
-  if (inner == 1) {
-    softmaxRows<<<rowBlocks(outer), kThreads, 0, s>>>(y, x, outer, n, log);
+void softmax(DeviceContext& dev, const args::softmax& a) {
+  if (a.outer * a.n * a.inner <= 0) return;
+  if (a.inner == 1) {
+    softmaxRows<<<rowBlocks(a.outer), kThreads, 0, dev.stream()>>>(a.y, a.x, a.outer, a.n, a.log);
   } else {
-    softmaxColumns<<<gridFor(outer * inner), kThreads, 0, s>>>(y, x, outer, n, inner, log);
+    softmaxColumns<<<gridFor(a.outer * a.inner), kThreads, 0, dev.stream()>>>(a.y, a.x, a.outer, a.n, a.inner, a.log);
   }
   checkLaunch("softmax");
 }
 
-void softmaxBackward(cudaStream_t s, float* dx, const float* dy, const float* y, int64_t outer,
-                     int64_t n, int64_t inner, bool log) {
-  if (outer * n * inner <= 0) return;
-  if (inner == 1) {
-    softmaxBackwardRows<<<rowBlocks(outer), kThreads, 0, s>>>(dx, dy, y, outer, n, log);
+void softmaxBackward(DeviceContext& dev, const args::softmaxBackward& a) {
+  if (a.outer * a.n * a.inner <= 0) return;
+  if (a.inner == 1) {
+    softmaxBackwardRows<<<rowBlocks(a.outer), kThreads, 0, dev.stream()>>>(a.dx, a.dy, a.y, a.outer, a.n, a.log);
   } else {
-    softmaxBackwardColumns<<<gridFor(outer * inner), kThreads, 0, s>>>(dx, dy, y, outer, n, inner, log);
+    softmaxBackwardColumns<<<gridFor(a.outer * a.inner), kThreads, 0, dev.stream()>>>(a.dx, a.dy, a.y, a.outer, a.n,
+                                                                                       a.inner, a.log);
   }
   checkLaunch("softmaxBackward");
 }
 
-void crossEntropyForward(cudaStream_t s, int32_t* err, float* loss, float* logProbs,
-                         const float* logits, const int32_t* target, int64_t B, int64_t C,
-                         int32_t ignoreIndex, float labelSmoothing) {
-  if (B <= 0) return;
-  if (C <= 0) throw Error("cuda: crossEntropy: expected at least one class");
-  xentForward<<<rowBlocks(B), kThreads, 0, s>>>(err, loss, logProbs, logits, target, B, C, ignoreIndex,
-                                                labelSmoothing);
+void crossEntropyForward(DeviceContext& dev, const args::crossEntropyForward& a) {
+  if (a.B <= 0) return;
+  if (a.C <= 0) throw Error("cuda: crossEntropy: expected at least one class");
+  xentForward<<<rowBlocks(a.B), kThreads, 0, dev.stream()>>>(dev.errorWord(), a.loss, a.logProbs, a.logits, a.target,
+                                                              a.B, a.C, a.ignoreIndex, a.labelSmoothing);
   checkLaunch("crossEntropyForward");
 }
 
-void crossEntropyBackward(cudaStream_t s, int32_t* err, float* dlogits, const float* dloss,
-                          const float* logProbs, const int32_t* target, int64_t B, int64_t C,
-                          int32_t ignoreIndex, float labelSmoothing) {
-  if (B * C <= 0) return;
-  xentBackward<<<gridFor(B * C), kThreads, 0, s>>>(err, dlogits, dloss, logProbs, target, B, C, ignoreIndex,
-                                                   labelSmoothing);
+void crossEntropyBackward(DeviceContext& dev, const args::crossEntropyBackward& a) {
+  if (a.B * a.C <= 0) return;
+  xentBackward<<<gridFor(a.B * a.C), kThreads, 0, dev.stream()>>>(dev.errorWord(), a.dlogits, a.dloss, a.logProbs,
+                                                                   a.target, a.B, a.C, a.ignoreIndex, a.labelSmoothing);
   checkLaunch("crossEntropyBackward");
 }
 
