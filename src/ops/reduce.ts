@@ -31,7 +31,7 @@ function reduceOneDim(x: Tensor, op: ReduceOpName, d: number): Tensor {
   const shape = [...xc.shape];
   if (shape.length > 0) shape[d] = 1;
   const arg = op === 'argmax' || op === 'argmin';
-  const out = empty(shape, arg ? 'int32' : 'float32', x.device);
+  const out = empty(shape, arg ? 'int32' : x.dtype, x.device);
   native.reduce(ReduceOp[op], out.storage.handle, 0, xc.storage.handle, xc.offset, outer, n, inner);
   disposeTemp(xc, x);
   return out;
@@ -40,29 +40,23 @@ function reduceOneDim(x: Tensor, op: ReduceOpName, d: number): Tensor {
 /** Reduction over several dims without recording (sum/mean/max/min compose dim by dim). */
 export function reduceRaw(x: Tensor, op: 'sum' | 'mean' | 'max' | 'min', dims: number[], keepdim: boolean): Tensor {
   check(x.dtype === 'float32' || op === 'sum' || op === 'max' || op === 'min', () => `${op}: expected a float32 tensor`);
-  const xf = x.dtype === 'float32' ? x : x.float();
+  // int32 stays int32 (PyTorch keeps integer sums and extrema integral): the native int32
+  // reduction accumulates sums in int64, exact whenever the result fits in int32
   if (op !== 'sum') {
     for (const d of dims) check(x.shape[d] > 0, () => `${op}: cannot reduce over dim ${d} of size 0 (shape ${shapeStr(x.shape)})`);
   }
-  let cur = xf;
-  if (dims.length === 0 && x.ndim === 0) cur = reduceOneDim(xf, op, 0);
+  let cur = x;
+  if (dims.length === 0 && x.ndim === 0) cur = reduceOneDim(x, op, 0);
   // the innermost dims first, so every step reads a contiguous input
   for (let i = dims.length - 1; i >= 0; i--) {
     const next = reduceOneDim(cur, op, dims[i]);
-    if (cur !== xf) cur.dispose();
+    if (cur !== x) cur.dispose();
     cur = next;
   }
-  if (cur === xf) cur = xf.clone();
+  if (cur === x) cur = x.clone();
   const shape = reducedShape(x.shape, dims, keepdim);
   const out = cur.reshape(shape);
   if (out !== cur) cur.dispose();
-  if (xf !== x) {
-    // int32 in, int32 out (PyTorch keeps integer sums and extrema integral); the kernels run in float32
-    xf.dispose();
-    const back = out.int();
-    out.dispose();
-    return back;
-  }
   return out;
 }
 
@@ -106,9 +100,7 @@ function extremum(x: Tensor, op: 'max' | 'min', dim: number | undefined, keepdim
 function argReduce(x: Tensor, op: 'argmax' | 'argmin', d: number, keepdim: boolean): Tensor {
   checkTensor(x, 'input');
   check(x.shape.length === 0 || x.shape[d] > 0, () => `${op}: cannot reduce over an empty dim`);
-  const xf = x.dtype === 'float32' ? x : x.float();
-  const r = reduceOneDim(xf, op, d);
-  if (xf !== x) xf.dispose();
+  const r = reduceOneDim(x, op, d);
   if (keepdim) return r;
   const out = r.reshape(reducedShape(x.shape, [d], false));
   if (out !== r) r.dispose();

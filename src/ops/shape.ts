@@ -201,38 +201,25 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
       () => `tensors[${i}]: shape ${shapeStr(t.shape)} does not match ${shapeStr(first.shape)} except in dim ${d}`);
     check(t.device === first.device, () => `tensors[${i}]: on ${t.device}, expected ${first.device}`);
   }
-  const isInt = tensors.every((t) => t.dtype === 'int32');
-  if (isInt) return catInt(tensors, d);
-  const parts = tensors.map((t) => (t.dtype === 'float32' ? t : t.float()));
+  // int32 parts stay int32 (exact); any float32 part makes the result float32
+  const dtype = tensors.every((t) => t.dtype === 'int32') ? 'int32' : 'float32';
+  const parts = tensors.map((t) => (t.dtype === dtype ? t : t.float()));
   const shape = [...first.shape];
   shape[d] = parts.reduce((s, t) => s + t.shape[d], 0);
-  const out = empty(shape, 'float32', first.device);
-  native.fill(out.storage.handle, 0, out.numel, 0);
+  const out = empty(shape, dtype, first.device);
+  // each part is one strided copy into its slab of out, read in its own layout (no contiguous
+  // copy, no zero fill)
+  const outStrides = contiguousStrides(shape);
   let start = 0;
   for (const p of parts) {
-    placeRows(out, d, p, start, 1);
+    if (p.numel > 0) {
+      native.copyStrided(out.storage.handle, start * outStrides[d], p.storage.handle, p.offset, p.shape, outStrides, p.strides);
+    }
     start += p.shape[d];
   }
   parts.forEach((p, i) => p !== tensors[i] && p.dispose());
+  if (dtype === 'int32') return out;
   return record(out, 'cat', [...tensors], { dim: d, sizes: tensors.map((t) => t.shape[d]) });
-}
-
-/** int32 cat, assembled on the host: the float32 kernels would round values beyond 2^24. */
-function catInt(tensors: readonly Tensor[], d: number): Tensor {
-  const shape = [...tensors[0].shape];
-  shape[d] = tensors.reduce((s, t) => s + t.shape[d], 0);
-  const [outer, total, inner] = splitAt(shape, d);
-  const host = new Int32Array(outer * total * inner);
-  let start = 0;
-  for (const t of tensors) {
-    const k = t.shape[d];
-    const src = t.toTypedArray();
-    for (let o = 0; o < outer; o++) host.set(src.subarray(o * k * inner, (o + 1) * k * inner), (o * total + start) * inner);
-    start += k;
-  }
-  const out = empty(shape, 'int32', tensors[0].device);
-  if (host.length > 0) native.write(out.storage.handle, 0, host);
-  return out;
 }
 
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {

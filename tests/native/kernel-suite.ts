@@ -64,6 +64,43 @@ export function kernelSuite(native: Native, forcedIsa: string | null): void {
         expectClose(buf.readF32(back, ints.length), ints, 0, 0, 'i32->f32');
       });
 
+      it("casts and fills with Kiln's one rule: NaN gives 0, out-of-range values saturate", () => {
+        const src = [NaN, Infinity, -Infinity, 3e9, -3e9, 2147483520, -2147483648, -0.5];
+        const expected = [0, 2147483647, -2147483648, 2147483647, -2147483648, 2147483520, -2147483648, 0];
+        const out = buf.poisoned(src.length, I32);
+        native.cast(out, 0, buf.f32(src), 0, src.length);
+        expectEqualInts(buf.readI32(out, src.length), expected, 'f32->i32 edges');
+        const filled = buf.poisoned(3, I32);
+        for (const [v, e] of [[NaN, 0], [1e12, 2147483647], [-7.9, -7]]) {
+          native.fill(filled, 0, 3, v);
+          expectEqualInts(buf.readI32(filled, 3), [e, e, e], `fill ${v}`);
+        }
+      });
+
+      it('copyStrided writes a strided slab from any view (the parts of a concatenation)', () => {
+        // out [3, 9, 4] gets a [3, 5, 4] part at rows 2..6 of dim 1, read from a transposed and
+        // from a broadcast source; the rest of out keeps its poison
+        const outShape = [3, 9, 4];
+        const outStrides = contiguousStrides(outShape);
+        const partShape = [3, 5, 4];
+        const base = randArray(4 * 5 * 3, 21);
+        for (const srcStrides of [[1, 12, 3], [0, 4, 1]]) {
+          const out = buf.poisoned(3 * 9 * 4);
+          native.copyStrided(out, 2 * outStrides[1], buf.f32(base), 0, partShape, outStrides, srcStrides);
+          const got = buf.readF32(out, 3 * 9 * 4);
+          const expected = Array.from(got, () => NaN);
+          const dst = viewOffsets(partShape, outStrides);
+          const srcOff = viewOffsets(partShape, srcStrides);
+          dst.forEach((o, i) => (expected[2 * outStrides[1] + o] = base[srcOff[i]]));
+          expectClose(got, expected, 0, 0, `copyStrided from ${JSON.stringify(srcStrides)}`);
+        }
+        // int32 is moved bit for bit
+        const ints = [2147483647, -2147483648, 16777217, -1];
+        const iout = buf.poisoned(8, I32);
+        native.copyStrided(iout, 1, buf.i32(ints), 0, [4], [2], [1]);
+        expectEqualInts(buf.readI32(iout, 8), [-777777, ints[0], -777777, ints[1], -777777, ints[2], -777777, ints[3]], 'i32 slab');
+      });
+
       it('copies strided views (transposes, broadcasts, slices, scalars, empty dims)', () => {
         const base = randArray(4 * 5 * 6, 1);
         const cases: Array<{ shape: number[]; strides: number[]; off: number }> = [
@@ -284,6 +321,31 @@ export function kernelSuite(native: Native, forcedIsa: string | null): void {
         expectClose(run(B.Add, F32, [BIG], [BIG], [], xa, [1.5]), Array.from(xa, (v) => v + 1.5), 1e-6, 1e-7, 'big scalar');
       });
 
+      it('in place: out may be exactly a or b (float32 and int32), the other operand broadcast or not', () => {
+        for (const n of [37, BIG]) {
+          const as = randArray(n, 60);
+          const bs = randArray(n, 61);
+          const a = buf.f32(as);
+          native.binary(B.Sub, a, 0, a, 0, buf.f32(bs), 0, [n], [1], [1]); // a -= b
+          expectClose(buf.readF32(a, n), Array.from(as, (v, i) => Math.fround(v - bs[i])), 0, 0, `a -= b (${n})`);
+          const b = buf.f32(bs);
+          native.binary(B.Sub, b, 0, buf.f32(as), 0, b, 0, [n], [1], [1]); // b = a - b
+          expectClose(buf.readF32(b, n), Array.from(as, (v, i) => Math.fround(v - bs[i])), 0, 0, `b = a - b (${n})`);
+          const c = buf.f32(as);
+          native.binary(B.Mul, c, 0, c, 0, c, 0, [n], [1], [1]); // c *= c
+          expectClose(buf.readF32(c, n), Array.from(as, (v) => Math.fround(v * v)), 0, 0, `c *= c (${n})`);
+          const d = buf.f32(as);
+          native.unary(U.MulScalar, d, 0, d, 0, n, 3, 0); // d *= 3
+          expectClose(buf.readF32(d, n), Array.from(as, (v) => Math.fround(v * 3)), 0, 0, `d *= 3 (${n})`);
+        }
+        const rows = buf.f32([1, 2, 3, 4, 5, 6]);
+        native.binary(B.Add, rows, 0, rows, 0, buf.f32([10, 20, 30]), 0, [2, 3], [3, 1], [0, 1]); // += row vector
+        expectClose(buf.readF32(rows, 6), [11, 22, 33, 14, 25, 36], 0, 0, 'broadcast b in place');
+        const ints = buf.i32([2147483647, 5, -7]);
+        native.binary(B.Add, ints, 0, ints, 0, buf.i32([1]), 0, [3], [1], [0]);
+        expectEqualInts(buf.readI32(ints, 3), [-2147483648, 6, -6], 'int32 in place');
+      });
+
       it('max/min propagate NaN', () => {
         expectClose(run(B.Max, F32, [3], [3], [3], [NaN, 1, 2], [0, NaN, 1]), [NaN, NaN, 2], 0, 0, 'max');
         expectClose(run(B.Min, F32, [3], [3], [3], [NaN, 1, 2], [0, NaN, 1]), [NaN, NaN, 1], 0, 0, 'min');
@@ -392,6 +454,35 @@ export function kernelSuite(native: Native, forcedIsa: string | null): void {
         const out = buf.poisoned(3);
         native.reduce(R.Sum, out, 0, buf.f32([]), 0, 3, 0, 1);
         expectClose(buf.readF32(out, 3), [0, 0, 0], 0, 0, 'empty sum');
+      });
+
+      it('int32: sums exact past 2^24 (wrapping only past int32), extrema and their indices exact', () => {
+        // [outer 2, n 5, inner 3]
+        const x = [
+          16777216, 2147483647, -5, 1, 0, 7, 1, -2147483648, 9, 3, 5, 5, 1, 1, 1,
+          -3, 4, 16777217, 8, 8, -1, 2, 2, 2, 0, 0, 0, 6, 9, -4,
+        ];
+        const ref = (o: number, i: number) => Array.from({ length: 5 }, (_, j) => x[(o * 5 + j) * 3 + i]);
+        const cols = [[0, 0], [0, 1], [0, 2], [1, 0], [1, 1], [1, 2]].map(([o, i]) => ref(o, i));
+        const wrap = (v: number) => Number(BigInt.asIntN(32, BigInt(v)));
+        const cases: Array<[number, (c: number[]) => number]> = [
+          [R.Sum, (c) => wrap(c.reduce((a, b) => a + b, 0))],
+          [R.Max, (c) => Math.max(...c)],
+          [R.Min, (c) => Math.min(...c)],
+          [R.ArgMax, (c) => c.indexOf(Math.max(...c))],
+          [R.ArgMin, (c) => c.indexOf(Math.min(...c))],
+        ];
+        for (const [op, f] of cases) {
+          const out = buf.poisoned(6, I32);
+          native.reduce(op, out, 0, buf.i32(x), 0, 2, 5, 3);
+          expectEqualInts(buf.readI32(out, 6), cols.map(f), `int32 reduce ${op}`);
+        }
+        // inner == 1, a long row: 3 * 2^24 + 3 is exact in int32, not in float32
+        const n = 3000;
+        const row = Array.from({ length: n }, (_, i) => (i < 3 ? 16777217 : 0));
+        const out = buf.poisoned(1, I32);
+        native.reduce(R.Sum, out, 0, buf.i32(row), 0, 1, n, 1);
+        expectEqualInts(buf.readI32(out, 1), [3 * 16777217], 'int32 long sum');
       });
     });
 
