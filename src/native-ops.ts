@@ -28,8 +28,9 @@ export interface NativeOps {
    */
   unary(op: number, y: Handle, yOff: number, x: Handle, xOff: number, n: number, alpha: number, beta: number): void;
   /**
-   * dx = dy * f'(x); ops whose derivative reads the output (Exp, Sqrt, Rsqrt, Sigmoid, Tanh, Relu
-   * in the recurrences) use y, the rest x. The one an op does not read may be null.
+   * dx = dy * f'(x); ops whose derivative reads the output (Exp, Sqrt, Rsqrt, Sigmoid, Tanh) use y,
+   * the rest x (unaryGradReads, op_types.h); the one an op does not read may be null. Relu reads x,
+   * or its output, which is positive exactly where x is (the recurrences pass h_t).
    */
   unaryBackward(op: number, dx: Handle, dxOff: number, dy: Handle, dyOff: number, x: Handle | null, xOff: number, y: Handle | null, yOff: number, n: number, alpha: number, beta: number): void;
   /**

@@ -140,12 +140,9 @@ void unary(DeviceContext& dev, const args::unary& a) {
 void unaryBackward(DeviceContext& dev, const args::unaryBackward& a) {
   const UnaryOp op = a.op;
   if (a.n <= 0) return;
-  bool needsY = op == UnaryOp::Exp || op == UnaryOp::Sqrt || op == UnaryOp::Rsqrt ||
-                op == UnaryOp::Sigmoid || op == UnaryOp::Tanh;
-  bool needsX = !needsY && op != UnaryOp::Neg && op != UnaryOp::Sign && op != UnaryOp::AddScalar &&
-                op != UnaryOp::MulScalar && op != UnaryOp::RSubScalar;
-  if (needsY && a.y == nullptr) throw Error("cuda: unaryBackward: this op needs the forward output y");
-  if (needsX && a.x == nullptr) throw Error("cuda: unaryBackward: this op needs the forward input x");
+  GradReads reads = unaryGradReads(op, a.alpha);
+  if (reads == GradReads::Output && a.y == nullptr) throw Error("cuda: unaryBackward: this op needs the forward output y");
+  if (reads == GradReads::Input && a.x == nullptr) throw Error("cuda: unaryBackward: this op needs the forward input x");
   unaryBackwardKernel<<<gridFor(a.n), kThreads, 0, dev.stream()>>>(op, a.dx, a.dy, a.x, a.y, a.n, a.alpha, a.beta);
   checkLaunch("unaryBackward");
 }

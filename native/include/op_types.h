@@ -20,6 +20,22 @@ enum class UnaryOp : int32_t {
   Count
 };
 
+// What unaryBackward reads besides dy for an op: its input x, its output y, or nothing.
+enum class GradReads { Nothing, Input, Output };
+constexpr GradReads unaryGradReads(UnaryOp op, float alpha) {
+  switch (op) {
+    case UnaryOp::Exp: case UnaryOp::Sqrt: case UnaryOp::Rsqrt: case UnaryOp::Sigmoid: case UnaryOp::Tanh:
+      return GradReads::Output;
+    case UnaryOp::Neg: case UnaryOp::Sign: case UnaryOp::AddScalar: case UnaryOp::MulScalar:
+    case UnaryOp::RSubScalar: case UnaryOp::Count:
+      return GradReads::Nothing;
+    case UnaryOp::PowScalar:
+      return alpha == 0.0f ? GradReads::Nothing : GradReads::Input;
+    default:
+      return GradReads::Input;
+  }
+}
+
 enum class BinaryOp : int32_t {
   Add = 0, Sub, Mul, Div, Pow, Max, Min,
   Eq, Ne, Gt, Ge, Lt, Le,  // comparisons write F32 1/0
