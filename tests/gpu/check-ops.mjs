@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Every Backend op on CUDA (device 1) against the CPU reference (device 0), through the raw core
-// exports (argument orders: native/binding/memory.cc and ops.cc). Fresh random inputs, outputs
+// exports (argument orders: native/include/ops.def and native/binding/memory.cc). Fresh random inputs, outputs
 // poisoned with NaN (int outputs with -777777) before each run, comparison by relative error:
 // elementwise <= 1e-5, reductions/atomics/matmul <= 1e-4, TF32 matmul <= 2e-3, ints exact.
 // Plain node (no vitest): runs on the GPU machine over the built addons.
@@ -222,6 +222,25 @@ check('fill i32 (offset)', 'exact', (d) => {
   });
 }
 
+check('cast f32->i32 edges (the one cast rule: NaN 0, saturation)', 'exact', (d) => {
+  const o = blank(d, I32, 8);
+  core.cast(o, 0, up(d, Float32Array.from([NaN, Infinity, -Infinity, 3e9, -3e9, 2147483520, -0.5, 7.9])), 0, 8);
+  return { out: down(o, I32, 8) };
+});
+{
+  const x = rand(4 * 5 * 3);
+  check('copyStrided slab from a transposed source', 'exact', (d) => {
+    const o = up(d, new Float32Array(3 * 9 * 4).fill(-1)); // the slab's surroundings stay -1
+    core.copyStrided(o, 8, up(d, x), 0, [3, 5, 4], [36, 4, 1], [1, 12, 3]);
+    return { out: down(o, F32, 108) };
+  });
+  check('copyStrided i32 into every other element', 'exact', (d) => {
+    const o = up(d, new Int32Array(10).fill(3));
+    core.copyStrided(o, 1, up(d, Int32Array.from([2147483647, -2147483648, 16777217, -1, 5])), 0, [5], [2], [1]);
+    return { out: down(o, I32, 10) };
+  });
+}
+
 // ---- unary / unaryBackward ----
 const U = ['Neg', 'Exp', 'Log', 'Sqrt', 'Rsqrt', 'Abs', 'Sign', 'Relu', 'Sigmoid', 'Tanh', 'Gelu', 'LeakyRelu', 'Clamp',
   'PowScalar', 'AddScalar', 'MulScalar', 'Square', 'Reciprocal', 'Sin', 'Cos', 'RSubScalar'];
@@ -283,6 +302,19 @@ B.forEach((name, op) => {
   });
 }
 
+{
+  const a = rand(4099);
+  const bb = rand(4099);
+  check('binary in place (out is a; then out is b, broadcast)', 'exact', (d) => {
+    const ah = up(d, a);
+    core.binary(1, ah, 0, ah, 0, up(d, bb), 0, [4099], [1], [1]);
+    const bh = up(d, bb);
+    core.binary(0, bh, 0, up(d, Float32Array.from([0.25])), 0, bh, 0, [4099], [0], [1]);
+    core.unary(15, bh, 0, bh, 0, 4099, 3, 0);
+    return { a: down(ah, F32, 4099), b: down(bh, F32, 4099) };
+  });
+}
+
 // ---- reductions ----
 const R = ['Sum', 'Mean', 'Max', 'Min', 'ArgMax', 'ArgMin'];
 for (const [outer, n, inner] of [[64, 1000, 1], [8, 300, 17], [2, 200003, 1], [1, 1, 1], [3, 5, 4096]]) {
@@ -293,6 +325,19 @@ for (const [outer, n, inner] of [[64, 1000, 1], [8, 300, 17], [2, 200003, 1], [1
       const o = blank(d, arg ? I32 : F32, outer * inner);
       core.reduce(op, o, 0, up(d, x), 0, outer, n, inner);
       return { out: down(o, arg ? I32 : F32, outer * inner) };
+    });
+  });
+}
+
+for (const [outer, n, inner] of [[3, 1000, 1], [2, 7, 300]]) {
+  const x = randInt(outer * n * inner, -2147483647, 2147483647);
+  for (let i = 0; i < 10; i++) x[i] = 16777217; // sums past 2^24 stay exact
+  ['Sum', 'Max', 'Min', 'ArgMax', 'ArgMin'].forEach((name) => {
+    const op = R.indexOf(name);
+    check(`reduce int32 ${name} [${outer},${n},${inner}]`, 'exact', (d) => {
+      const o = blank(d, I32, outer * inner);
+      core.reduce(op, o, 0, up(d, x), 0, outer, n, inner);
+      return { out: down(o, I32, outer * inner) };
     });
   });
 }
@@ -333,7 +378,7 @@ for (const ls of [0, 0.1]) {
   });
 }
 
-// ---- the RNN, LSTM and GRU recurrences (native/binding/rnn.cc, lstm.cc, gru.cc) ----
+// ---- the RNN, LSTM and GRU recurrences (native/composite/rnn.cc, lstm.cc, gru.cc) ----
 for (const [T, B, H, bias] of [[5, 3, 20, true], [1, 4, 33, false]]) {
   const G4 = 4 * H;
   const proj = rand(T * B * G4, -1.5, 1.5), w = rand(G4 * H, -0.3, 0.3), b = rand(G4, -0.3, 0.3);
@@ -571,6 +616,15 @@ if (!SELFTEST) {
     core.alloc(GPU, F32, 2 ** 40); // 4 TiB
   });
 }
+check('released blocks are cached, counted, and emptyCache returns them', 'exact', (d) => {
+  const cached = () => core.memoryStats().find((m) => m.device === d)?.cachedBytes ?? 0;
+  core.emptyCache();
+  const h = core.alloc(d, F32, 1 << 20);
+  core.release(h);
+  const held = cached();
+  core.emptyCache();
+  return { heldSome: [held >= 4 << 20 ? 1 : 0], after: [cached()] };
+});
 check('device usable after the errors above', 'exact', (d) => {
   const h = blank(d, F32, 10);
   core.fill(h, 0, 10, 1);
