@@ -92,7 +92,8 @@ export interface NativeOps {
   /**
    * matmul, row-major: C[i] = alpha * op(A[i]) @ op(B[i]) + beta * C[i], i < batch
    * op(A) is M x K, op(B) is K x N; lda/ldb/ldc are the row strides of A, B, C as stored;
-   * strideA/B/C step between batch items (0 broadcasts). beta == 0 ignores C's old contents.
+   * strideA/B/C step between batch items (0 broadcasts; strideC 0 with beta 1 sums the items into
+   * one C, in order). beta == 0 ignores C's old contents.
    */
   gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number, A: Handle, AOff: number, lda: number, strideA: number, B: Handle, BOff: number, ldb: number, strideB: number, beta: number, C: Handle, COff: number, ldc: number, strideC: number, batch: number): void;
   /**

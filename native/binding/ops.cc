@@ -31,30 +31,23 @@ namespace {
 #define ALIAS(out, in, layoutOk) c.alias(#out, #in, [&]() -> bool { return (layoutOk); });
 #define CHECK(cond, message) c.check([&]() -> bool { return (cond); }, message);
 
-#define KILN_OP(name, fields)                                     \
-  Napi::Value op_##name(const Napi::CallbackInfo& info) {         \
-    args::name a{};                                               \
-    OpCall c(info);                                               \
-    for (int pass = 0; pass < kPasses; ++pass) {                  \
-      c.begin(pass);                                              \
-      fields                                                      \
-    }                                                             \
-    c.finish().name(a);                                           \
-    return info.Env().Undefined();                                \
+// Reads the fields (four passes), then runs `call` on the buffers' backend.
+#define KILN_EXPORT(name, fields, call)                   \
+  Napi::Value op_##name(const Napi::CallbackInfo& info) { \
+    args::name a{};                                       \
+    OpCall c(info);                                       \
+    for (int pass = 0; pass < kPasses; ++pass) {          \
+      c.begin(pass);                                      \
+      fields                                              \
+    }                                                     \
+    call;                                                 \
+    return info.Env().Undefined();                        \
   }
-#define KILN_COMPOSITE(name, fields)                              \
-  Napi::Value op_##name(const Napi::CallbackInfo& info) {         \
-    args::name a{};                                               \
-    OpCall c(info);                                               \
-    for (int pass = 0; pass < kPasses; ++pass) {                  \
-      c.begin(pass);                                              \
-      fields                                                      \
-    }                                                             \
-    composite::name(c.finish(), a);                               \
-    return info.Env().Undefined();                                \
-  }
+#define KILN_OP(name, fields) KILN_EXPORT(name, fields, c.finish().name(a))
+#define KILN_COMPOSITE(name, fields) KILN_EXPORT(name, fields, composite::name(c.finish(), a))
 #include "../include/ops.def"
 #include "../include/ops_undef.h"
+#undef KILN_EXPORT
 
 // ---- opSpecs() -> [{name, composite, fields: [{kind, name, type, values}]}] ----
 // kind: the field macro's name; type: the element type of a typed buffer; values: an enum's

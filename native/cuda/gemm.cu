@@ -32,12 +32,7 @@ uint32_t alignmentOf(const void* p, int64_t ld, int64_t stride, int64_t batch) {
 // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T: cuBLAS sees B first.
 // Returns false (nothing enqueued) when cuBLASLt has no algorithm for the problem.
 bool gemmLt(DeviceContext& dev, const args::gemm& g) {
-  const bool transA = g.transA, transB = g.transB;
-  const int64_t M = g.M, N = g.N, K = g.K, lda = g.lda, ldb = g.ldb, ldc = g.ldc;
-  const int64_t strideA = g.strideA, strideB = g.strideB, strideC = g.strideC, batch = g.batch;
-  const float alpha = g.alpha, beta = g.beta;
-  const float *A = g.A, *B = g.B;
-  float* C = g.C;
+  const auto& [transA, transB, M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc, strideC, batch] = g;
   const CublasLib& L = cublasLib();
   if (!L.ok) throw Error("cuda: gemm: " + L.reason);
   blas::LtHandle h = dev.lt();
@@ -115,12 +110,7 @@ bool gemmLt(DeviceContext& dev, const args::gemm& g) {
 }
 
 void gemmClassic(DeviceContext& dev, const args::gemm& g) {
-  const bool transA = g.transA, transB = g.transB;
-  const int64_t M = g.M, N = g.N, K = g.K, lda = g.lda, ldb = g.ldb, ldc = g.ldc;
-  const int64_t strideA = g.strideA, strideB = g.strideB, strideC = g.strideC, batch = g.batch;
-  const float alpha = g.alpha, beta = g.beta;
-  const float *A = g.A, *B = g.B;
-  float* C = g.C;
+  const auto& [transA, transB, M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc, strideC, batch] = g;
   const CublasLib& L = cublasLib();
   blas::Handle h = dev.classic();
   if (h == nullptr) throw Error("cuda: gemm: libcublas is not available for the fallback path");

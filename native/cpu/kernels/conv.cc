@@ -55,10 +55,9 @@ void col2imRow(float* __restrict plane, const float* __restrict in, const ConvGe
 
 void im2col(const args::im2col& a) {
   const ConvGeom& g = a.g;
+  [[maybe_unused]] const auto [N, C, H, W, kH, kW, sH, sW, pH, pW, dH, dW, OH, OW] = g;
   float* col = a.col;
   const float* x = a.x;
-  const int64_t N = g.N, C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW;
-  const int kH = g.kH, kW = g.kW;
   int64_t rows = N * C * kH * kW, rowLen = OH * OW;
   if (rows * rowLen == 0) return;
   parallel_for(rows, rowGrain(rowLen), [&](int64_t b, int64_t e) {
@@ -71,10 +70,9 @@ void im2col(const args::im2col& a) {
 
 void col2im(const args::col2im& a) {
   const ConvGeom& g = a.g;
+  [[maybe_unused]] const auto [N, C, H, W, kH, kW, sH, sW, pH, pW, dH, dW, OH, OW] = g;
   float* dx = a.dx;
   const float* col = a.col;
-  const int64_t N = g.N, C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW;
-  const int kH = g.kH, kW = g.kW;
   int64_t planes = N * C, taps = static_cast<int64_t>(kH) * kW, rowLen = OH * OW;
   if (planes * H * W == 0) return;
   // Each plane's taps are its own consecutive col rows, so planes are independent.

@@ -326,12 +326,7 @@ void gemmOne(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float al
 }  // namespace
 
 void gemm(const args::gemm& a) {
-  const bool transA = a.transA, transB = a.transB;
-  const int64_t M = a.M, N = a.N, K = a.K, lda = a.lda, ldb = a.ldb, ldc = a.ldc;
-  const int64_t strideA = a.strideA, strideB = a.strideB, strideC = a.strideC, batch = a.batch;
-  const float alpha = a.alpha, beta = a.beta;
-  const float *A = a.A, *B = a.B;
-  float* C = a.C;
+  const auto& [transA, transB, M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc, strideC, batch] = a;
   if (M <= 0 || N <= 0 || batch <= 0) return;
   const int nt = numThreads();
   const int64_t work = M * N * (K > 0 ? K : 1);

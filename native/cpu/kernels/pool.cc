@@ -48,9 +48,7 @@ void forPlanes(int64_t planes, int64_t workPerPlane, const F& f) {
 
 // Padding is -inf; ties keep the first position; a NaN wins (PyTorch: val > max || isnan(val)).
 void maxPool2d(const args::maxPool2d& a) {
-  const ConvGeom& g = a.g;
-  const int64_t N = g.N, C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW;
-  const int kH = g.kH, kW = g.kW, sH = g.sH, sW = g.sW, pH = g.pH, pW = g.pW;
+  [[maybe_unused]] const auto [N, C, H, W, kH, kW, sH, sW, pH, pW, dH, dW, OH, OW] = a.g;
   float* y = a.y;
   int32_t* argmax = a.argmax;
   const float* x = a.x;
@@ -109,8 +107,7 @@ void maxPool2d(const args::maxPool2d& a) {
 }
 
 void maxPool2dBackward(const args::maxPool2dBackward& a) {
-  const ConvGeom& g = a.g;
-  const int64_t N = g.N, C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW;
+  [[maybe_unused]] const auto [N, C, H, W, kH, kW, sH, sW, pH, pW, dH, dW, OH, OW] = a.g;
   float* dx = a.dx;
   const float* dy = a.dy;
   const int32_t* argmax = a.argmax;
@@ -126,9 +123,7 @@ void maxPool2dBackward(const args::maxPool2dBackward& a) {
 }
 
 void avgPool2d(const args::avgPool2d& a) {
-  const ConvGeom& g = a.g;
-  const int64_t N = g.N, C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW;
-  const int kH = g.kH, kW = g.kW, sH = g.sH, sW = g.sW, pH = g.pH, pW = g.pW;
+  [[maybe_unused]] const auto [N, C, H, W, kH, kW, sH, sW, pH, pW, dH, dW, OH, OW] = a.g;
   const bool countIncludePad = a.countIncludePad;
   float* y = a.y;
   const float* x = a.x;
@@ -149,9 +144,7 @@ void avgPool2d(const args::avgPool2d& a) {
 }
 
 void avgPool2dBackward(const args::avgPool2dBackward& a) {
-  const ConvGeom& g = a.g;
-  const int64_t N = g.N, C = g.C, H = g.H, W = g.W, OH = g.OH, OW = g.OW;
-  const int kH = g.kH, kW = g.kW, sH = g.sH, sW = g.sW, pH = g.pH, pW = g.pW;
+  [[maybe_unused]] const auto [N, C, H, W, kH, kW, sH, sW, pH, pW, dH, dW, OH, OW] = a.g;
   const bool countIncludePad = a.countIncludePad;
   float* dx = a.dx;
   const float* dy = a.dy;
