@@ -1,0 +1,103 @@
+// Grid, Random and TPE samplers: coverage, reproducibility, ranges, and TPE beating random
+// search on a function with a known minimum.
+import { describe, expect, it } from 'vitest';
+import * as kiln from '../../src/index.js';
+
+const { tune } = kiln;
+tune.setLogLevel('silent');
+
+describe('GridSampler', () => {
+  it('runs every combination exactly once, then stops', async () => {
+    const space = { a: [1, 2, 3], b: ['x', 'y'], c: [0.5, 0.25] };
+    const study = tune.createStudy({ sampler: new tune.GridSampler(space, { seed: 4 }) });
+    await study.optimize((t) => t.suggestInt('a', 1, 3) + (t.suggestCategorical('b', ['x', 'y']) === 'x' ? 0 : 10) + t.suggestFloat('c', 0, 1), { nTrials: 100 });
+    expect(study.trials.length).toBe(12);
+    const seen = study.trials.map((t) => `${t.params.a}|${t.params.b}|${t.params.c}`).sort();
+    const all: string[] = [];
+    for (const a of space.a) for (const b of space.b) for (const c of space.c) all.push(`${a}|${b}|${c}`);
+    expect(seen).toEqual(all.sort());
+    expect(study.bestValue).toBe(1.25);
+    expect(() => study.ask()).toThrow(/no point left/);
+  });
+
+  it('rejects a parameter outside its space and values outside the suggested range', async () => {
+    const study = tune.createStudy({ sampler: new tune.GridSampler({ x: [0, 5] }) });
+    const t = study.ask();
+    expect(() => t.suggestFloat('y', 0, 1)).toThrow(/'y' is not in the search space/);
+    const s2 = tune.createStudy({ sampler: new tune.GridSampler({ x: [7] }) });
+    expect(() => s2.ask().suggestFloat('x', 0, 1)).toThrow(/lies outside the suggested range \[0, 1\]/);
+    expect(() => new tune.GridSampler({ x: [] })).toThrow(/searchSpace.x must be a non-empty array/);
+  });
+});
+
+async function draws(sampler: kiln.tune.Sampler, n: number) {
+  const study = tune.createStudy({ sampler });
+  await study.optimize((t) => {
+    const a = t.suggestFloat('a', -3, 3);
+    const b = t.suggestFloat('b', 1e-4, 1, { log: true });
+    const c = t.suggestInt('c', 0, 20, { step: 4 });
+    const d = t.suggestCategorical('d', ['p', 'q', 'r']);
+    const e = t.suggestInt('e', 1, 1000, { log: true });
+    return (a - 1) ** 2 + Math.abs(Math.log10(b) + 2) + Math.abs(c - 8) / 4 + (d === 'q' ? 0 : 1) + Math.abs(Math.log10(e) - 2);
+  }, { nTrials: n });
+  return study;
+}
+
+describe('RandomSampler', () => {
+  it('is reproducible under a seed and differs across seeds', async () => {
+    const p = async (seed: number) => (await draws(new tune.RandomSampler({ seed }), 15)).trials.map((t) => t.params);
+    expect(await p(7)).toEqual(await p(7));
+    expect(await p(7)).not.toEqual(await p(8));
+  });
+
+  it('stays in range, on the step grid, and is uniform on the log scale', async () => {
+    const study = await draws(new tune.RandomSampler({ seed: 0 }), 600);
+    const ps = study.trials.map((t) => t.params);
+    for (const p of ps) {
+      expect(p.a as number).toBeGreaterThanOrEqual(-3);
+      expect(p.a as number).toBeLessThanOrEqual(3);
+      expect([0, 4, 8, 12, 16, 20]).toContain(p.c);
+      expect(['p', 'q', 'r']).toContain(p.d);
+      expect(Number.isInteger(p.e)).toBe(true);
+    }
+    // log-uniform on [1e-4, 1]: a quarter of the draws below 1e-3 (binomial sd ~ 0.018)
+    const below = ps.filter((p) => (p.b as number) < 1e-3).length / ps.length;
+    expect(Math.abs(below - 0.25)).toBeLessThan(0.06);
+    const meanA = ps.reduce((s, p) => s + (p.a as number), 0) / ps.length;
+    expect(Math.abs(meanA)).toBeLessThan(0.25); // uniform on [-3, 3]: sd of the mean ~ 0.07
+  });
+});
+
+describe('TPESampler', () => {
+  it('is reproducible under a seed (univariate and multivariate)', async () => {
+    for (const multivariate of [false, true]) {
+      const p = async () => (await draws(new tune.TPESampler({ seed: 5, multivariate, nStartupTrials: 5 }), 25)).trials.map((t) => t.params);
+      expect(await p()).toEqual(await p());
+    }
+  });
+
+  it('beats random search on a mixed function, over 5 seeds', async () => {
+    let tpeWins = 0;
+    for (let seed = 0; seed < 5; seed++) {
+      const tpe = (await draws(new tune.TPESampler({ seed }), 60)).bestValue;
+      const rnd = (await draws(new tune.RandomSampler({ seed }), 60)).bestValue;
+      if (tpe < rnd) tpeWins++;
+    }
+    expect(tpeWins).toBeGreaterThanOrEqual(4);
+  });
+
+  it('concentrates on the good region of a 1-D quadratic', async () => {
+    const study = tune.createStudy({ sampler: new tune.TPESampler({ seed: 2 }) });
+    await study.optimize((t) => (t.suggestFloat('x', -10, 10) - 3) ** 2, { nTrials: 80 });
+    const late = study.trials.slice(40).map((t) => t.params.x as number);
+    const near = late.filter((x) => Math.abs(x - 3) < 2).length / late.length;
+    expect(near).toBeGreaterThan(0.5); // random search: 0.2
+    expect(study.bestValue).toBeLessThan(0.05);
+  });
+
+  it('rejects bad options with a KilnError', () => {
+    expect(() => new tune.TPESampler({ nStartupTrials: -1 })).toThrow(/nStartupTrials must be an integer >= 0/);
+    expect(() => new tune.TPESampler({ seed: 1.5 })).toThrow(/seed must be a non-negative integer/);
+    expect(() => new tune.TPESampler({ gamma: 3 as never })).toThrow(kiln.KilnError);
+  });
+});
