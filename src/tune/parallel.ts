@@ -49,6 +49,7 @@ export async function optimizeInWorkers(study: Study, modulePath: string, o: Che
   }
   let copied = study.storage.events.length;
   const copyBack = () => {
+    journal.refresh();
     if (journal === study.storage) return;
     study.storage.replay(journal.events.slice(copied));
     copied = journal.events.length;

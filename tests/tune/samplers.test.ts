@@ -2,6 +2,8 @@
 // search on a function with a known minimum.
 import { describe, expect, it } from 'vitest';
 import * as kiln from '../../src/index.js';
+import { normCdf } from '../../src/tune/math/normal.js';
+import { ParzenEstimator, defaultWeights } from '../../src/tune/samplers/tpe/parzen.js';
 
 const { tune } = kiln;
 tune.setLogLevel('silent');
@@ -65,6 +67,35 @@ describe('RandomSampler', () => {
     expect(Math.abs(below - 0.25)).toBeLessThan(0.06);
     const meanA = ps.reduce((s, p) => s + (p.a as number), 0) / ps.length;
     expect(Math.abs(meanA)).toBeLessThan(0.25); // uniform on [-3, 3]: sd of the mean ~ 0.07
+  });
+});
+
+describe('ParzenEstimator', () => {
+  const opts = { priorWeight: 1, considerMagicClip: true, considerEndpoints: false, multivariate: false, weights: defaultWeights };
+
+  it('builds kernels by the neighbour rule and scores candidates as worked out by hand', () => {
+    // observations 1.2, -3, 4.5, 9.9, 0.1 on [-5, 10], prior at 2.5 with width 15; sorted with the
+    // ends: -5 | -3 0.1 1.2 2.5 4.5 9.9 | 10. Widths: larger gap to a neighbour, the outermost
+    // ones take their inner gap (-3: 3.1, 9.9: 5.4), then clipped below at 15 / min(100, 7).
+    const pe = new ParzenEstimator({ x: Float64Array.from([1.2, -3, 4.5, 9.9, 0.1]) }, { x: new tune.FloatDistribution(-5, 10) }, opts);
+    const mus = [1.2, -3, 4.5, 9.9, 0.1, 2.5], sigmas = [15 / 7, 3.1, 5.4, 5.4, 3.1, 15];
+    const score = (x: number) => Math.log(mus.reduce((acc, m, i) => {
+      const z = (x - m) / sigmas[i], mass = normCdf((10 - m) / sigmas[i]) - normCdf((-5 - m) / sigmas[i]);
+      return acc + (1 / 6) * Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI) / mass; // per unit bandwidth: no 1/sigma
+    }, 0));
+    const xs = [-4, 0, 3, 9.5];
+    const got = pe.logScore({ x: Float64Array.from(xs) });
+    xs.forEach((x, i) => expect(got[i]).toBeCloseTo(score(x), 12));
+    // the same numbers as Optuna 3.1's _ParzenEstimator.log_pdf on these observations
+    [-1.1884094, -0.82732954, -0.87478942, -1.07402908].forEach((v, i) => expect(got[i]).toBeCloseTo(v, 7));
+  });
+
+  it('gives integers the normal mass of their cell', () => {
+    // 3, 5, 5, 9 on [1, 10] (cells [0.5, 10.5]); reference: Optuna 3.1 on the same data
+    const pe = new ParzenEstimator({ k: Float64Array.from([3, 5, 5, 9]) }, { k: new tune.IntDistribution(1, 10) }, opts);
+    const got = pe.logScore({ k: Float64Array.from([1, 5, 6]) });
+    [-2.86468003, -1.87507456, -2.00494207].forEach((v, i) => expect(got[i]).toBeCloseTo(v, 7));
+    expect(defaultWeights(27)).toEqual([1 / 27, 1, ...new Array(25).fill(1)]);
   });
 });
 

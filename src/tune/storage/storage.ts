@@ -119,6 +119,11 @@ export class Storage {
     t.value = study.directions.length === 1 ? values[0] : undefined;
   }
 
+  /** Reads what other processes wrote (a no-op in memory). */
+  refresh(): void {
+    this.sync();
+  }
+
   /** Applies events recorded elsewhere (the journal of a worker run) after this storage's own. */
   replay(events: readonly StorageEvent[]): void {
     for (const e of events) this.apply(e);

@@ -131,7 +131,7 @@ export class TPESampler implements Sampler {
     const l = new ParzenEstimator(pick(below), space, this.parzen);
     const g = new ParzenEstimator(pick(above), space, this.parzen);
     const samples = l.sample(this.rng, this.nEi);
-    const ll = l.logPdf(samples), lg = g.logPdf(samples);
+    const ll = l.logScore(samples), lg = g.logScore(samples);
     let best = 0;
     for (let i = 1; i < this.nEi; i++) if (ll[i] - lg[i] > ll[best] - lg[best]) best = i;
     return Object.fromEntries(names.map((nm) => [nm, samples[nm][best]]));
