@@ -2,16 +2,17 @@
  * Parameter importances by a one-way analysis of variance (the correlation ratio eta^2): the
  * complete trials are grouped by each parameter — numeric ones into equal-count bins of their
  * (log-scaled when log) values, about sqrt(n) bins but 2 to 10; categoricals by choice — and a
- * parameter's importance is the share of the objective's variance explained by its group means:
- * sum_b n_b (mean_b - mean)^2 / sum_i (y_i - mean)^2. The shares are normalised to sum to 1.
- * This measures main effects only (fANOVA would also split interactions); with few trials it
- * overstates parameters with many groups, which is why the bins are coarse.
+ * parameter's importance is the share of the objective's variance explained by its group means,
+ * less what k groups explain by chance (epsilon^2 = (SS_between - (k - 1) MS_within) / SS_total,
+ * at least 0; plain eta^2 would give a parameter with no effect about (k - 1) / (n - 1)).
+ * The shares are normalised to sum to 1. Main effects only: fANOVA would also split interactions.
  */
 import type { Distribution } from '../distributions.js';
 import { intersectionSearchSpace } from '../samplers/sampler.js';
 import type { FrozenTrial } from '../types.js';
 
-export function etaSquared(groups: number[], y: number[]): number {
+/** eta^2, or epsilon^2 (chance-corrected, >= 0) when adjusted. */
+export function etaSquared(groups: number[], y: number[], adjusted = false): number {
   const n = y.length;
   const mean = y.reduce((a, b) => a + b, 0) / n;
   let total = 0;
@@ -25,7 +26,11 @@ export function etaSquared(groups: number[], y: number[]): number {
   });
   let between = 0;
   for (const [sum, count] of sums.values()) between += count * (sum / count - mean) ** 2;
-  return between / total;
+  if (!adjusted) return between / total;
+  const k = sums.size;
+  if (n <= k) return 0;
+  const msWithin = (total - between) / (n - k);
+  return Math.max(0, (between - (k - 1) * msWithin) / total);
 }
 
 /** Group index of each value: choices for categoricals, equal-count bins otherwise. */
@@ -48,7 +53,7 @@ export function paramImportances(trials: readonly FrozenTrial[], objective = 0):
   const y = done.map((t) => t.values![objective]);
   const raw: [string, number][] = Object.entries(space).map(([name, d]) => {
     const vals = done.map((t) => d.toInternal(t.params[name]));
-    return [name, y.length > 1 ? etaSquared(groupsOf(vals, d), y) : 0];
+    return [name, y.length > 1 ? etaSquared(groupsOf(vals, d), y, true) : 0];
   });
   const total = raw.reduce((a, [, v]) => a + v, 0);
   return Object.fromEntries(raw.map(([k, v]) => [k, total > 0 ? v / total : 0] as [string, number]).sort((a, b) => b[1] - a[1]));

@@ -60,7 +60,7 @@ export function studyReportHtml(study: Study, opts: StudyReportOptions = {}): st
   const names = Object.keys(imp);
   if (names.length > 0) {
     parts.push('<h2>Parameter importances</h2><p>Share of the objective\'s variance explained by each parameter on its own ' +
-      '(one-way analysis of variance over binned values; main effects only).</p>');
+      '(one-way analysis of variance over binned values, corrected for chance; main effects only).</p>');
     parts.push(barsSvg('Importance', names.map((n) => [n, imp[n]])));
     parts.push('<h2>Parameters against the objective</h2>');
     for (const name of names) {
