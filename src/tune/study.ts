@@ -266,14 +266,16 @@ export function createTrial(opts: CreateTrialOptions): TrialTemplate {
   const state = opts.state ?? 'COMPLETE';
   check(['COMPLETE', 'PRUNED', 'FAIL'].includes(state), () => `createTrial: state must be COMPLETE, PRUNED or FAIL, got ${String(state)}`);
   check(!(opts.value !== undefined && opts.values !== undefined), 'createTrial: give value or values, not both');
-  const values = opts.values ?? (opts.value !== undefined ? [opts.value] : undefined);
+  const iv = opts.intermediateValues instanceof Map ? [...opts.intermediateValues] : Object.entries(opts.intermediateValues ?? {}).map(([s, v]) => [Number(s), v] as [number, number]);
+  for (const [s] of iv) check(Number.isInteger(s) && s >= 0, () => `createTrial: intermediate steps must be integers >= 0, got ${s}`);
+  // as tell does: a pruned trial's value is its last reported one
+  const last = iv.length > 0 ? iv.reduce((a, b) => (b[0] > a[0] ? b : a)) : undefined;
+  const values = opts.values ?? (opts.value !== undefined ? [opts.value] : state === 'PRUNED' && last ? [last[1]] : undefined);
   if (state === 'COMPLETE') check(values !== undefined, 'createTrial: a COMPLETE trial needs value or values');
   for (const v of values ?? []) check(typeof v === 'number' && !Number.isNaN(v), () => `createTrial: values must be numbers, got ${String(v)}`);
   const params = opts.params ?? {};
   const dists = opts.distributions ?? {};
   for (const k of Object.keys(params)) check(k in dists, () => `createTrial: params.${k} has no entry in distributions`);
-  const iv = opts.intermediateValues instanceof Map ? [...opts.intermediateValues] : Object.entries(opts.intermediateValues ?? {}).map(([s, v]) => [Number(s), v] as [number, number]);
-  for (const [s] of iv) check(Number.isInteger(s) && s >= 0, () => `createTrial: intermediate steps must be integers >= 0, got ${s}`);
   return {
     state,
     values: values?.map(encodeNum),

@@ -118,3 +118,18 @@ describe('bad input', () => {
     expect(() => tune.loadStudy({ studyName: 'nope', storage: study.storage })).toThrow(/no study named 'nope'/);
   });
 });
+
+describe('addTrial', () => {
+  it('adds finished trials the samplers and pruners then use', () => {
+    const x = new tune.FloatDistribution(0, 1);
+    const study = tune.createStudy();
+    study.addTrial(tune.createTrial({ params: { x: 0.25 }, distributions: { x }, value: 3 }));
+    const p = study.addTrial(tune.createTrial({ params: { x: 0.5 }, distributions: { x }, state: 'PRUNED', intermediateValues: new Map([[0, 9], [4, 7]]) }));
+    expect(p.value).toBe(7);
+    expect(study.bestParams).toEqual({ x: 0.25 });
+    expect(() => tune.createTrial({ params: { x: 2 }, distributions: { x }, value: 1 })).toThrow(/params.x = 2 lies outside its distribution/);
+    expect(() => tune.createTrial({ params: { x: 0.5 }, distributions: {}, value: 1 })).toThrow(/params.x has no entry in distributions/);
+    expect(() => tune.createTrial({ params: {}, distributions: {} })).toThrow(/COMPLETE trial needs value/);
+    expect(() => study.addTrial(tune.createTrial({ values: [1, 2] }))).toThrow(/needs 1 value\(s\), got 2/);
+  });
+});
