@@ -1,8 +1,8 @@
 """Optuna side of the regret benchmark (bench/tune/regret.mjs runs it, alternating with Kiln).
 
 Usage: python3 optuna_regret.py FUNCTION SAMPLER SEEDS  ->  JSON on stdout:
-  {"regrets": [...], "overheadMs": [...]}  one entry per seed (0..SEEDS-1); overheadMs is the mean
-  time per trial spent outside the objective (sampling and bookkeeping).
+  {"regrets": [...], "overheadMs": [...], "cpuMs": [...]}  one entry per seed (0..SEEDS-1): the mean
+  wall and CPU time per trial spent outside the objective (sampling and bookkeeping).
 """
 import json
 import math
@@ -43,7 +43,7 @@ FUNCTIONS = {
 def main():
     name, sampler_name, seeds = sys.argv[1], sys.argv[2], int(sys.argv[3])
     f, bounds, optimum, n_trials = FUNCTIONS[name]
-    regrets, overhead = [], []
+    regrets, overhead, cpu = [], [], []
     for seed in range(seeds):
         sampler = optuna.samplers.TPESampler(seed=seed) if sampler_name == "tpe" else optuna.samplers.RandomSampler(seed=seed)
         study = optuna.create_study(sampler=sampler)
@@ -56,12 +56,13 @@ def main():
             spent[0] += time.perf_counter() - t0
             return v
 
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         study.optimize(objective, n_trials=n_trials)
-        total = time.perf_counter() - t0
+        total, total_cpu = time.perf_counter() - t0, time.process_time() - c0
         regrets.append(study.best_value - optimum)
         overhead.append((total - spent[0]) / n_trials * 1000)
-    print(json.dumps({"regrets": regrets, "overheadMs": overhead}))
+        cpu.append((total_cpu - spent[0]) / n_trials * 1000)
+    print(json.dumps({"regrets": regrets, "overheadMs": overhead, "cpuMs": cpu}))
 
 
 if __name__ == "__main__":
