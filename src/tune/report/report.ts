@@ -43,9 +43,15 @@ export function studyReportHtml(study: Study, opts: StudyReportOptions = {}): st
     const best = study.bestTrial;
     parts.push(`<p>Best: trial ${best.number}, value ${fmtVal(best.value)}, parameters <code>${esc(JSON.stringify(best.params))}</code></p>`);
     const sign = study.directions[0] === 'minimize' ? 1 : -1;
+    // best so far as a step line: it changes only at a trial that improves on it
     let run = Infinity;
-    const line = done.map((t) => { run = Math.min(run, sign * t.value!); return [t.number, sign * run] as [number, number]; });
-    parts.push(scatterSvg('Optimisation history', { label: 'trial' }, { label: yLabel, log: logY },
+    const line: [number, number][] = [];
+    for (const t of done) {
+      if (line.length > 0) line.push([t.number, sign * run]);
+      run = Math.min(run, sign * t.value!);
+      line.push([t.number, sign * run]);
+    }
+    parts.push(scatterSvg('Optimisation history', { label: 'trial', integer: true }, { label: yLabel, log: logY },
       done.map((t) => ({ x: t.number, y: t.value!, title: `trial ${t.number}: ${fmtVal(t.value)}` })), line));
   } else if (study.directions.length > 1 && done.length > 0) {
     const front = new Set(study.bestTrials.map((t) => t.number));

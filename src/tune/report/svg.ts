@@ -5,7 +5,7 @@ export function esc(s: string): string {
   return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 }
 
-export interface Axis { label: string; log?: boolean; categories?: string[] }
+export interface Axis { label: string; log?: boolean; categories?: string[]; /** whole-number ticks (trial numbers) */ integer?: boolean }
 export interface Point { x: number; y: number; color?: string; title?: string }
 
 function range(v: number[], log: boolean): [number, number] {
@@ -37,8 +37,12 @@ export function scatterSvg(title: string, xAxis: Axis, yAxis: Axis, points: Poin
   if (xAxis.categories) {
     xAxis.categories.forEach((c, i) => ticks.push(`<text x="${px(i).toFixed(1)}" y="${H - B + 14}" text-anchor="middle" font-size="10">${esc(c)}</text>`));
   } else {
+    const xTicks = new Set<number>();
     for (let i = 0; i <= 4; i++) {
-      const xv = inv(x0 + ((x1 - x0) * i) / 4, xAxis.log);
+      const t = inv(x0 + ((x1 - x0) * i) / 4, xAxis.log);
+      xTicks.add(xAxis.integer ? Math.round(t) : t);
+    }
+    for (const xv of xTicks) {
       ticks.push(`<text x="${px(xv).toFixed(1)}" y="${H - B + 14}" text-anchor="middle" font-size="10">${fmt(xv)}</text>`);
     }
   }
