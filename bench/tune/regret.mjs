@@ -1,6 +1,6 @@
 // Simple regret of Kiln's samplers beside Optuna's (Debian python3-optuna) in one run.
 //   npm run build:ts && node bench/tune/regret.mjs [--seeds 20] [--functions branin,hartmann6,rosenbrock4]
-//     [--json bench/out/tune-regret.json] [--no-optuna]
+//     [--json bench/out/tune-regret.json] [--no-optuna] [--samplers "Kiln TPE,Optuna TPE"]
 // For each function: Kiln Random, TPE, GP, then Optuna Random, TPE (a Python process per
 // sampler), over seeds 0..N-1; regret = best value found - known minimum. The table gives the
 // median over seeds and the mean time per trial spent outside the objective (sampler overhead),
@@ -19,6 +19,9 @@ const seeds = Number(arg('--seeds', 20));
 const names = arg('--functions', Object.keys(FUNCTIONS).join(',')).split(',');
 const jsonPath = arg('--json', join(here, '../out/tune-regret.json'));
 const withOptuna = !args.includes('--no-optuna');
+// e.g. --samplers "Kiln TPE,Optuna TPE" runs only those (the ratio columns need Kiln GP and Optuna TPE)
+const only = args.includes('--samplers') ? arg('--samplers', '').split(',') : null;
+const wanted = (label) => only === null || only.includes(label);
 const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
 
 const { tune } = kiln;
@@ -78,11 +81,13 @@ for (const name of names) {
   if (!fn) throw new Error(`unknown function ${name} (known: ${Object.keys(FUNCTIONS).join(', ')})`);
   results[name] = {};
   for (const [label, make] of Object.entries(SAMPLERS)) {
+    if (!wanted(label)) continue;
     results[name][label] = await runKiln(fn, make);
     process.stderr.write(`${name} ${label}: median regret ${median(results[name][label].regrets).toPrecision(4)}\n`);
   }
   if (withOptuna) {
     for (const [label, s] of [['Optuna Random', 'random'], ['Optuna TPE', 'tpe']]) {
+      if (!wanted(label)) continue;
       results[name][label] = runOptuna(name, s);
       process.stderr.write(`${name} ${label}: median regret ${median(results[name][label].regrets).toPrecision(4)}\n`);
     }
@@ -102,7 +107,7 @@ for (const name of names) {
   const mean = (v) => v.reduce((a, b) => a + b, 0) / v.length;
   const ovh = Object.fromEntries(labels.map((l) => [l, mean(r[l].cpuMs)]));
   const wall = Object.fromEntries(labels.map((l) => [l, mean(r[l].overheadMs)]));
-  const ratio = med['Optuna TPE'] !== undefined ? med['Kiln GP'] / med['Optuna TPE'] : NaN;
+  const ratio = med['Optuna TPE'] !== undefined && med['Kiln GP'] !== undefined ? med['Kiln GP'] / med['Optuna TPE'] : NaN;
   const target = `GP ≤ 0.5x Optuna TPE${ABS[name] ? ` and ≤ ${ABS[name]}` : ''}`;
   summary[name] = { median: med, overheadCpuMs: ovh, overheadWallMs: wall, gpOverOptunaTpe: ratio, tpeOverOptunaTpe: med['Kiln TPE'] / med['Optuna TPE'] };
   console.log(`| ${name} (${FUNCTIONS[name].nTrials}) | ${labels.map((l) => `${med[l].toPrecision(3)} (${ovh[l].toFixed(1)})`).join(' | ')} | ${ratio.toFixed(3)} | ${target} |`);
@@ -110,7 +115,7 @@ for (const name of names) {
 for (const name of names) {
   const s = summary[name];
   const gp = results[name]['Kiln GP'];
-  console.log(`${name}: Kiln TPE / Optuna TPE = ${s.tpeOverOptunaTpe?.toFixed(3)}; Kiln GP CPU ms of the last trial (median over seeds) ${median(gp.lastTrialCpuMs).toFixed(1)}, of the costliest trial ${Math.max(...gp.maxTrialCpuMs).toFixed(1)}`);
+  console.log(`${name}: Kiln TPE / Optuna TPE = ${s.tpeOverOptunaTpe?.toFixed(3)}` + (gp ? `; Kiln GP CPU ms of the last trial (median over seeds) ${median(gp.lastTrialCpuMs).toFixed(1)}, of the costliest trial ${Math.max(...gp.maxTrialCpuMs).toFixed(1)}` : ''));
 }
 mkdirSync(dirname(jsonPath), { recursive: true });
 writeFileSync(jsonPath, JSON.stringify({ date: new Date().toISOString(), seeds, optunaVersion, summary, results }, null, 1));
