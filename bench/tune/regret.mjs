@@ -110,7 +110,7 @@ for (const name of names) {
   const ratio = med['Optuna TPE'] !== undefined && med['Kiln GP'] !== undefined ? med['Kiln GP'] / med['Optuna TPE'] : NaN;
   const target = `GP ≤ 0.5x Optuna TPE${ABS[name] ? ` and ≤ ${ABS[name]}` : ''}`;
   summary[name] = { median: med, overheadCpuMs: ovh, overheadWallMs: wall, gpOverOptunaTpe: ratio, tpeOverOptunaTpe: med['Kiln TPE'] / med['Optuna TPE'] };
-  console.log(`| ${name} (${FUNCTIONS[name].nTrials}) | ${labels.map((l) => `${med[l].toPrecision(3)} (${ovh[l].toFixed(1)})`).join(' | ')} | ${ratio.toFixed(3)} | ${target} |`);
+  console.log(`| ${name} (${FUNCTIONS[name].nTrials}) | ${labels.map((l) => `${med[l].toPrecision(3)} (${ovh[l].toFixed(1)})`).join(' | ')} | ${Number.isNaN(ratio) ? "-" : ratio.toFixed(3)} | ${target} |`);
 }
 for (const name of names) {
   const s = summary[name];
