@@ -32,11 +32,11 @@ describe('JournalStorage', () => {
     const p = start([file, 'random', '1000', '60', '1']);
     await p.ready;
     // wait for a few complete trials, then kill without warning
-    const complete = () => {
-      const s = tune.loadStudy({ studyName: 'random', storage: `journal:${file}` });
-      return s.getTrials({ states: ['COMPLETE'] }).length;
-    };
-    for (let i = 0; i < 400 && complete() < 4; i++) await sleep(25);
+    const watch = new tune.JournalStorage(file);
+    const complete = () => watch.getTrials('random').filter((t) => t.state === 'COMPLETE').length;
+    const t0 = Date.now();
+    while (complete() < 4 && Date.now() - t0 < 60_000) await sleep(25);
+    watch.close();
     p.child.kill('SIGKILL');
     await p.exit;
 
