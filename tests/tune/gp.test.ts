@@ -169,3 +169,22 @@ describe('GPSampler', () => {
     expect(() => s.ask()).toThrow(/GPSampler: multi-objective/);
   });
 });
+
+describe('samplers on awkward objectives', () => {
+  it('survive constant values, infinities and conditional parameters', async () => {
+    for (const sampler of [new tune.GPSampler({ seed: 0, nStartupTrials: 3, nCandidates: 64 }), new tune.TPESampler({ seed: 0, nStartupTrials: 3 }),
+      new tune.TPESampler({ seed: 0, nStartupTrials: 3, multivariate: true })]) {
+      const flat = tune.createStudy({ sampler });
+      await flat.optimize((t) => { t.suggestFloat('x', 0, 1); return t.number % 4 === 3 ? Infinity : 1; }, { nTrials: 10 });
+      expect(flat.trials.every((t) => t.state === 'COMPLETE')).toBe(true);
+      expect(flat.bestValue).toBe(1);
+      const cond = tune.createStudy({ sampler });
+      await cond.optimize((t) => {
+        const kind = t.suggestCategorical('kind', ['a', 'b']);
+        return kind === 'a' ? (t.suggestFloat('x', -1, 1) - 0.5) ** 2 : 1 + t.suggestInt('n', 1, 100, { log: true }) / 100;
+      }, { nTrials: 20 });
+      expect(cond.trials.every((t) => t.state === 'COMPLETE')).toBe(true);
+      for (const t of cond.trials) expect(Object.keys(t.params).sort()).toEqual(t.params.kind === 'a' ? ['kind', 'x'] : ['kind', 'n']);
+    }
+  });
+});
