@@ -5,14 +5,16 @@
  * below-estimator l(x) and the one maximising log l(x) - log g(x) is taken. Pruned trials rank
  * after complete ones, deeper ones first. Univariate by default (each parameter on its own);
  * multivariate: one joint estimator over the parameters every complete trial shares.
+ * Several objectives: the below set is taken by Pareto rank (split.ts).
  */
-import { KilnError, check } from '../../../errors.js';
+import { check } from '../../../errors.js';
 import type { Distribution, ParamValue } from '../../distributions.js';
 import { Rng } from '../../rng.js';
 import { type FrozenTrial, lastStep } from '../../types.js';
 import { checkSeed, sampleUniform } from '../random.js';
 import { type Sampler, type SamplerSpec, type StudyView, intersectionSearchSpace, signOf } from '../sampler.js';
 import { ParzenEstimator, type ParzenOptions, defaultWeights } from './parzen.js';
+import { multiObjectiveBelow } from './split.js';
 
 export interface TPESamplerOptions {
   seed?: number;
@@ -33,7 +35,13 @@ export interface TPESamplerOptions {
 
 export const defaultGamma = (n: number): number => Math.min(Math.ceil(0.1 * n), 25);
 
-interface Observations { values: Record<string, (number | null)[]>; scores: [number, number][] }
+interface Observations {
+  values: Record<string, (number | null)[]>;
+  /** Single objective: [-step or -Infinity for complete, signed value] (sorted lexicographically). */
+  scores: [number, number][];
+  /** Multi-objective: signed values of each (complete) trial. */
+  vectors: number[][] | null;
+}
 
 export class TPESampler implements Sampler {
   private readonly opts: TPESamplerOptions;
@@ -63,10 +71,6 @@ export class TPESampler implements Sampler {
     };
   }
 
-  private checkSingleObjective(study: StudyView): void {
-    if (study.directions.length > 1) throw new KilnError('TPESampler: multi-objective studies are not supported; use RandomSampler or GridSampler');
-  }
-
   inferRelativeSearchSpace(study: StudyView): Record<string, Distribution> {
     if (!this.parzen.multivariate) return {};
     return intersectionSearchSpace(study.getTrials(['COMPLETE']));
@@ -75,7 +79,6 @@ export class TPESampler implements Sampler {
   sampleRelative(study: StudyView, _t: FrozenTrial, space: Record<string, Distribution>): Record<string, ParamValue> {
     const names = Object.keys(space);
     if (names.length === 0) return {};
-    this.checkSingleObjective(study);
     const obs = this.observations(study, names);
     if (obs.scores.length < this.nStartup) return {};
     const picked = this.sampleFromSplit(obs, space);
@@ -85,7 +88,6 @@ export class TPESampler implements Sampler {
   }
 
   sampleIndependent(study: StudyView, _t: FrozenTrial, name: string, dist: Distribution): ParamValue {
-    this.checkSingleObjective(study);
     const obs = this.observations(study, [name]);
     if (obs.scores.length < this.nStartup) return sampleUniform(this.rng, dist);
     return dist.toExternal(this.sampleFromSplit(obs, { [name]: dist })[name]);
@@ -93,8 +95,20 @@ export class TPESampler implements Sampler {
 
   /** Values (internal; null where a trial lacks the parameter) and ranking keys of the finished trials. */
   private observations(study: StudyView, names: string[]): Observations {
-    const sign = signOf(study.directions[0]);
     const values: Record<string, (number | null)[]> = Object.fromEntries(names.map((n) => [n, []]));
+    const push = (t: FrozenTrial) => { for (const n of names) values[n].push(n in t.params ? t.distributions[n].toInternal(t.params[n]) : null); };
+    if (study.directions.length > 1) {
+      // multi-objective: complete trials only (pruning does not apply)
+      const signs = study.directions.map(signOf);
+      const vectors: number[][] = [];
+      for (const t of study.getTrials(['COMPLETE'])) {
+        if (!t.values) continue;
+        vectors.push(t.values.map((v, i) => signs[i] * v));
+        push(t);
+      }
+      return { values, scores: vectors.map(() => [0, 0]), vectors };
+    }
+    const sign = signOf(study.directions[0]);
     const scores: [number, number][] = [];
     for (const t of study.getTrials(['COMPLETE', 'PRUNED'])) {
       if (t.state === 'COMPLETE') {
@@ -108,20 +122,26 @@ export class TPESampler implements Sampler {
           scores.push([-step, Number.isNaN(v) ? Infinity : sign * v]);
         }
       }
-      for (const n of names) values[n].push(n in t.params ? t.distributions[n].toInternal(t.params[n]) : null);
+      push(t);
     }
-    return { values, scores };
+    return { values, scores, vectors: null };
   }
 
   private sampleFromSplit(obs: Observations, space: Record<string, Distribution>): Record<string, number> {
     const n = obs.scores.length;
-    const order = Array.from(obs.scores.keys()).sort((a, b) => {
-      const [sa, va] = obs.scores[a], [sb, vb] = obs.scores[b];
-      return sa !== sb ? sa - sb : va !== vb ? (va < vb ? -1 : 1) : a - b;
-    });
     const nBelow = this.gamma(n);
-    const below = order.slice(0, nBelow).sort((a, b) => a - b);
-    const above = order.slice(nBelow).sort((a, b) => a - b);
+    let below: number[];
+    if (obs.vectors !== null) {
+      below = multiObjectiveBelow(obs.vectors, nBelow);
+    } else {
+      const order = Array.from(obs.scores.keys()).sort((a, b) => {
+        const [sa, va] = obs.scores[a], [sb, vb] = obs.scores[b];
+        return sa !== sb ? sa - sb : va !== vb ? (va < vb ? -1 : 1) : a - b;
+      });
+      below = order.slice(0, nBelow).sort((a, b) => a - b);
+    }
+    const inBelow = new Set(below);
+    const above = Array.from(obs.scores.keys()).filter((i) => !inBelow.has(i));
     const names = Object.keys(space);
     const pick = (idx: number[]) => {
       // trials lacking the parameters (dynamic spaces) are left out
