@@ -68,7 +68,7 @@ export class GPSampler implements Sampler {
   sampleRelative(study: StudyView, _t: FrozenTrial, space: Record<string, Distribution>): Record<string, ParamValue> {
     const names = Object.keys(space);
     if (names.length === 0) return {};
-    if (study.directions.length > 1) throw new KilnError('GPSampler: multi-objective studies are not supported; use RandomSampler or GridSampler');
+    if (study.directions.length > 1) throw new KilnError('GPSampler: multi-objective studies are not supported; use TPESampler, RandomSampler or GridSampler');
     const trials = study.getTrials(['COMPLETE']).filter((t) => t.value !== undefined && !Number.isNaN(t.value));
     const nStartup = this.nStartup ?? Math.max(10, 3 * names.length + 2);
     if (trials.length < nStartup || trials.length === 0) return {};
