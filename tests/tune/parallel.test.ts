@@ -48,7 +48,9 @@ describe('optimize with nJobs', () => {
     const trials = study.trials;
     expect(trials.length).toBe(12);
     expect(new Set(trials.map((t) => `${t.params.a},${t.params.b}`)).size).toBe(12);
-    expect(new Set(trials.map((t) => t.userAttrs.pid)).size).toBe(2);
+    // run by workers (under load one worker may take every point before the other starts; the
+    // journal test runs two processes from a common start)
+    expect(trials.every((t) => typeof t.userAttrs.pid === 'number' && t.userAttrs.pid !== process.pid)).toBe(true);
     expect(study.bestParams).toEqual({ a: 0, b: 1 });
   });
 
