@@ -84,8 +84,9 @@ describe('JournalStorage', () => {
       expect(trials.map((t) => t.number)).toEqual([...Array(trials.length).keys()]);
       expect(new Set(trials.map((t) => t.trialId)).size).toBe(trials.length);
       expect(trials.every((t) => t.state === 'COMPLETE' && t.value === valueOf(t.params.a as number, t.params.b as number))).toBe(true);
-      expect(new Set(trials.map((t) => t.userAttrs.pid)).size).toBe(2);
       if (kind === 'grid') expect(new Set(trials.map((t) => `${t.params.a},${t.params.b}`)).size).toBe(12);
+      // each process ran its own 15 random trials (a starved process may get no grid point)
+      else expect(new Set(trials.map((t) => t.userAttrs.pid)).size).toBe(2);
     }
     // the file is one JSON event per line
     for (const l of readFileSync(file, 'utf8').trimEnd().split('\n')) expect(() => JSON.parse(l)).not.toThrow();
