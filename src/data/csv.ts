@@ -93,6 +93,11 @@ export interface CsvRecord {
  */
 const QUOTE = 0x22;
 
+/** A name from the file, shortened for an error message. */
+function cut(s: string): string {
+  return s.length > 60 ? `${s.slice(0, 60)}...` : s;
+}
+
 export function parseCsvRecords(text: string, opts: { delimiter?: string; file?: string } = {}): CsvRecord[] {
   const file = opts.file ?? '<csv>';
   const delim = opts.delimiter ?? ',';
@@ -215,7 +220,7 @@ export function parseCsvTable(text: string, opts: CsvOptions = {}): CsvTable {
   const rows = hasHeader ? records.slice(1) : records;
   const seen = new Set<string>();
   for (const nm of names) {
-    if (seen.has(nm)) throw new KilnError(`${file}: line ${records[0].line}: duplicate column name '${nm.length > 60 ? `${nm.slice(0, 60)}...` : nm}'`);
+    if (seen.has(nm)) throw new KilnError(`${file}: line ${records[0].line}: duplicate column name '${cut(nm)}'`);
     seen.add(nm);
   }
   for (const r of rows) {
@@ -223,7 +228,7 @@ export function parseCsvTable(text: string, opts: CsvOptions = {}): CsvTable {
       throw new KilnError(`${file}: line ${r.line}: expected ${width} fields (as in the ${hasHeader ? 'header' : 'first row'}), found ${r.fields.length}`);
     }
   }
-  const colName = (k: number) => `'${names[k]}' (${k + 1})`;
+  const colName = (k: number) => `'${cut(names[k])}' (${k + 1})`;
 
   // label column
   let labelIdx = -1;
@@ -253,7 +258,7 @@ export function parseCsvTable(text: string, opts: CsvOptions = {}): CsvTable {
     const given = opts.columnTypes?.[names[k]];
     if (given !== undefined) {
       if (given !== 'number' && given !== 'category' && given !== 'ignore') {
-        throw new KilnError(`columnTypes: type for '${names[k]}' must be 'number', 'category' or 'ignore', got ${String(given)}`);
+        throw new KilnError(`columnTypes: type for '${cut(names[k])}' must be 'number', 'category' or 'ignore', got ${String(given)}`);
       }
       return given;
     }
