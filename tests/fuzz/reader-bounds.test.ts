@@ -37,6 +37,12 @@ describe('CSV: linear in the input', () => {
     expect(e.message.length).toBeLessThan(300);
   });
 
+  it('a 40000-character column name is shortened in messages (found by the long run)', () => {
+    const e = thrown(() => parseCsvTable(`a,${'c'.repeat(40_000)}\n1,2\n3,zz\n`, { columnTypes: { ['c'.repeat(40_000)]: 'number' } }));
+    expect(e.message).toMatch(/line 3, column 'c{60}\.\.\.' \(2\): value "zz" is not a number/);
+    expect(e.message.length).toBeLessThan(200);
+  });
+
   it('a quoted field of a million characters with doubled quotes and newlines reads back', () => {
     const inner = 'ab""c\n'.repeat(200_000);
     const t = parseCsvTable(`name,v\n"${inner}",1\n2,3\n`, { columnTypes: { name: 'category' } });
