@@ -2,9 +2,10 @@
 // The long fuzz run of the readers (safetensors, IDX, CSV, kiln.load), run once by hand; CI runs
 // a bounded number through tests/fuzz/readers.test.ts instead.
 //   node scripts/fuzz-readers.mjs [--count N] [--seed S] [--json out.json]
-// Each reader's N inputs are generated from the seed (the same inputs every run) and read in
-// child processes (tests/fuzz/fuzz-child.mjs), so a crash or an abort kills a child, not the
-// run: the child is restarted after the input that killed it. Reported per reader: inputs
+// Each reader's N inputs are generated from the seed (the same inputs every run) in chunks of
+// CHUNK (chunk c from seed * 1000003 + c) and read in child processes
+// (tests/fuzz/fuzz-child.mjs), so a crash or an abort kills a child, not the run: the child is
+// restarted after the input that killed it. Reported per reader: inputs
 // tried, read, rejected with a KilnError, oracle failures (bugs), crashes, hangs (no answer in
 // HANG_S), slow inputs (over SLOW_MS) and inputs whose peak RSS grew more than the file could
 // justify (64 MB + 16 bytes per input byte).
@@ -24,10 +25,11 @@ const JSON_OUT = opt('json', null);
 const HANG_S = 30;
 const SLOW_MS = 1000;
 const READERS = (opt('readers', 'safetensors,idx,csv,load')).split(',');
+const CHUNK = 5000;
 
-function runChild(reader, from, stats) {
+function runChild(reader, chunk, size, from, stats) {
   return new Promise((done) => {
-    const child = spawn(process.execPath, ['--import', './tests/io/ts-loader.mjs', 'tests/fuzz/fuzz-child.mjs', reader, String(SEED), String(COUNT), String(from)], {
+    const child = spawn(process.execPath, ['--import', './tests/io/ts-loader.mjs', 'tests/fuzz/fuzz-child.mjs', reader, String(SEED * 1000003 + chunk), String(size), String(from)], {
       cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let current = -1;
@@ -39,7 +41,7 @@ function runChild(reader, from, stats) {
     const arm = () => {
       clearTimeout(timer);
       timer = setTimeout(() => {
-        stats.hangs.push(current);
+        stats.hangs.push(current >= 0 ? current : `chunk ${chunk}`);
         child.kill('SIGKILL');
       }, HANG_S * 1000);
     };
@@ -61,16 +63,16 @@ function runChild(reader, from, stats) {
           stats[a === 'ok' ? 'read' : 'rejected']++;
           const ms = Number(b);
           const rss = Number(c);
-          if (ms > SLOW_MS) stats.slow.push({ input: current, ms, bytes: stats.bytes });
+          if (ms > SLOW_MS) stats.slow.push({ input: current, chunk, ms, bytes: stats.bytes });
           if (ms > stats.maxMs) { stats.maxMs = ms; stats.maxMsBytes = stats.bytes; }
           const growth = lastRss ? (rss - lastRss) * 1024 : 0;
-          if (current > from + 5 && growth > 64 * 2 ** 20 + 16 * stats.bytes) stats.memory.push({ input: current, growthMB: growth / 2 ** 20, bytes: stats.bytes });
+          if (current > from + 5 && growth > 64 * 2 ** 20 + 16 * stats.bytes) stats.memory.push({ input: current, chunk, growthMB: growth / 2 ** 20, bytes: stats.bytes });
           lastRss = rss;
           last = current + 1;
           current = -1;
         } else if (kind === 'bug') {
           stats.tried++;
-          stats.bugs.push({ input: Number(i), message: JSON.parse(line.slice(line.indexOf(' ', 4) + 1)) });
+          stats.bugs.push({ input: Number(i), chunk, message: JSON.parse(line.slice(line.indexOf(' ', 4) + 1)) });
           last = Number(i) + 1;
           current = -1;
         }
@@ -81,11 +83,11 @@ function runChild(reader, from, stats) {
       if (current >= 0) {
         // died (or was killed as hung) inside an input
         stats.tried++;
-        if (!stats.hangs.includes(current)) stats.crashes.push({ input: current, code, signal, stderr: stderr.slice(-500) });
+        if (!stats.hangs.includes(current)) stats.crashes.push({ input: current, chunk, code, signal, stderr: stderr.slice(-500) });
         done(current + 1);
       } else if (code !== 0) {
-        stats.crashes.push({ input: null, code, signal, stderr: stderr.slice(-500) });
-        done(COUNT);
+        stats.crashes.push({ input: null, chunk, code, signal, stderr: stderr.slice(-500) });
+        done(size);
       } else {
         done(last);
       }
@@ -97,8 +99,11 @@ const report = { date: new Date().toISOString(), seed: SEED, countPerReader: COU
 for (const reader of READERS) {
   const stats = { tried: 0, read: 0, rejected: 0, bugs: [], crashes: [], hangs: [], slow: [], memory: [], maxMs: 0, maxMsBytes: 0, bytes: 0 };
   const t0 = Date.now();
-  let from = 0;
-  while (from < COUNT) from = await runChild(reader, from, stats);
+  for (let c = 0; c * CHUNK < COUNT; c++) {
+    const size = Math.min(CHUNK, COUNT - c * CHUNK);
+    let from = 0;
+    while (from < size) from = await runChild(reader, c, size, from, stats);
+  }
   delete stats.bytes;
   stats.seconds = (Date.now() - t0) / 1000;
   report.readers[reader] = stats;
