@@ -407,7 +407,7 @@ export class DataLoader<B = Tensor[]> implements AsyncIterable<B>, Iterable<B> {
           pending[next] = pool.request(next, epoch, batches[next]);
           next++;
         }
-        const host = await pending[k];
+        const host = await pool.wait(k, pending[k]);
         delete pending[k];
         const batch = inCtx(() => this.applyTransform(batchTensors(host) as B));
         if (this.reuseBuffers) pool.giveBack(k, leafBuffers(host));

@@ -4,7 +4,7 @@
  *
  * Failure never hangs: a worker's error, a crash, an unexpected exit or a message that cannot
  * be read rejects the requests waiting on it with a KilnError (and the pool stays failed); a
- * `timeout` bounds each request. Workers hold the process open only while a request is
+ * `timeout` bounds each wait for a batch. Workers hold the process open only while a request is
  * outstanding (unref otherwise), and close() terminates them.
  */
 import { Worker } from 'node:worker_threads';
@@ -16,7 +16,6 @@ import type { WorkerSpec } from './worker-spec.js';
 interface Pending {
   resolve: (batch: unknown) => void;
   reject: (e: Error) => void;
-  timer?: ReturnType<typeof setTimeout>;
 }
 
 interface Slot {
@@ -122,7 +121,6 @@ export class WorkerPool {
     const p = slot.pending.get(k);
     if (!p) return;
     slot.pending.delete(k);
-    if (p.timer) clearTimeout(p.timer);
     if (slot.pending.size === 0) slot.worker.unref();
     fn(p);
   }
@@ -142,13 +140,7 @@ export class WorkerPool {
     if (this.closed) return Promise.reject(new KilnError('DataLoader: the workers have been shut down'));
     const slot = this.slots[k % this.slots.length];
     const p = new Promise<unknown>((resolve, reject) => {
-      const pending: Pending = { resolve, reject };
-      if (this.opts.timeout > 0) {
-        pending.timer = setTimeout(() => {
-          this.fail(new KilnError(`DataLoader worker ${k % this.slots.length}: batch ${k} took longer than the ${this.opts.timeout} ms timeout`));
-        }, this.opts.timeout);
-      }
-      slot.pending.set(k, pending);
+      slot.pending.set(k, { resolve, reject });
     });
     p.catch(() => undefined); // reported when awaited, never as an unhandled rejection
     slot.worker.ref();
@@ -157,6 +149,28 @@ export class WorkerPool {
     const msg: BatchRequest = { type: 'batch', k, epoch, indices, buffers };
     slot.worker.postMessage(msg, buffers);
     return p;
+  }
+
+  /**
+   * Wait for batch k, failing the pool when it has not come `timeout` ms after this call (the
+   * time the loop waits, as PyTorch's timeout; not the time the request sat in the queue).
+   */
+  async wait(k: number, p: Promise<unknown>): Promise<unknown> {
+    const ms = this.opts.timeout;
+    if (!(ms > 0)) return p;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const err = new KilnError(`DataLoader worker ${k % this.slots.length}: batch ${k} took longer than the ${ms} ms timeout`);
+        this.fail(err);
+        reject(err);
+      }, ms);
+    });
+    try {
+      return await Promise.race([p, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Hand a batch's buffers back to the worker that made batch k, for reuse. */
