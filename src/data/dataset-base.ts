@@ -2,6 +2,7 @@
  * The Dataset interface and Subset: no tensor dependency, so DataLoader workers rebuild them.
  */
 import { KilnError } from '../errors.js';
+import type { Tensor } from '../tensor.js';
 import type { ItemContext } from './seeded.js';
 import type { WorkerSpec } from './worker-spec.js';
 
@@ -10,7 +11,7 @@ import type { WorkerSpec } from './worker-spec.js';
  * DataLoader) carries the epoch and randomness fixed by (loader seed, epoch, i), so random
  * augmentation repeats exactly and does not depend on which thread loads the item.
  */
-export abstract class Dataset<T = unknown> {
+export abstract class Dataset<T = Tensor[]> {
   abstract get length(): number;
   abstract get(i: number, ctx?: ItemContext): T;
   /**

@@ -53,15 +53,16 @@ async function build(): Promise<URL> {
   return entry;
 }
 
-/** worker-main.ts and every relative import it reaches. */
+/** worker-main.ts and every module it imports (relative value imports). */
 function graph(start: string): string[] {
   const seen = new Set<string>([start]);
   const todo = [start];
   while (todo.length > 0) {
     const f = todo.pop()!;
     const text = readFileSync(f, 'utf8');
-    for (const m of text.matchAll(/(?:from|import)\s*\(?\s*'(\.[^']+)\.js'/g)) {
-      const dep = join(dirname(f), `${m[1]}.ts`);
+    // value imports and re-exports (`import type` is erased by the transpiler), and import()
+    for (const m of text.matchAll(/^(?:import|export)(?!\s+type\b)[^'";]*?from\s*'(\.[^']+)\.js'|import\(\s*'(\.[^']+)\.js'\s*\)/gm)) {
+      const dep = join(dirname(f), `${m[1] ?? m[2]}.ts`);
       if (!seen.has(dep)) {
         seen.add(dep);
         todo.push(dep);
