@@ -225,6 +225,12 @@ export interface DataLoaderOptions<B> {
    * pin_memory staging buffers; these are not page-locked). Default true.
    */
   reuseBuffers?: boolean;
+  /**
+   * Keep the workers between epochs instead of starting them each epoch (they hold the
+   * process open only while loading). End them with loader.close(); they also end when the
+   * loader is garbage-collected. Default false.
+   */
+  persistentWorkers?: boolean;
 }
 
 function checkCount(v: unknown, name: string, min: number): number {
@@ -232,7 +238,10 @@ function checkCount(v: unknown, name: string, min: number): number {
   return v as number;
 }
 
-/** Workers of loaders whose iterator was dropped without finishing are ended when it is collected. */
+/**
+ * Workers are ended when what holds them is collected: the iterator of an epoch dropped
+ * without finishing, or a loader with persistent workers that was never closed.
+ */
 const abandoned = new FinalizationRegistry<{ pool?: WorkerPool }>((h) => void h.pool?.close());
 
 let loaderCounter = 0;
@@ -254,8 +263,12 @@ export class DataLoader<B = Tensor[]> implements AsyncIterable<B>, Iterable<B> {
   readonly prefetchFactor: number;
   readonly timeout: number;
   readonly reuseBuffers: boolean;
+  readonly persistentWorkers: boolean;
   private readonly collate: (items: any[]) => B;
   private spec?: WorkerSpec;
+  /** Persistent workers, shared by the loader's epochs (not by the loader itself: see close()). */
+  private readonly kept: { pool?: WorkerPool } = {};
+  private iterating = false;
   /** Buffer reuse counters of the last worker epoch (for tests and benchmarks). */
   workerStats = { allocated: 0, reused: 0 };
   private readonly transform?: (batch: B) => B;
@@ -285,6 +298,8 @@ export class DataLoader<B = Tensor[]> implements AsyncIterable<B>, Iterable<B> {
     if (!(typeof timeout === 'number' && timeout >= 0 && timeout < Infinity)) throw new KilnError(`DataLoader: timeout must be a finite number of milliseconds >= 0, got ${String(timeout)}`);
     this.timeout = timeout;
     this.reuseBuffers = opts.reuseBuffers ?? true;
+    this.persistentWorkers = opts.persistentWorkers ?? false;
+    if (this.persistentWorkers) abandoned.register(this, this.kept);
     if (this.numWorkers > 0) {
       if (typeof dataset.workerSpec !== 'function') {
         throw new KilnError(
@@ -395,9 +410,13 @@ export class DataLoader<B = Tensor[]> implements AsyncIterable<B>, Iterable<B> {
    */
   private async *iterateWorkers(batches: Int32Array[], epoch: number, inCtx: <R>(fn: () => R) => R, holder: { pool?: WorkerPool }): AsyncGenerator<B> {
     if (batches.length === 0) return;
+    if (this.iterating && this.persistentWorkers) throw new KilnError('DataLoader: with persistentWorkers, one epoch at a time (finish or leave the other loop first)');
     this.spec ??= this.dataset.workerSpec!();
-    const pool = await WorkerPool.start(this.spec, { numWorkers: this.numWorkers, seed: this.seed, timeout: this.timeout, length: this.dataset.length });
-    holder.pool = pool;
+    let pool = this.persistentWorkers && this.kept.pool?.usable ? this.kept.pool : undefined;
+    pool ??= await WorkerPool.start(this.spec, { numWorkers: this.numWorkers, seed: this.seed, timeout: this.timeout, length: this.dataset.length });
+    if (this.persistentWorkers) this.kept.pool = pool;
+    else holder.pool = pool;
+    this.iterating = true;
     try {
       const depth = this.numWorkers * this.prefetchFactor;
       const pending: Promise<unknown>[] = [];
@@ -415,8 +434,22 @@ export class DataLoader<B = Tensor[]> implements AsyncIterable<B>, Iterable<B> {
         yield batch;
       }
     } finally {
-      await pool.close();
+      this.iterating = false;
+      if (this.persistentWorkers && pool.usable) pool.abandon();
+      else await pool.close();
     }
+  }
+
+  /** The worker threads this loader holds (persistentWorkers), for tests. */
+  get workerThreadIds(): number[] {
+    return this.kept.pool?.usable ? this.kept.pool.threadIds() : [];
+  }
+
+  /** End persistent workers (the next epoch starts new ones). Nothing to do otherwise. */
+  async close(): Promise<void> {
+    const pool = this.kept.pool;
+    this.kept.pool = undefined;
+    await pool?.close();
   }
 
   private async *iterate(batches: Int32Array[], epoch: number, inCtx: <R>(fn: () => R) => R): AsyncGenerator<B> {

@@ -5,7 +5,7 @@
  * are reused for later batches. It imports nothing that loads Kiln's native addon, and refuses
  * to let a user module load it (not yet safe in worker threads).
  */
-import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, threadId, workerData } from 'node:worker_threads';
 import { realpathSync } from 'node:fs';
 import { sep } from 'node:path';
 import { collateHost, leafBuffers, type Allocator } from './host.js';
@@ -22,6 +22,8 @@ export interface WorkerInit {
 
 export interface BatchRequest {
   type: 'batch';
+  /** Request id (unique in the pool), and the batch's position in its epoch. */
+  id: number;
   k: number;
   epoch: number;
   indices: Int32Array;
@@ -30,9 +32,9 @@ export interface BatchRequest {
 }
 
 export type WorkerMessage =
-  | { type: 'ready'; length: number }
-  | { type: 'batch'; k: number; batch: unknown; allocated: number; reused: number }
-  | { type: 'error'; k: number; name: string; message: string };
+  | { type: 'ready'; length: number; threadId: number }
+  | { type: 'batch'; id: number; batch: unknown; allocated: number; reused: number }
+  | { type: 'error'; id: number; k: number; name: string; message: string };
 
 const ADDON_MSG =
   "the dataset module loaded Kiln's native addon (it imports 'kiln' or Kiln's tensor code); Kiln tensors cannot be made in " +
@@ -71,10 +73,10 @@ async function main(): Promise<void> {
   try {
     ds = await buildDataset(init.spec);
   } catch (e) {
-    port.postMessage({ type: 'error', k: -1, ...errorMessage(e, guard) } satisfies WorkerMessage);
+    port.postMessage({ type: 'error', id: -1, k: -1, ...errorMessage(e, guard) } satisfies WorkerMessage);
     return;
   }
-  port.postMessage({ type: 'ready', length: ds.length } satisfies WorkerMessage);
+  port.postMessage({ type: 'ready', length: ds.length, threadId } satisfies WorkerMessage);
 
   // Returned buffers by size; a batch takes one of exactly its size, else a new one.
   const free = new Map<number, ArrayBuffer[]>();
@@ -99,9 +101,9 @@ async function main(): Promise<void> {
       const items: unknown[] = [];
       for (let j = 0; j < m.indices.length; j++) items.push(ds.get(m.indices[j], itemContext(init.seed, m.epoch, m.indices[j])));
       const batch = collateHost(items, alloc);
-      port.postMessage({ type: 'batch', k: m.k, batch, allocated, reused } satisfies WorkerMessage, leafBuffers(batch));
+      port.postMessage({ type: 'batch', id: m.id, batch, allocated, reused } satisfies WorkerMessage, leafBuffers(batch));
     } catch (e) {
-      port.postMessage({ type: 'error', k: m.k, ...errorMessage(e, guard) } satisfies WorkerMessage);
+      port.postMessage({ type: 'error', id: m.id, k: m.k, ...errorMessage(e, guard) } satisfies WorkerMessage);
     }
   });
 }

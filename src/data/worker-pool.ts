@@ -10,6 +10,7 @@
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { KilnError } from '../errors.js';
+import { leafBuffers } from './host.js';
 import type { BatchRequest, WorkerInit, WorkerMessage } from './worker-main.js';
 import type { WorkerSpec } from './worker-spec.js';
 
@@ -25,6 +26,7 @@ interface Slot {
   giveBack: ArrayBuffer[];
   allocated: number;
   reused: number;
+  threadId: number;
 }
 
 /** The worker entry: dist/data/worker-main.js, or a build of the .ts sources (worker-source.ts). */
@@ -51,6 +53,7 @@ export class WorkerPool {
   private readonly slots: Slot[] = [];
   private failure: KilnError | null = null;
   private closed = false;
+  private nextId = 0;
 
   private constructor(private readonly opts: PoolOptions) {}
 
@@ -68,7 +71,7 @@ export class WorkerPool {
         await pool.close();
         throw new KilnError(`DataLoader: cannot start worker ${id} (${(e as Error).message})`);
       }
-      const slot: Slot = { worker, pending: new Map(), giveBack: [], allocated: 0, reused: 0 };
+      const slot: Slot = { worker, pending: new Map(), giveBack: [], allocated: 0, reused: 0, threadId: -1 };
       pool.slots.push(slot);
       ready.push(pool.watch(slot, id));
     }
@@ -93,19 +96,22 @@ export class WorkerPool {
       };
       w.on('message', (m: WorkerMessage) => {
         if (m.type === 'ready') {
+          slot.threadId = m.threadId;
           if (m.length !== this.opts.length) fail(`the dataset it rebuilt has ${m.length} items, the loader's has ${this.opts.length}`);
           else ready();
         } else if (m.type === 'batch') {
           slot.allocated = m.allocated;
           slot.reused = m.reused;
-          this.settle(slot, m.k, (p) => p.resolve(m.batch));
+          // A batch nobody waits for any more (its epoch ended early): keep its buffers.
+          if (!slot.pending.has(m.id)) slot.giveBack.push(...leafBuffers(m.batch));
+          this.settle(slot, m.id, (p) => p.resolve(m.batch));
         } else if (m.type === 'error') {
           const err = new KilnError(`DataLoader worker ${id}: ${m.k < 0 ? 'building the dataset' : `batch ${m.k}`} failed: ${m.name === 'KilnError' ? '' : `${m.name}: `}${m.message}`);
           if (m.k < 0) {
             notReady(err);
             this.fail(err);
           } else {
-            this.settle(slot, m.k, (p) => p.reject(err));
+            this.settle(slot, m.id, (p) => p.reject(err));
           }
         }
       });
@@ -117,10 +123,10 @@ export class WorkerPool {
     });
   }
 
-  private settle(slot: Slot, k: number, fn: (p: Pending) => void): void {
-    const p = slot.pending.get(k);
+  private settle(slot: Slot, id: number, fn: (p: Pending) => void): void {
+    const p = slot.pending.get(id);
     if (!p) return;
-    slot.pending.delete(k);
+    slot.pending.delete(id);
     if (slot.pending.size === 0) slot.worker.unref();
     fn(p);
   }
@@ -130,7 +136,7 @@ export class WorkerPool {
     if (this.failure) return;
     this.failure = err;
     for (const s of this.slots) {
-      for (const [k] of s.pending) this.settle(s, k, (p) => p.reject(err));
+      for (const [id] of s.pending) this.settle(s, id, (p) => p.reject(err));
     }
   }
 
@@ -139,14 +145,15 @@ export class WorkerPool {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new KilnError('DataLoader: the workers have been shut down'));
     const slot = this.slots[k % this.slots.length];
+    const id = this.nextId++;
     const p = new Promise<unknown>((resolve, reject) => {
-      slot.pending.set(k, { resolve, reject });
+      slot.pending.set(id, { resolve, reject });
     });
     p.catch(() => undefined); // reported when awaited, never as an unhandled rejection
     slot.worker.ref();
     const buffers = slot.giveBack;
     slot.giveBack = [];
-    const msg: BatchRequest = { type: 'batch', k, epoch, indices, buffers };
+    const msg: BatchRequest = { type: 'batch', id, k, epoch, indices, buffers };
     slot.worker.postMessage(msg, buffers);
     return p;
   }
@@ -184,6 +191,27 @@ export class WorkerPool {
       allocated: this.slots.reduce((a, s) => a + s.allocated, 0),
       reused: this.slots.reduce((a, s) => a + s.reused, 0),
     };
+  }
+
+  /** True when the pool can serve another epoch (not failed, not closed). */
+  get usable(): boolean {
+    return !this.failure && !this.closed;
+  }
+
+  /** Thread ids of the workers (for tests: persistent workers keep theirs). */
+  threadIds(): number[] {
+    return this.slots.map((s) => s.threadId);
+  }
+
+  /**
+   * Forget outstanding requests (an epoch left early, with persistent workers): their batches
+   * are dropped when they come, their buffers kept for reuse; idle workers hold nothing open.
+   */
+  abandon(): void {
+    for (const s of this.slots) {
+      s.pending.clear();
+      s.worker.unref();
+    }
   }
 
   /** Terminate every worker; outstanding requests reject. */

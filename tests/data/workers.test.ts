@@ -97,6 +97,30 @@ describe('DataLoader workers give the batches numWorkers 0 gives', () => {
   });
 });
 
+describe('persistentWorkers', () => {
+  it('keep their threads across epochs, survive an early break, and end on close()', async () => {
+    const ds = augmented(40);
+    const ref = new DataLoader(ds, { batchSize: 6, shuffle: true, seed: 4 });
+    const l = new DataLoader(ds, { batchSize: 6, shuffle: true, seed: 4, numWorkers: 2, persistentWorkers: true });
+    expect(await epoch(l)).toEqual(await epoch(ref));
+    const ids = l.workerThreadIds;
+    expect(ids.length).toBe(2);
+    for (const x of [l, ref]) {
+      for await (const b of x) {
+        disposeBatch(b); // leave this epoch after one batch: the workers' outstanding batches are dropped
+        break;
+      }
+    }
+    expect(await epoch(l)).toEqual(await epoch(ref));
+    expect(l.workerThreadIds).toEqual(ids);
+    await l.close();
+    expect(l.workerThreadIds).toEqual([]);
+    expect(await epoch(l)).toEqual(await epoch(ref)); // new workers
+    expect(l.workerThreadIds).not.toEqual(ids);
+    await l.close();
+  });
+});
+
 describe('buffers are reused', () => {
   it('workers allocate a few buffers, not one per batch; with reuseBuffers false, one per leaf and batch', async () => {
     const ds = augmented(200);
@@ -186,10 +210,10 @@ describe('shutting down', () => {
     expect(memory().tensors).toBe(m0);
   });
 
-  it('a process that breaks out of a loop, or drops an iterator half-way, exits by itself', () => {
+  it('a process that breaks out of a loop, drops an iterator half-way, or never closes persistent workers, exits by itself', () => {
     const r = spawnSync(process.execPath, ['--import', './tests/io/ts-loader.mjs', 'tests/data/worker-exit-child.mjs'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
     expect(r.error).toBeUndefined(); // a timeout here would mean a worker kept the process alive
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/broke after 1 batch\ndropped after 1 batch\n/);
+    expect(r.stdout).toMatch(/broke after 1 batch\ndropped after 1 batch\nkept workers after 1 epoch\n/);
   });
 });
