@@ -411,12 +411,18 @@ export class DataLoader<B = Tensor[]> implements AsyncIterable<B>, Iterable<B> {
   private async *iterateWorkers(batches: Int32Array[], epoch: number, inCtx: <R>(fn: () => R) => R, holder: { pool?: WorkerPool }): AsyncGenerator<B> {
     if (batches.length === 0) return;
     if (this.iterating && this.persistentWorkers) throw new KilnError('DataLoader: with persistentWorkers, one epoch at a time (finish or leave the other loop first)');
-    this.spec ??= this.dataset.workerSpec!();
-    let pool = this.persistentWorkers && this.kept.pool?.usable ? this.kept.pool : undefined;
-    pool ??= await WorkerPool.start(this.spec, { numWorkers: this.numWorkers, seed: this.seed, timeout: this.timeout, length: this.dataset.length });
+    this.iterating = true;
+    let pool: WorkerPool;
+    try {
+      this.spec ??= this.dataset.workerSpec!();
+      const kept = this.persistentWorkers && this.kept.pool?.usable ? this.kept.pool : undefined;
+      pool = kept ?? (await WorkerPool.start(this.spec, { numWorkers: this.numWorkers, seed: this.seed, timeout: this.timeout, length: this.dataset.length }));
+    } catch (e) {
+      this.iterating = false;
+      throw e;
+    }
     if (this.persistentWorkers) this.kept.pool = pool;
     else holder.pool = pool;
-    this.iterating = true;
     try {
       const depth = this.numWorkers * this.prefetchFactor;
       const pending: Promise<unknown>[] = [];
