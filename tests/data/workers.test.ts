@@ -11,6 +11,8 @@ import { Tensor } from '../../src/tensor.js';
 import {
   ArrayDataset, Compose, DataLoader, Normalize, RandomCrop, RandomHorizontalFlip, TensorDataset, ToFloat32, randomSplit, disposeBatch,
 } from '../../src/data/index.js';
+import { fit } from '../../src/train/index.js';
+import { setup } from '../train/helpers.js';
 // @ts-expect-error a plain JS fixture without types
 import * as fx from './fixtures/worker-datasets.mjs';
 
@@ -94,6 +96,20 @@ describe('DataLoader workers give the batches numWorkers 0 gives', () => {
     expect(x0[1]).toBeLessThan(1);
     const factory = { length: 11, get: ds.get.bind(ds), workerSpec: () => ({ module: ds.workerSpec().module, export: 'makeSquares', args: [11] }) };
     expect(await epoch(new DataLoader(factory as never, { batchSize: 4, seed: 5, numWorkers: 1 }))).toEqual(a);
+  });
+});
+
+describe('fit with a worker loader', () => {
+  it('trains to the same history as numWorkers 0', async () => {
+    const run = async (numWorkers: number) => {
+      const { model, optimizer, x, y } = setup(5);
+      const trainData = new DataLoader(new TensorDataset(x, y), { batchSize: 32, shuffle: true, seed: 2, numWorkers });
+      const h = await fit(model, { trainData, epochs: 2, optimizer, verbose: false });
+      return h.epochs.map((e) => [e.loss, e.accuracy]);
+    };
+    const want = await run(0);
+    expect(await run(2)).toEqual(want);
+    expect(want[1][0]).toBeLessThan(want[0][0]);
   });
 });
 
