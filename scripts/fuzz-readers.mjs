@@ -22,7 +22,8 @@ const opt = (name, dflt) => {
 const COUNT = Number(opt('count', 20000));
 const SEED = Number(opt('seed', 1));
 const JSON_OUT = opt('json', null);
-const HANG_S = 30;
+const HANG_S = 30; // per input
+const STARTUP_S = 600; // a child's start and the generation of its chunk (slow on a loaded machine)
 const SLOW_MS = 1000;
 const READERS = (opt('readers', 'safetensors,idx,csv,load')).split(',');
 const CHUNK = 5000;
@@ -38,12 +39,15 @@ function runChild(reader, chunk, size, from, stats) {
     let buf = '';
     let stderr = '';
     let timer;
+    let started = false;
+    let startupTimeout = false;
     const arm = () => {
       clearTimeout(timer);
       timer = setTimeout(() => {
-        stats.hangs.push(current >= 0 ? current : `chunk ${chunk}`);
+        if (!started) startupTimeout = true;
+        else stats.hangs.push(current >= 0 ? current : `chunk ${chunk}`);
         child.kill('SIGKILL');
-      }, HANG_S * 1000);
+      }, (started ? HANG_S : STARTUP_S) * 1000);
     };
     arm();
     child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-2000); });
@@ -54,6 +58,7 @@ function runChild(reader, chunk, size, from, stats) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
         const [kind, i, a, b, c] = line.split(' ');
+        started = true;
         arm();
         if (kind === 'start') {
           current = Number(i);
@@ -80,7 +85,10 @@ function runChild(reader, chunk, size, from, stats) {
     });
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
-      if (current >= 0) {
+      if (startupTimeout) {
+        stats.startupTimeouts++;
+        done(from); // the chunk's inputs were never read: run it again
+      } else if (current >= 0) {
         // died (or was killed as hung) inside an input
         stats.tried++;
         if (!stats.hangs.includes(current)) stats.crashes.push({ input: current, chunk, code, signal, stderr: stderr.slice(-500) });
@@ -97,17 +105,18 @@ function runChild(reader, chunk, size, from, stats) {
 
 const report = { date: new Date().toISOString(), seed: SEED, countPerReader: COUNT, readers: {} };
 for (const reader of READERS) {
-  const stats = { tried: 0, read: 0, rejected: 0, bugs: [], crashes: [], hangs: [], slow: [], memory: [], maxMs: 0, maxMsBytes: 0, bytes: 0 };
+  const stats = { tried: 0, read: 0, rejected: 0, bugs: [], crashes: [], hangs: [], slow: [], memory: [], startupTimeouts: 0, maxMs: 0, maxMsBytes: 0, bytes: 0 };
   const t0 = Date.now();
   for (let c = 0; c * CHUNK < COUNT; c++) {
     const size = Math.min(CHUNK, COUNT - c * CHUNK);
     let from = 0;
-    while (from < size) from = await runChild(reader, c, size, from, stats);
+    let tries = 0;
+    while (from < size && tries++ < size + 3) from = await runChild(reader, c, size, from, stats);
   }
   delete stats.bytes;
   stats.seconds = (Date.now() - t0) / 1000;
   report.readers[reader] = stats;
-  console.log(`${reader.padEnd(12)} tried ${stats.tried}  read ${stats.read}  KilnError ${stats.rejected}  bugs ${stats.bugs.length}  crashes ${stats.crashes.length}  hangs ${stats.hangs.length}  slow ${stats.slow.length}  memory ${stats.memory.length}  slowest ${stats.maxMs.toFixed(1)} ms (${stats.maxMsBytes} bytes)  ${stats.seconds.toFixed(0)} s`);
+  console.log(`${reader.padEnd(12)} tried ${stats.tried}  read ${stats.read}  KilnError ${stats.rejected}  bugs ${stats.bugs.length}  crashes ${stats.crashes.length}  hangs ${stats.hangs.length}  slow ${stats.slow.length}  memory ${stats.memory.length}  startup timeouts ${stats.startupTimeouts}  slowest ${stats.maxMs.toFixed(1)} ms (${stats.maxMsBytes} bytes)  ${stats.seconds.toFixed(0)} s`);
   for (const b of stats.bugs.slice(0, 3)) console.log(`  bug at input ${b.input}: ${b.message.split('\n')[0]}`);
   for (const c of stats.crashes.slice(0, 3)) console.log(`  crash at input ${c.input}: code ${c.code} signal ${c.signal} ${c.stderr.split('\n').slice(-3).join(' | ')}`);
 }

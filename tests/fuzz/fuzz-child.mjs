@@ -1,7 +1,7 @@
 // One child of the long reader fuzz run (scripts/fuzz-readers.mjs):
 //   node --import ./tests/io/ts-loader.mjs tests/fuzz/fuzz-child.mjs READER SEED COUNT FROM
-// Generates COUNT inputs for READER from SEED (the same inputs every time), runs inputs
-// FROM..COUNT-1 through the oracle, and prints one line per input:
+// Generates COUNT inputs for READER from SEED (the same inputs every time), prints
+// `ready COUNT`, runs inputs FROM..COUNT-1 through the oracle, and prints one line per input:
 //   start I BYTES            before the reader runs (so a crash or hang names the input)
 //   done I OUTCOME MS MAXRSS_KB
 //   bug I MESSAGE            the oracle failed (a non-KilnError, a broken invariant, a leak)
@@ -44,6 +44,7 @@ if (!inputs) throw new Error(`unknown reader ${reader}`);
 
 const all = fc.sample(inputs, { seed, numRuns: count });
 const out = (s) => process.stdout.write(s + '\n');
+out(`ready ${all.length}`);
 for (let i = from; i < all.length; i++) {
   const bytes = all[i];
   out(`start ${i} ${bytes.length}`);
