@@ -130,8 +130,13 @@ function finalizeLeaf(t: Tensor, g: Tensor, task: Task): void {
 }
 
 /** The rule's error for tensors it reads that were disposed or modified in place since the op ran. */
+/** The op's name for errors: a custom Function's class name, the unary op, or the table's key. */
+function opLabel(n: GradNode): string {
+  return n.saved.name ?? (n.op === 'unary' || n.op === 'unaryBackward' ? `${n.saved.op} (${n.op})` : n.op);
+}
+
 function checkSaved(n: GradNode): void {
-  const label = n.saved.name ?? n.op;
+  const label = opLabel(n);
   const dead = (t: unknown) => (t as Tensor)?.isDisposed === true;
   let bad = false;
   for (let i = 0; i < n.inputs.length; i++) if ((n.reads >> i) & 1 && dead(n.inputs[i])) bad = true;
