@@ -117,8 +117,8 @@ function recompute(fn: (...args: any[]) => Outputs, args: any[], outside: Tensor
   setRngState(rng);
   try {
     const start = nextSeq();
-    const views = args.map(leafOf);
-    const outs = outputsOf(enableGrad(() => fn(...views)), 'checkpoint');
+    // on the arguments themselves, so a createGraph gradient stays connected to their history
+    const outs = outputsOf(enableGrad(() => fn(...args)), 'checkpoint');
     const roots: Tensor[] = [];
     const grads: Tensor[] = [];
     outs.forEach((o, j) => {
@@ -128,35 +128,33 @@ function recompute(fn: (...args: any[]) => Outputs, args: any[], outside: Tensor
         grads.push(g);
       }
     });
-    const targets = [...views.filter((v): v is Tensor => v instanceof Tensor), ...outside];
-    const wanted = targets.filter((t) => t.requiresGrad);
+    const targets = [...args.filter((a): a is Tensor => a instanceof Tensor), ...outside];
+    // each tensor once (an argument may be passed twice): its gradient goes to its first place
+    const wanted = [...new Set(targets.filter((t) => t.requiresGrad))];
     const got = roots.length === 0 || wanted.length === 0 ? [] :
       grad(roots, wanted, { gradOutputs: grads, allowUnused: true, createGraph }, start);
-    return targets.map((t) => (t.requiresGrad ? got[wanted.indexOf(t)] ?? null : null));
+    return targets.map((t, i) => (t.requiresGrad && targets.indexOf(t) === i ? got[wanted.indexOf(t)] ?? null : null));
   } finally {
     setRngState(current);
   }
 }
 
 /**
- * Runs a Sequential in `segments` pieces, checkpointing all but the last (as
- * torch.utils.checkpoint_sequential): only the segment boundaries stay in memory.
+ * Runs a Sequential in `segments` pieces, each checkpointed: only the segment boundaries stay in
+ * memory. (PyTorch runs the last piece plainly, as backward frees its activations first; Kiln
+ * frees activations with their scope, so a plain last piece would hold them through backward.)
  */
 export function checkpointSequential(seq: Module & { length: number; at(i: number): Module }, segments: number, input: Tensor): Tensor {
   check(seq !== null && typeof seq === 'object' && typeof seq.at === 'function' && Number.isInteger(seq.length),
     'seq: expected an nn.Sequential');
   check(Number.isInteger(segments) && segments > 0, () => `segments: expected a positive integer, got ${segments}`);
   const n = seq.length;
-  const size = Math.floor(n / segments);
+  const size = Math.ceil(n / Math.min(segments, Math.max(n, 1)));
   const run = (from: number, to: number) => (x: Tensor) => {
-    for (let i = from; i <= to; i++) x = seq.at(i).forward(x);
+    for (let i = from; i < to; i++) x = seq.at(i).forward(x);
     return x;
   };
   let x = input;
-  let end = -1;
-  for (let startIdx = 0; size > 0 && startIdx < size * (segments - 1); startIdx += size) {
-    end = startIdx + size - 1;
-    x = checkpoint(run(startIdx, end), x);
-  }
-  return run(end + 1, n - 1)(x);
+  for (let from = 0; from < n; from += size) x = checkpoint(run(from, Math.min(from + size, n)), x);
+  return x;
 }
