@@ -382,26 +382,34 @@ export class Tensor {
     this._checkAlive('to');
     if (device === this.device) return;
     const moved = noGradCopy(this, device);
+    this._replaceStorage(moved);
+    moved.dispose();
+    this.grad?._moveTo(device);
+  }
+
+  /**
+   * @internal Makes this tensor a contiguous view of src's storage, keeping its place in memory
+   * tracking (kept, or in the scope that will free it). Other views of the old storage keep it.
+   */
+  _replaceStorage(src: Tensor): void {
+    check(src.isContiguous(), '_replaceStorage: expected a contiguous source');
     const frame = this._scope;
     const oldVersion = this.storage.version;
     untrack(this);
     const self = this as { -readonly [K in 'storage' | 'shape' | 'strides' | 'offset']: Tensor[K] };
-    self.storage = moved.storage;
-    self.shape = moved.shape;
-    self.strides = moved.strides;
-    self.offset = 0;
+    self.storage = src.storage;
+    self.shape = [...src.shape];
+    self.strides = contiguousStridesOf(src.shape);
+    self.offset = src.offset;
     track(this);
-    // stay where the tensor was: kept, or in the scope that will free it
     keep(this);
     if (frame !== null) {
       frame.tensors.add(this);
       this._scope = frame;
     }
     // a graph that saved the old values must not read the new storage as if unchanged
-    this.storage.version = oldVersion + 1;
+    this.storage.version = Math.max(this.storage.version, oldVersion) + 1;
     this._version = this.storage.version;
-    moved.dispose();
-    this.grad?._moveTo(device);
   }
   cpu(): Tensor {
     return this.to('cpu');
