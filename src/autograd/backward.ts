@@ -136,18 +136,17 @@ function opLabel(n: GradNode): string {
 }
 
 function checkSaved(n: GradNode): void {
-  const label = opLabel(n);
-  const dead = (t: unknown) => (t as Tensor)?.isDisposed === true;
   let bad = false;
-  for (let i = 0; i < n.inputs.length; i++) if ((n.reads >> i) & 1 && dead(n.inputs[i])) bad = true;
-  for (const k in n.saved) if (dead(n.saved[k])) bad = true;
+  for (let i = 0; i < n.inputs.length; i++) if ((n.reads >> i) & 1 && n.inputs[i].isDisposed) bad = true;
+  for (const k in n.saved) if ((n.saved[k] as Tensor | null)?.isDisposed === true) bad = true;
+  const label = bad || readVersions(n.inputs, n.saved, n.reads) !== n.versionSum ? opLabel(n) : '';
   if (bad) {
     throw new KilnError(
       `backward: a tensor saved for the gradient of ${label} has been disposed; ` +
         'call backward() before the tensors of the graph are disposed (e.g. inside the same kiln.scope)',
     );
   }
-  if (readVersions(n.inputs, n.saved, n.reads) !== n.versionSum) {
+  if (label !== '') {
     throw new KilnError(
       `backward: a tensor saved for the gradient of ${label} was modified in place after ${label} ran ` +
         '(its version counter moved on), so the gradient would be wrong; modify a clone() instead, ' +
@@ -173,7 +172,9 @@ function plan(roots: GradNode[], task: Task): { order: GradNode[]; needed: Set<G
   const visited = new Set<GradNode>();
   const needed = task.allLeaves ? null : new Set<GradNode>();
   const sinkAt = (n: GradNode, nr: number) => task.nodeSinks.get(n)?.some((s) => s[0] === nr) ?? false;
-  const stack: [GradNode, number][] = [];
+  // depth-first, iteratively (graphs can be 10^4 nodes deep): a node and the next edge to visit
+  const stack: GradNode[] = [];
+  const at: number[] = [];
   const enter = (n: GradNode) => {
     visited.add(n);
     if (n.seq < task.stopBefore) {
@@ -186,19 +187,22 @@ function plan(roots: GradNode[], task: Task): { order: GradNode[]; needed: Set<G
           'pass { retainGraph: true } to the first backward() call',
       );
     }
-    stack.push([n, 0]);
+    stack.push(n);
+    at.push(0);
   };
   for (const r of roots) if (!visited.has(r)) enter(r);
   while (stack.length > 0) {
-    const top = stack[stack.length - 1];
-    const [n, i] = top;
+    const top = stack.length - 1;
+    const n = stack[top];
+    const i = at[top];
     if (i < n.next.length) {
-      top[1]++;
+      at[top] = i + 1;
       const e = n.next[i];
       if (isNode(e) && !visited.has(e)) enter(e);
       continue;
     }
     stack.pop();
+    at.pop();
     post.push(n);
     if (needed !== null) {
       for (let k = 0; k < n.next.length; k++) {
@@ -241,28 +245,30 @@ function execute(roots: Tensor[], rootGrads: Tensor[], task: Task): void {
   });
   const { order, needed } = plan(rootNodes, task);
 
-  // leaves are finalized (hooks, .grad, post-accumulate hooks) after the last node that feeds them
-  const finalizeAfter = new Map<GradNode, Tensor[]>();
+  // a leaf with post-accumulate hooks is finalized right after the last node that feeds it (its
+  // hook may start an all-reduce while backward goes on); the others when the run ends
+  let finalizeAfter: Map<GradNode, Tensor[]> | null = null;
   const lastUse = new Map<Tensor, GradNode>();
   for (const n of order) {
     if (needed !== null && !needed.has(n)) continue;
-    for (const e of n.next) if (e !== null && !isNode(e)) lastUse.set(e, n);
+    for (const e of n.next) if (e !== null && !isNode(e) && e._postHooks !== null && !task.capture) lastUse.set(e, n);
   }
   for (const [leaf, n] of lastUse) {
-    const list = finalizeAfter.get(n);
+    const list = (finalizeAfter ??= new Map()).get(n);
     if (list) list.push(leaf);
     else finalizeAfter.set(n, [leaf]);
   }
+  const watched = (n: GradNode) => n.hooks !== null || n.retains !== null || task.nodeSinks.size > 0;
 
   for (const n of order) {
     const dys = buffers.get(n);
     if (dys !== undefined) {
       buffers.delete(n);
-      visitOutputs(n, dys, task);
+      if (watched(n)) visitOutputs(n, dys, task);
       if (needed === null || needed.has(n)) runNode(n, dys, task, addToNode, addToLeaf, buffers, leafBuf);
       else if (!task.createGraph) for (const g of dys) g?.dispose();
     }
-    const leaves = finalizeAfter.get(n);
+    const leaves = finalizeAfter?.get(n);
     if (leaves) {
       for (const leaf of leaves) {
         const g = leafBuf.get(leaf);
