@@ -54,10 +54,16 @@ interface Task {
   firstSerial: number;
   /** Nodes made before this sequence number are not entered (checkpoint recomputation). */
   stopBefore: number;
+  /** Pending gradients of node outputs, and of leaves. */
+  buffers: Map<GradNode, (Tensor | undefined)[]>;
+  leafBuf: Map<Tensor, Tensor>;
 }
 
 const isNode = (e: Edge): e is GradNode => e instanceof GradNode;
 const NONE: never[] = [];
+// backward() without inputs has no sinks to look up: shared, never written
+const NO_LEAVES: Map<Tensor, number> = new Map();
+const NO_NODES: Map<GradNode, [number, number, Tensor][]> = new Map();
 const NOTHING: Record<string, any> = {};
 
 /** Another Tensor object for the same values and the same place in the graph. */
@@ -218,31 +224,32 @@ function plan(roots: GradNode[], task: Task): { order: GradNode[]; needed: Set<G
   return { order: post.reverse(), needed };
 }
 
+function addToNode(task: Task, n: GradNode, nr: number, g: Tensor): void {
+  let b = task.buffers.get(n);
+  if (b === undefined) task.buffers.set(n, (b = new Array(n.outputs)));
+  const prev = b[nr];
+  b[nr] = prev === undefined ? g : sum(prev, g, task);
+}
+
+function addToLeaf(task: Task, t: Tensor, g: Tensor): void {
+  if (!task.allLeaves && !task.leafSinks.has(t)) return drop(g, task);
+  const prev = task.leafBuf.get(t);
+  task.leafBuf.set(t, prev === undefined ? g : sum(prev, g, task));
+}
+
 /** Runs the graph from `roots` with their gradients (tensors owned by this run unless createGraph). */
 function execute(roots: Tensor[], rootGrads: Tensor[], task: Task): void {
-  const buffers = new Map<GradNode, (Tensor | undefined)[]>();
-  const leafBuf = new Map<Tensor, Tensor>();
-  const addToNode = (n: GradNode, nr: number, g: Tensor) => {
-    let b = buffers.get(n);
-    if (b === undefined) buffers.set(n, (b = new Array(n.outputs)));
-    const prev = b[nr];
-    b[nr] = prev === undefined ? g : sum(prev, g, task);
-  };
-  const addToLeaf = (t: Tensor, g: Tensor) => {
-    if (!task.allLeaves && !task.leafSinks.has(t)) return drop(g, task);
-    const prev = leafBuf.get(t);
-    leafBuf.set(t, prev === undefined ? g : sum(prev, g, task));
-  };
+  const { buffers, leafBuf } = task;
   const rootNodes: GradNode[] = [];
-  roots.forEach((r, i) => {
-    const fn = r.gradFn;
+  for (let i = 0; i < roots.length; i++) {
+    const fn = roots[i].gradFn;
     if (fn !== null) {
-      addToNode(fn, r._outputNr, rootGrads[i]);
+      addToNode(task, fn, roots[i]._outputNr, rootGrads[i]);
       rootNodes.push(fn);
     } else {
-      addToLeaf(r, rootGrads[i]);
+      addToLeaf(task, roots[i], rootGrads[i]);
     }
-  });
+  }
   const { order, needed } = plan(rootNodes, task);
 
   // a leaf with post-accumulate hooks is finalized right after the last node that feeds it (its
@@ -258,14 +265,14 @@ function execute(roots: Tensor[], rootGrads: Tensor[], task: Task): void {
     if (list) list.push(leaf);
     else finalizeAfter.set(n, [leaf]);
   }
-  const watched = (n: GradNode) => n.hooks !== null || n.retains !== null || task.nodeSinks.size > 0;
+  const sinksAtNodes = task.nodeSinks.size > 0;
 
   for (const n of order) {
     const dys = buffers.get(n);
     if (dys !== undefined) {
       buffers.delete(n);
-      if (watched(n)) visitOutputs(n, dys, task);
-      if (needed === null || needed.has(n)) runNode(n, dys, task, addToNode, addToLeaf, buffers, leafBuf);
+      if (n.hooks !== null || n.retains !== null || sinksAtNodes) visitOutputs(n, dys, task);
+      if (needed === null || needed.has(n)) runNode(n, dys, task);
       else if (!task.createGraph) for (const g of dys) g?.dispose();
     }
     const leaves = finalizeAfter?.get(n);
@@ -300,16 +307,14 @@ function visitOutputs(n: GradNode, dys: (Tensor | undefined)[], task: Task): voi
   }
 }
 
-function runNode(n: GradNode, dys: (Tensor | undefined)[], task: Task,
-  addToNode: (n: GradNode, nr: number, g: Tensor) => void, addToLeaf: (t: Tensor, g: Tensor) => void,
-  buffers: Map<GradNode, (Tensor | undefined)[]>, leafBuf: Map<Tensor, Tensor>): void {
+function runNode(n: GradNode, dys: (Tensor | undefined)[], task: Task): void {
   checkSaved(n);
   if (n.materialize) {
     for (let j = 0; j < dys.length; j++) if (dys[j] === undefined) dys[j] = zerosOf(n.outShapes![j], n.inputs[0]);
   }
   const dy = dys[0]!;
   // a slice's gradient goes straight into the rows of its input's pending gradient when this run owns it
-  if (n.op === 'slice' && !task.createGraph && sliceInPlace(n, dy, task, buffers, leafBuf)) {
+  if (n.op === 'slice' && !task.createGraph && sliceInPlace(n, dy, task)) {
     dy.dispose();
     release(n, task);
     return;
@@ -322,8 +327,8 @@ function runNode(n: GradNode, dys: (Tensor | undefined)[], task: Task,
     if (e === null || g === null || g === undefined) continue; // an unused gradient is freed with the run's scope
     // every pending gradient is an object this run owns alone
     if (!task.createGraph && (dys.includes(g) || grads.indexOf(g) !== grads.lastIndexOf(g))) g = alias(g);
-    if (isNode(e)) addToNode(e, n.nextNr?.[i] ?? 0, g);
-    else addToLeaf(e, g);
+    if (isNode(e)) addToNode(task, e, n.nextNr?.[i] ?? 0, g);
+    else addToLeaf(task, e, g);
   }
   if (!task.createGraph) for (const g of dys) g?.dispose();
   release(n, task);
@@ -347,11 +352,10 @@ function runFreeing(rule: () => (Tensor | null | undefined)[]): (Tensor | null |
   return grads;
 }
 
-function sliceInPlace(n: GradNode, dy: Tensor, task: Task, buffers: Map<GradNode, (Tensor | undefined)[]>,
-  leafBuf: Map<Tensor, Tensor>): boolean {
+function sliceInPlace(n: GradNode, dy: Tensor, task: Task): boolean {
   const e = n.next[0];
   if (e === null) return true;
-  const prev = isNode(e) ? buffers.get(e)?.[n.nextNr?.[0] ?? 0] : leafBuf.get(e);
+  const prev = isNode(e) ? task.buffers.get(e)?.[n.nextNr?.[0] ?? 0] : task.leafBuf.get(e);
   if (prev === undefined || !exclusive(prev, task)) return false;
   placeRows(prev, n.saved.dim, dy, n.saved.start, n.saved.step);
   prev.storage.version++;
@@ -387,7 +391,8 @@ function newTask(createGraph: boolean, retainGraph: boolean | undefined, capture
   stopBefore = 0): Task {
   return {
     createGraph, retainGraph: retainGraph ?? createGraph, capture, allLeaves, stopBefore,
-    leafSinks: new Map(), nodeSinks: new Map(), results: [], firstSerial: Storage.nextSerial,
+    leafSinks: allLeaves ? NO_LEAVES : new Map(), nodeSinks: allLeaves ? NO_NODES : new Map(), results: [],
+    firstSerial: Storage.nextSerial, buffers: new Map(), leafBuf: new Map(),
   };
 }
 
