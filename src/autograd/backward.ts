@@ -2,12 +2,12 @@
  * The backward executor: backward() and grad() walk the recorded nodes (engine.ts) from the
  * outputs in reverse topological order and call each node's rule (rules.ts).
  *
- * Memory: without createGraph, every rule runs in its own kiln.scope (its temporaries are freed
- * when it returns), each pending gradient is a Tensor object owned by the executor and disposed
- * as soon as its node has run, gradients arriving at one tensor are summed in place when the
- * executor owns the only reference, and a node's own buffers are freed when it is released.
- * With createGraph the rules run recorded and nothing is freed early: the new graph holds its
- * tensors, which belong to the caller's scope, like a forward pass.
+ * Memory: without createGraph, the whole run is a kiln.scope and each rule's temporaries are
+ * freed when it returns (runFreeing); each pending gradient is a Tensor object owned by the
+ * executor and disposed as soon as its node has run; gradients arriving at one tensor are summed
+ * in place when the executor owns the only reference; a node's own buffers are freed when it is
+ * released. With createGraph the rules run recorded and nothing is freed early: the new graph
+ * holds its tensors, which belong to the caller's scope, like a forward pass.
  */
 import { zeros } from '../creation.js';
 import { KilnError, check, shapeStr } from '../errors.js';
@@ -67,7 +67,7 @@ const NO_NODES: Map<GradNode, [number, number, Tensor][]> = new Map();
 const NOTHING: Record<string, any> = {};
 
 /** Another Tensor object for the same values and the same place in the graph. */
-export function alias(t: Tensor): Tensor {
+function alias(t: Tensor): Tensor {
   return t._alias();
 }
 
@@ -135,24 +135,24 @@ function finalizeLeaf(t: Tensor, g: Tensor, task: Task): void {
   if (t._postHooks) for (const hook of [...t._postHooks]) hook(t);
 }
 
-/** The rule's error for tensors it reads that were disposed or modified in place since the op ran. */
 /** The op's name for errors: a custom Function's class name, the unary op, or the table's key. */
 function opLabel(n: GradNode): string {
   return n.saved.name ?? (n.op === 'unary' || n.op === 'unaryBackward' ? `${n.saved.op} (${n.op})` : n.op);
 }
 
+/** The rule's error for tensors it reads that were disposed or modified in place since the op ran. */
 function checkSaved(n: GradNode): void {
-  let bad = false;
-  for (let i = 0; i < n.inputs.length; i++) if ((n.reads >> i) & 1 && n.inputs[i].isDisposed) bad = true;
-  for (const k in n.saved) if ((n.saved[k] as Tensor | null)?.isDisposed === true) bad = true;
-  const label = bad || readVersions(n.inputs, n.saved, n.reads) !== n.versionSum ? opLabel(n) : '';
-  if (bad) {
+  let disposed = false;
+  for (let i = 0; i < n.inputs.length; i++) if ((n.reads >> i) & 1 && n.inputs[i].isDisposed) disposed = true;
+  for (const k in n.saved) if ((n.saved[k] as Tensor | null)?.isDisposed === true) disposed = true;
+  if (disposed) {
     throw new KilnError(
-      `backward: a tensor saved for the gradient of ${label} has been disposed; ` +
+      `backward: a tensor saved for the gradient of ${opLabel(n)} has been disposed; ` +
         'call backward() before the tensors of the graph are disposed (e.g. inside the same kiln.scope)',
     );
   }
-  if (label !== '') {
+  if (readVersions(n.inputs, n.saved, n.reads) !== n.versionSum) {
+    const label = opLabel(n);
     throw new KilnError(
       `backward: a tensor saved for the gradient of ${label} was modified in place after ${label} ran ` +
         '(its version counter moved on), so the gradient would be wrong; modify a clone() instead, ' +
