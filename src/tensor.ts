@@ -46,8 +46,8 @@ export class Tensor {
   /** @internal which output of gradFn this tensor is */ _outputNr = 0;
   /** @internal the storage version when this tensor's history was last made current (engine.ts checkFresh) */ _version: number;
   /** @internal the tensor this one is a view of (views of views point to the first), or null */ _base: Tensor | null = null;
-  /** @internal hooks on a leaf's gradient */ _hooks: TensorHook[] | null = null;
-  /** @internal hooks run after a leaf's .grad is updated */ _postHooks: ((t: Tensor) => void)[] | null = null;
+  /** @internal a leaf's hooks: on its gradient (pre), after its .grad is updated (post) */
+  _leafHooks: { pre: TensorHook[]; post: ((t: Tensor) => void)[] } | null = null;
   /** @internal the scope that will free this tensor (memory.ts) */ _scope: any = null;
 
   /** @internal Tensors are made by the creation functions and ops, not by `new`. */
@@ -105,7 +105,7 @@ export class Tensor {
   retainGrad(): this {
     check(this.requiresGrad, 'retainGrad: tensor does not require grad');
     const node = this._gradFn;
-    if (node !== null) (node.retains ??= [])[this._outputNr] = this;
+    if (node !== null) (node.watch ??= { hooks: [], retains: [] }).retains[this._outputNr] = this;
     return this;
   }
   /** @internal set by autograd when an op records this tensor's history */
@@ -117,7 +117,7 @@ export class Tensor {
   /** @internal after a recorded in-place op: this tensor now stands for y in the graph */
   _rebase(y: Tensor): void {
     const old = this._gradFn;
-    const retained = old?.retains?.[this._outputNr] === this;
+    const retained = old?.watch?.retains[this._outputNr] === this;
     this._setGrad(true, y._gradFn, y._outputNr);
     this._version = this.storage.version;
     if (retained) this.retainGrad();
@@ -140,8 +140,8 @@ export class Tensor {
     check(this.requiresGrad, 'registerHook: cannot register a hook on a tensor that does not require grad');
     let list: TensorHook[];
     const node = this._gradFn;
-    if (node === null) list = this._hooks ??= [];
-    else list = ((node.hooks ??= [])[this._outputNr] ??= []);
+    if (node === null) list = (this._leafHooks ??= { pre: [], post: [] }).pre;
+    else list = ((node.watch ??= { hooks: [], retains: [] }).hooks[this._outputNr] ??= []);
     list.push(hook);
     return new RemovableHandle(list, hook);
   }
@@ -153,7 +153,7 @@ export class Tensor {
   registerPostAccumulateGradHook(hook: (t: Tensor) => void): RemovableHandle {
     check(typeof hook === 'function', 'hook: expected a function');
     check(this.isLeaf && this.requiresGrad, 'registerPostAccumulateGradHook: expected a leaf tensor that requires grad');
-    const list = (this._postHooks ??= []);
+    const list = (this._leafHooks ??= { pre: [], post: [] }).post;
     list.push(hook);
     return new RemovableHandle(list, hook);
   }

@@ -125,14 +125,15 @@ function accumulateGrad(t: Tensor, g: Tensor, task: Task): void {
 }
 
 function finalizeLeaf(t: Tensor, g: Tensor, task: Task): void {
-  g = runHooks(t._hooks, g, task, 'registerHook');
+  const hooks = t._leafHooks;
+  if (hooks !== null) g = runHooks(hooks.pre, g, task, 'registerHook');
   const index = task.leafSinks.get(t) ?? -1;
   if (task.capture) {
     task.results[index] = g;
     return;
   }
   accumulateGrad(t, g, task);
-  if (t._postHooks) for (const hook of [...t._postHooks]) hook(t);
+  if (hooks !== null) for (const hook of [...hooks.post]) hook(t);
 }
 
 /** The op's name for errors: a custom Function's class name, the unary op, or the table's key. */
@@ -144,14 +145,14 @@ function opLabel(n: GradNode): string {
 function checkSaved(n: GradNode): void {
   let disposed = false;
   for (let i = 0; i < n.inputs.length; i++) if ((n.reads >> i) & 1 && n.inputs[i].isDisposed) disposed = true;
-  for (const k in n.saved) if ((n.saved[k] as Tensor | null)?.isDisposed === true) disposed = true;
+  if (n.checked !== null) for (const t of n.checked) if (t.isDisposed) disposed = true;
   if (disposed) {
     throw new KilnError(
       `backward: a tensor saved for the gradient of ${opLabel(n)} has been disposed; ` +
         'call backward() before the tensors of the graph are disposed (e.g. inside the same kiln.scope)',
     );
   }
-  if (readVersions(n.inputs, n.saved, n.reads) !== n.versionSum) {
+  if (readVersions(n.inputs, n.reads, n.checked) !== n.versionSum) {
     const label = opLabel(n);
     throw new KilnError(
       `backward: a tensor saved for the gradient of ${label} was modified in place after ${label} ran ` +
@@ -170,6 +171,7 @@ function release(n: GradNode, task: Task): void {
   n.inputs = NONE;
   n.next = NONE;
   n.saved = NOTHING;
+  n.checked = null;
 }
 
 /** Reverse topological order of the nodes reachable from the roots, and which of them lead to a sink. */
@@ -258,7 +260,7 @@ function execute(roots: Tensor[], rootGrads: Tensor[], task: Task): void {
   const lastUse = new Map<Tensor, GradNode>();
   for (const n of order) {
     if (needed !== null && !needed.has(n)) continue;
-    for (const e of n.next) if (e !== null && !isNode(e) && e._postHooks !== null && !task.capture) lastUse.set(e, n);
+    for (const e of n.next) if (e !== null && !isNode(e) && (e._leafHooks?.post.length ?? 0) > 0 && !task.capture) lastUse.set(e, n);
   }
   for (const [leaf, n] of lastUse) {
     const list = (finalizeAfter ??= new Map()).get(n);
@@ -271,7 +273,7 @@ function execute(roots: Tensor[], rootGrads: Tensor[], task: Task): void {
     const dys = buffers.get(n);
     if (dys !== undefined) {
       buffers.delete(n);
-      if (n.hooks !== null || n.retains !== null || sinksAtNodes) visitOutputs(n, dys, task);
+      if (n.watch !== null || sinksAtNodes) visitOutputs(n, dys, task);
       if (needed === null || needed.has(n)) runNode(n, dys, task);
       else if (!task.createGraph) for (const g of dys) g?.dispose();
     }
@@ -293,8 +295,8 @@ function visitOutputs(n: GradNode, dys: (Tensor | undefined)[], task: Task): voi
   for (let j = 0; j < dys.length; j++) {
     let g = dys[j];
     if (g === undefined) continue;
-    g = dys[j] = runHooks(n.hooks?.[j], g, task, 'registerHook');
-    const kept = n.retains?.[j];
+    g = dys[j] = runHooks(n.watch?.hooks[j], g, task, 'registerHook');
+    const kept = n.watch?.retains[j];
     if (kept !== undefined && task.allLeaves && !task.capture) accumulateGrad(kept, alias(g), task);
     const sinks = task.nodeSinks.get(n);
     if (sinks) {
@@ -309,8 +311,8 @@ function visitOutputs(n: GradNode, dys: (Tensor | undefined)[], task: Task): voi
 
 function runNode(n: GradNode, dys: (Tensor | undefined)[], task: Task): void {
   checkSaved(n);
-  if (n.materialize) {
-    for (let j = 0; j < dys.length; j++) if (dys[j] === undefined) dys[j] = zerosOf(n.outShapes![j], n.inputs[0]);
+  if (n.outShapes !== null) {
+    for (let j = 0; j < dys.length; j++) if (dys[j] === undefined) dys[j] = zerosOf(n.outShapes[j], n.inputs[0]);
   }
   const dy = dys[0]!;
   // a slice's gradient goes straight into the rows of its input's pending gradient when this run owns it

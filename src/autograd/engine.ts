@@ -5,12 +5,13 @@
  *
  * Version counter rule: every in-place write bumps its Storage's `version` (shared by views).
  * A node stores the sum of the versions of the tensors its rule reads (inputs flagged in `reads`,
- * and every tensor in `saved`); versions only grow, so a different sum at backward means one of
- * them was modified in place, and backward throws naming the op (PyTorch's behaviour).
+ * and the saved tensors listed in `checked`, such as the output or an index); versions only
+ * grow, so a different sum at backward means one of them was modified in place, and backward
+ * throws naming the op (PyTorch's behaviour). Buffers the op made for itself (`owned`) are not
+ * checked: nothing else can write them.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { KilnError } from '../errors.js';
-import { Storage } from '../memory.js';
 import type { Tensor } from '../tensor.js';
 import type { OpName } from './rules.js';
 
@@ -34,16 +35,14 @@ export class GradNode {
   nextNr: number[] | null = null;
   /** Storage version sum of the tensors the rule reads, when recorded (see the file comment). */
   versionSum = 0;
+  /** Saved tensors (not inputs) whose values the rule reads: version-checked. */
+  checked: Tensor[] | null = null;
   /** Buffers the op made only for its backward (im2col columns, argmax, ...): freed when the node is released. */
   owned: Tensor[] | null = null;
-  /** Shapes of the outputs (multi-output nodes, to give missing output gradients as zeros). */
+  /** Output shapes, when the rule gets zeros for outputs that got no gradient (custom Functions). */
   outShapes: number[][] | null = null;
-  /** Give the rule zeros for outputs that got no gradient (custom Functions); else they are null. */
-  materialize = false;
-  /** Tensor hooks per output (registerHook on a non-leaf). */
-  hooks: (TensorHook[] | undefined)[] | null = null;
-  /** Non-leaf tensors whose .grad is kept (retainGrad), per output. */
-  retains: (Tensor | undefined)[] | null = null;
+  /** Per output: tensor hooks (registerHook on a non-leaf) and the tensor whose .grad is kept (retainGrad). */
+  watch: { hooks: (TensorHook[] | undefined)[]; retains: (Tensor | undefined)[] } | null = null;
   released = false;
 
   constructor(
@@ -87,18 +86,11 @@ export function setGradEnabled(enabled: boolean): void {
 
 const NOTHING: Record<string, any> = Object.freeze({}) as Record<string, any>;
 
-function isTensorLike(v: unknown): v is Tensor {
-  return v !== null && typeof v === 'object' && (v as Tensor).storage instanceof Storage;
-}
-
-/** The version sum a node checks: inputs flagged in reads, and every tensor in saved. */
-export function readVersions(inputs: Tensor[], saved: Record<string, any>, reads: number): number {
+/** The version sum a node checks: inputs flagged in reads, and the checked saved tensors. */
+export function readVersions(inputs: Tensor[], reads: number, checked: Tensor[] | null): number {
   let sum = 0;
   for (let i = 0; i < inputs.length && reads >> i !== 0; i++) if ((reads >> i) & 1) sum += inputs[i].storage.version;
-  for (const k in saved) {
-    const v = saved[k];
-    if (isTensorLike(v)) sum += v.storage.version;
-  }
+  if (checked !== null) for (let i = 0; i < checked.length; i++) sum += checked[i].storage.version;
   return sum;
 }
 
@@ -114,7 +106,8 @@ export function checkFresh(t: Tensor, what: string): void {
 }
 
 /** A node for `op` when grad mode is on and an input requires grad; else null. */
-function makeNode(op: OpName, inputs: Tensor[], saved: Record<string, any>, reads: number, outputs: number): GradNode | null {
+function makeNode(op: OpName, inputs: Tensor[], saved: Record<string, any>, reads: number, checked: Tensor[] | null,
+  outputs: number): GradNode | null {
   if (!isGradEnabled()) return null;
   let needed = false;
   for (let i = 0; i < inputs.length; i++) {
@@ -137,17 +130,19 @@ function makeNode(op: OpName, inputs: Tensor[], saved: Record<string, any>, read
   }
   const node = new GradNode(op, inputs, next, saved, reads, outputs);
   node.nextNr = nextNr;
-  node.versionSum = readVersions(inputs, saved, reads);
+  node.checked = checked;
+  node.versionSum = readVersions(inputs, reads, checked);
   return node;
 }
 
 /**
  * Records how `out` was made, when grad is on and any input requires it. `reads`: bit i set when
- * the rule reads inputs[i]'s value; `owned`: buffers made only for the backward, freed with the node.
+ * the rule reads inputs[i]'s value; `owned`: buffers made only for the backward, freed with the
+ * node; `checked`: other saved tensors the rule reads (the output, an index), version-checked.
  */
 export function record(out: Tensor, op: OpName, inputs: Tensor[], saved: Record<string, any> = NOTHING, reads = 0,
-  owned: Tensor[] | null = null): Tensor {
-  const node = makeNode(op, inputs, saved, reads, 1);
+  owned: Tensor[] | null = null, checked: Tensor[] | null = null): Tensor {
+  const node = makeNode(op, inputs, saved, reads, checked, 1);
   if (node !== null) {
     node.owned = owned;
     out._setGrad(true, node, 0);
@@ -158,10 +153,9 @@ export function record(out: Tensor, op: OpName, inputs: Tensor[], saved: Record<
 /** Records an op with several outputs (custom Functions, checkpoints, module backward hooks). */
 export function recordMulti(outs: Tensor[], op: OpName, inputs: Tensor[], saved: Record<string, any>,
   { reads = 0, materialize = false } = {}): GradNode | null {
-  const node = makeNode(op, inputs, saved, reads, outs.length);
+  const node = makeNode(op, inputs, saved, reads, null, outs.length);
   if (node === null) return null;
-  node.materialize = materialize;
-  node.outShapes = outs.map((o) => [...o.shape]);
+  if (materialize) node.outShapes = outs.map((o) => [...o.shape]);
   outs.forEach((o, j) => o._setGrad(true, node, j));
   return node;
 }

@@ -24,7 +24,9 @@ export function unary(x: Tensor, op: UnaryOpName, alpha = 0, beta = 0): Tensor {
   const out = unaryRaw(x, op, alpha, beta);
   // the rule reads x or the output y, whichever the derivative needs (so only that one is version-checked)
   const reads = UNARY_READS[op];
-  return record(out, 'unary', [x], reads === 'y' ? { op, alpha, beta, out } : { op, alpha, beta }, reads === 'x' ? 1 : 0);
+  return reads === 'y'
+    ? record(out, 'unary', [x], { op, alpha, beta, out }, 0, null, [out])
+    : record(out, 'unary', [x], { op, alpha, beta }, reads === 'x' ? 1 : 0);
 }
 
 export const neg = (x: Tensor) => unary(x, 'neg');
@@ -122,7 +124,9 @@ function binaryRecorded(op: BinaryOpName, a: Tensor, b: Tensor): Tensor {
   const out = binaryRaw(op, a, b);
   if (BinaryOp[op] >= BinaryOp.eq) return out;
   const name = op as keyof typeof BINARY_READS;
-  return record(out, name, [a, b], name === 'div' || name === 'pow' ? { out } : undefined, BINARY_READS[name]);
+  return name === 'div' || name === 'pow'
+    ? record(out, name, [a, b], { out }, BINARY_READS[name], null, [out])
+    : record(out, name, [a, b], undefined, BINARY_READS[name]);
 }
 
 export function add(a: Tensor, b: TensorOrScalar, alpha = 1): Tensor {
@@ -219,7 +223,7 @@ export function where(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tenso
   check(typeof b === 'number' || b instanceof Tensor, 'other: expected a Tensor or a number');
   const at = typeof a === 'number' ? scalarTensor(a, cond, true) : a;
   const bt = typeof b === 'number' ? scalarTensor(b, cond, true) : b;
-  const out = record(whereRaw(cond, at, bt), 'where', [at, bt], { cond });
+  const out = record(whereRaw(cond, at, bt), 'where', [at, bt], { cond }, 0, null, [cond]);
   if (out.gradFn === null) {
     if (at !== a) at.dispose();
     if (bt !== b) bt.dispose();

@@ -25,7 +25,7 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   native.indexSelect(out.storage.handle, 0, xc.storage.handle, xc.offset, ic.storage.handle, ic.offset, outer, n, inner, index.numel);
   disposeTemp(xc, x);
   disposeTemp(ic, index);
-  return record(out, 'indexSelect', [x], { dim: d, index });
+  return record(out, 'indexSelect', [x], { dim: d, index }, 0, null, [index]);
 }
 
 /** Zeros of `shape` with src's rows added at index along dim: indexSelect's gradient (recorded: its rule is indexSelect). */
@@ -38,7 +38,7 @@ export function indexAddInto(shape: readonly number[], dim: number, index: Tenso
   native.indexAdd(out.storage.handle, 0, sc.storage.handle, sc.offset, ic.storage.handle, ic.offset, outer, n, inner, index.numel);
   disposeTemp(sc, src);
   disposeTemp(ic, index);
-  return record(out, 'indexAddInto', [src], { dim, index });
+  return record(out, 'indexAddInto', [src], { dim, index }, 0, null, [index]);
 }
 
 /** out[..., j, ...] = x[..., index[..., j, ...], ...] along dim (index matches x except in dim). */
@@ -56,7 +56,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   native.gather(out.storage.handle, 0, xc.storage.handle, xc.offset, ic.storage.handle, ic.offset, outer, n, inner, k);
   disposeTemp(xc, x);
   disposeTemp(ic, index);
-  return record(out, 'gather', [x], { dim: d, index });
+  return record(out, 'gather', [x], { dim: d, index }, 0, null, [index]);
 }
 
 /** Zeros of `shape` with src added at index along dim: gather's gradient (recorded: its rule is gather). */
@@ -70,7 +70,7 @@ export function scatterAddInto(shape: readonly number[], dim: number, index: Ten
   native.scatterAdd(out.storage.handle, 0, sc.storage.handle, sc.offset, ic.storage.handle, ic.offset, outer, n, inner, k);
   disposeTemp(sc, src);
   disposeTemp(ic, index);
-  return record(out, 'scatterAddInto', [src], { dim, index });
+  return record(out, 'scatterAddInto', [src], { dim, index }, 0, null, [index]);
 }
 
 /** x with src added at index along dim (recorded for x and src). */
@@ -86,5 +86,5 @@ export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): 
     added.dispose();
     return sum;
   });
-  return record(out, 'scatterAdd', [x, src], { dim: d, index });
+  return record(out, 'scatterAdd', [x, src], { dim: d, index }, 0, null, [index]);
 }

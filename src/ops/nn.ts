@@ -17,7 +17,7 @@ export function softmax(x: Tensor, dim = -1, log = false): Tensor {
   const out = empty(x.shape, 'float32', x.device);
   native.softmax(out.storage.handle, 0, xc.storage.handle, xc.offset, outer, n, inner, log);
   disposeTemp(xc, x);
-  return record(out, 'softmax', [x], { dim: d, log, out });
+  return record(out, 'softmax', [x], { dim: d, log, out }, 0, null, [out]);
 }
 
 export const logSoftmax = (x: Tensor, dim = -1) => softmax(x, dim, true);
@@ -44,7 +44,8 @@ export function crossEntropyRows(logits: Tensor, target: Tensor, ignoreIndex = -
     tc.storage.handle, tc.offset, B, C, ignoreIndex, labelSmoothing);
   disposeTemp(lc, logits);
   const owned = tc === target ? [logProbs] : [logProbs, tc];
-  const out = record(rows, 'crossEntropy', [logits], { logProbs, target: tc, ignoreIndex, labelSmoothing }, 1, owned);
+  const out = record(rows, 'crossEntropy', [logits], { logProbs, target: tc, ignoreIndex, labelSmoothing }, 1, owned,
+    tc === target ? [tc] : null);
   if (out.gradFn === null) {
     logProbs.dispose();
     disposeTemp(tc, target);

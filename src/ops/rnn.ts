@@ -62,7 +62,7 @@ export function rnnSequence(proj: Tensor, wHh: Tensor, bHh: Tensor | null, h0: T
   if (bc !== null) disposeTemp(bc, bHh!);
   const inputs = bHh === null ? [proj, wHh, h0] : [proj, wHh, bHh, h0];
   const out = record(hs, 'rnnSequence', inputs, { hs, wHh: wc, h0: h0c, hasBias: bHh !== null, relu }, 0,
-    copies([wc, wHh], [h0c, h0]));
+    copies([wc, wHh], [h0c, h0]), [hs, wc, h0c]);
   if (out.gradFn === null) {
     disposeTemp(wc, wHh);
     disposeTemp(h0c, h0);
@@ -109,7 +109,7 @@ export function lstmSequence(proj: Tensor, wHh: Tensor, bHh: Tensor | null, h0: 
   if (bc !== null) disposeTemp(bc, bHh!);
   const inputs = bHh === null ? [proj, wHh, h0, c0] : [proj, wHh, bHh, h0, c0];
   const out = record(hc, 'lstmSequence', inputs, { gates, hc, wHh: wc, h0: h0c, c0: c0c, hasBias: bHh !== null }, 0,
-    [gates, ...copies([wc, wHh], [h0c, h0], [c0c, c0])]);
+    [gates, ...copies([wc, wHh], [h0c, h0], [c0c, c0])], [hc, wc, h0c, c0c]);
   if (out.gradFn === null) {
     gates.dispose();
     disposeTemp(wc, wHh);
@@ -162,7 +162,7 @@ export function gruSequence(proj: Tensor, wHh: Tensor, bHh: Tensor | null, h0: T
   if (bc !== null) disposeTemp(bc, bHh!);
   const inputs = bHh === null ? [proj, wHh, h0] : [proj, wHh, bHh, h0];
   const out = record(hs, 'gruSequence', inputs, { gates, hh, hs, wHh: wc, h0: h0c, hasBias: bHh !== null }, 0,
-    [gates, hh, ...copies([wc, wHh], [h0c, h0])]);
+    [gates, hh, ...copies([wc, wHh], [h0c, h0])], [hs, wc, h0c]);
   if (out.gradFn === null) {
     gates.dispose();
     hh.dispose();
