@@ -59,6 +59,8 @@ interface Task {
   leafBuf: Map<Tensor, Tensor>;
 }
 
+type Rule = (node: GradNode, dy: Tensor, dys: (Tensor | undefined)[]) => (Tensor | null | undefined)[];
+
 const isNode = (e: Edge): e is GradNode => e instanceof GradNode;
 const NONE: never[] = [];
 // backward() without inputs has no sinks to look up: shared, never written
@@ -174,12 +176,19 @@ function release(n: GradNode, task: Task): void {
   n.checked = null;
 }
 
-/** Reverse topological order of the nodes reachable from the roots, and which of them lead to a sink. */
-function plan(roots: GradNode[], task: Task): { order: GradNode[]; needed: Set<GradNode> | null } {
+function sinkAt(task: Task, n: GradNode, nr: number): boolean {
+  return task.nodeSinks.get(n)?.some((s) => s[0] === nr) ?? false;
+}
+
+/**
+ * Reverse topological order of the nodes reachable from the roots, which of them lead to a sink,
+ * and whether a leaf they feed has post-accumulate hooks.
+ */
+function plan(roots: GradNode[], task: Task): { order: GradNode[]; needed: Set<GradNode> | null; postHooks: boolean } {
   const post: GradNode[] = [];
   const visited = new Set<GradNode>();
   const needed = task.allLeaves ? null : new Set<GradNode>();
-  const sinkAt = (n: GradNode, nr: number) => task.nodeSinks.get(n)?.some((s) => s[0] === nr) ?? false;
+  let postHooks = false;
   // depth-first, iteratively (graphs can be 10^4 nodes deep): a node and the next edge to visit
   const stack: GradNode[] = [];
   const at: number[] = [];
@@ -206,7 +215,11 @@ function plan(roots: GradNode[], task: Task): { order: GradNode[]; needed: Set<G
     if (i < n.next.length) {
       at[top] = i + 1;
       const e = n.next[i];
-      if (isNode(e) && !visited.has(e)) enter(e);
+      if (isNode(e)) {
+        if (!visited.has(e)) enter(e);
+      } else if (e !== null && e._leafHooks !== null) {
+        postHooks = true;
+      }
       continue;
     }
     stack.pop();
@@ -216,14 +229,14 @@ function plan(roots: GradNode[], task: Task): { order: GradNode[]; needed: Set<G
       for (let k = 0; k < n.next.length; k++) {
         const e = n.next[k];
         if (e === null) continue;
-        if (isNode(e) ? needed.has(e) || sinkAt(e, n.nextNr?.[k] ?? 0) : task.leafSinks.has(e)) {
+        if (isNode(e) ? needed.has(e) || sinkAt(task, e, n.nextNr?.[k] ?? 0) : task.leafSinks.has(e)) {
           needed.add(n);
           break;
         }
       }
     }
   }
-  return { order: post.reverse(), needed };
+  return { order: post.reverse(), needed, postHooks };
 }
 
 function addToNode(task: Task, n: GradNode, nr: number, g: Tensor): void {
@@ -252,20 +265,22 @@ function execute(roots: Tensor[], rootGrads: Tensor[], task: Task): void {
       addToLeaf(task, roots[i], rootGrads[i]);
     }
   }
-  const { order, needed } = plan(rootNodes, task);
+  const { order, needed, postHooks } = plan(rootNodes, task);
 
   // a leaf with post-accumulate hooks is finalized right after the last node that feeds it (its
   // hook may start an all-reduce while backward goes on); the others when the run ends
   let finalizeAfter: Map<GradNode, Tensor[]> | null = null;
-  const lastUse = new Map<Tensor, GradNode>();
-  for (const n of order) {
-    if (needed !== null && !needed.has(n)) continue;
-    for (const e of n.next) if (e !== null && !isNode(e) && (e._leafHooks?.post.length ?? 0) > 0 && !task.capture) lastUse.set(e, n);
-  }
-  for (const [leaf, n] of lastUse) {
-    const list = (finalizeAfter ??= new Map()).get(n);
-    if (list) list.push(leaf);
-    else finalizeAfter.set(n, [leaf]);
+  if (postHooks && !task.capture) {
+    const lastUse = new Map<Tensor, GradNode>();
+    for (const n of order) {
+      if (needed !== null && !needed.has(n)) continue;
+      for (const e of n.next) if (e !== null && !isNode(e) && (e._leafHooks?.post.length ?? 0) > 0) lastUse.set(e, n);
+    }
+    for (const [leaf, n] of lastUse) {
+      const list = (finalizeAfter ??= new Map()).get(n);
+      if (list) list.push(leaf);
+      else finalizeAfter.set(n, [leaf]);
+    }
   }
   const sinksAtNodes = task.nodeSinks.size > 0;
 
@@ -321,8 +336,8 @@ function runNode(n: GradNode, dys: (Tensor | undefined)[], task: Task): void {
     release(n, task);
     return;
   }
-  const rule = gradRules[n.op] as (node: GradNode, dy: Tensor, dys: (Tensor | undefined)[]) => (Tensor | null | undefined)[];
-  const grads = task.createGraph ? rule(n, dy, dys) : runFreeing(() => rule(n, dy, dys));
+  const rule = gradRules[n.op] as Rule;
+  const grads = task.createGraph ? rule(n, dy, dys) : runFreeing(rule, n, dy, dys);
   for (let i = 0; i < n.next.length; i++) {
     const e = n.next[i];
     let g = grads[i];
@@ -341,12 +356,12 @@ function runNode(n: GradNode, dys: (Tensor | undefined)[], task: Task): void {
  * without one (a scope per node costs a measurable share of a small model's step). A tensor the
  * rule keep()-ed is left alone.
  */
-function runFreeing(rule: () => (Tensor | null | undefined)[]): (Tensor | null | undefined)[] {
+function runFreeing(rule: Rule, n: GradNode, dy: Tensor, dys: (Tensor | undefined)[]): (Tensor | null | undefined)[] {
   const list: Tensor[] = [];
   const prev = collectMade(list);
   let grads: (Tensor | null | undefined)[];
   try {
-    grads = rule();
+    grads = rule(n, dy, dys);
   } finally {
     collectMade(prev);
   }
