@@ -307,3 +307,46 @@ describe('ops without a second derivative', () => {
     }
   });
 });
+
+describe('kiln.autograd.gradgradcheck (float32 evaluation, float64 differences) over the rule table', () => {
+  const leaf = (r: R) => toKiln(r, { requiresGrad: true });
+  const idx = (values: number[], shape = [values.length]) => kiln.tensor(Int32Array.from(values), { shape });
+  const cases: [string, (...xs: Tensor[]) => Tensor, () => Tensor[]][] = [
+    ['unary: exp, log, sqrt, rsqrt, sigmoid, tanh, gelu, sin, cos, reciprocal, pow',
+      (t) => kiln.cat([t.exp(), t.log(), t.sqrt(), t.rsqrt(), t.sigmoid(), t.tanh(), t.gelu(), t.sin(), t.cos(), t.reciprocal(), t.pow(2.5)]),
+      () => [leaf(randArr([3], 100, 0.5, 1.5))]],
+    ['unary: abs, relu, leakyRelu, clamp, square, neg, add/mul/rsub scalars',
+      (t) => kiln.cat([t.abs(), t.relu(), t.leakyRelu(0.2), t.clamp(-0.5, 0.5), t.square(), t.neg(), t.add(1), t.mul(3), t.rsub(1)]).square(),
+      () => [leaf(randArr([4], 101, -1, 1, [0, -0.5, 0.5], 0.1))]],
+    ['add, sub, mul, div, pow with broadcasting', (a, b) => a.add(b).mul(a.sub(b)).div(b).add(a.pow(b)),
+      () => [leaf(randArr([2, 3], 102, 0.5, 1.5)), leaf(randArr([3], 103, 0.5, 1.5))]],
+    ['maximum, minimum, where', (a, b) => a.maximum(b).mul(a).add(kiln.where(a.gt(0), a.square(), b.minimum(a).mul(b))),
+      () => [leaf(distinctArr([2, 3], 104)), leaf(distinctArr([2, 3], 105, 0.13))]],
+    ['sum, mean, max, var, logsumexp', (t) => kiln.cat([t.square().sum(1), t.mean(0).exp(), t.square().max(1), t.var(1), t.logsumexp(1)]),
+      () => [leaf(distinctArr([3, 3], 106))]],
+    ['reshape, permute, expand, slice, select, cat, stack', (t) =>
+      kiln.stack([t.reshape([3, 2]).t().square().slice(1, 0, 3, 2).reshape([4]), t.expand([2, 2, 3]).select(0, 1).narrow(1, 1, 2).reshape([4])], 0).exp(),
+      () => [leaf(randArr([2, 3], 107, -1, 1))]],
+    ['matmul (batched), linear', (a, w, b) => kiln.F.linear(a.matmul(a.transpose(1, 2)).reshape([4, 2]), w, b).tanh(),
+      () => [leaf(randArr([2, 2, 3], 108, -1, 1)), leaf(randArr([3, 2], 109, -1, 1)), leaf(randArr([3], 110))]],
+    ['indexSelect, gather, scatterAdd', (t, s) =>
+      t.indexSelect(0, idx([1, 0, 1])).square().sum(0).add(t.gather(1, idx([1, 0, 2, 2], [2, 2])).exp().sum(0).sum()).add(t.scatterAdd(1, idx([0, 2, 1, 1], [2, 2]), s.square()).sum(0)),
+      () => [leaf(randArr([2, 3], 111, -1, 1)), leaf(randArr([2, 2], 112, -1, 1))]],
+    ['softmax, logSoftmax, cross-entropy (smoothing, ignored rows)', (t) =>
+      kiln.cat([t.softmax(1).reshape([-1]), t.logSoftmax(0).reshape([-1]), crossEntropyRows(t, idx([2, -100, 1]), -100, 0.1)]),
+      () => [leaf(randArr([3, 3], 113, -1, 1))]],
+    ['conv2d, convTranspose2d, maxPool2d, avgPool2d', (x, w) => {
+      const c = kiln.F.conv2d(x, w, null, { padding: 1 }).tanh();
+      return kiln.F.maxPool2d(kiln.F.avgPool2d(kiln.F.convTranspose2d(c, w, null, { stride: 2 }), 2), 2).reshape([-1]);
+    }, () => [leaf(randArr([1, 1, 4, 4], 114, -1, 1)), leaf(randArr([2, 1, 2, 2], 115, -0.8, 0.8))]],
+    ['layerNorm, batchNorm', (x, g, b) => kiln.F.layerNorm(x, [3], g, b).add(kiln.F.batchNorm(x, { training: true })).tanh(),
+      () => [leaf(randArr([4, 3], 116, -1, 1)), leaf(randArr([3], 117, 0.5, 1.5)), leaf(randArr([3], 118))]],
+    ['losses: mse, huber, bce, bce with logits, nll', (a, p) => kiln.stack([
+      kiln.F.mseLoss(a, p), kiln.F.huberLoss(a, p, { delta: 0.5 }), kiln.F.binaryCrossEntropy(a.sigmoid(), p),
+      kiln.F.binaryCrossEntropyWithLogits(a, p), kiln.F.nllLoss(a.logSoftmax(1), idx([1, 0]))]),
+    () => [leaf(randArr([2, 3], 119, -1, 1)), leaf(randArr([2, 3], 120, 0.1, 0.9))]],
+  ];
+  for (const [name, fn, inputs] of cases) {
+    it(name, () => kiln.scope(() => expect(kiln.autograd.gradgradcheck(fn, inputs())).toBe(true)));
+  }
+});
