@@ -97,9 +97,11 @@ export class Function {
     check(Array.isArray(outs) && outs.every((o) => o instanceof Tensor),
       () => `${name}.forward: expected a Tensor or an array of tensors, got ${typeof result}`);
     if (!needs.some(Boolean)) return result;
+    // int32 outputs (indices) are non-differentiable without being marked, as in PyTorch
+    const fixed = (o: Tensor) => ctx._nonDifferentiable.has(o) || o.dtype !== 'float32';
     // outputs are new objects, so an input returned as is, or a tensor made outside, keeps its own history
-    const wrapped = outs.map((o) => (ctx._nonDifferentiable.has(o) ? o : o._alias(false)));
-    const diffIndex = outs.map((o, j) => (ctx._nonDifferentiable.has(o) ? -1 : j)).filter((j) => j >= 0);
+    const wrapped = outs.map((o) => (fixed(o) ? o : o._alias(false)));
+    const diffIndex = outs.map((o, j) => (fixed(o) ? -1 : j)).filter((j) => j >= 0);
     const inputs = args.filter((a): a is Tensor => a instanceof Tensor);
     const argIndex = args.map((a, i) => (a instanceof Tensor ? i : -1)).filter((i) => i >= 0);
     const cls = this;

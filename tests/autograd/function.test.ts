@@ -56,23 +56,25 @@ describe('autograd.Function', () => {
         ctx.k = k;
         ctx.saveForBackward(x);
         const idx = x.argmax();
-        ctx.markNonDifferentiable(idx);
-        return [x.mul(k), x.square(), idx];
+        const flag = x.gt(2); // float32: differentiable unless marked
+        ctx.markNonDifferentiable(flag); // idx, int32, needs no mark
+        return [x.mul(k), x.square(), idx, flag];
       }
-      static override backward(ctx: FunctionCtx, ga: Tensor, gb: Tensor, gi: Tensor) {
-        seen.push([...vals(ga), ...vals(gb), ...vals(gi)]);
+      static override backward(ctx: FunctionCtx, ga: Tensor, gb: Tensor, gi: Tensor, gf: Tensor) {
+        seen.push([...vals(ga), ...vals(gb), ...vals(gi), ...vals(gf)]);
         const [x] = ctx.savedTensors as Tensor[];
         return [ga.mul(ctx.k as number).add(gb.mul(x).mul(2)), null];
       }
     }
     const x = kiln.tensor([1, 3, 2], { requiresGrad: true });
-    const [a, b, idx] = SplitScale.apply(x, 4) as Tensor[];
+    const [a, b, idx, flag] = SplitScale.apply(x, 4) as Tensor[];
     expect(idx.requiresGrad).toBe(false);
+    expect(flag.requiresGrad).toBe(false);
     expect(vals(idx)).toEqual([1]);
     expect(a.requiresGrad && b.requiresGrad).toBe(true);
     // only a is used: b's gradient arrives as zeros, and the index's too
     a.sum().backward({ retainGraph: true });
-    expect(seen[0]).toEqual([1, 1, 1, 0, 0, 0, 0]);
+    expect(seen[0]).toEqual([1, 1, 1, 0, 0, 0, 0, 0, 0, 0]);
     expect(vals(x.grad)).toEqual([4, 4, 4]);
     x.grad = null;
     b.sum().backward();
