@@ -302,7 +302,7 @@ function execute(roots: Tensor[], rootGrads: Tensor[], task: Task): void {
       }
     }
   }
-  for (const [leaf, g] of leafBuf) finalizeLeaf(leaf, g, task);
+  leafBuf.forEach((g, leaf) => finalizeLeaf(leaf, g, task));
 }
 
 /** Tensor hooks, retained gradients and sinks at a node's outputs, before its rule runs. */
