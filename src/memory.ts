@@ -27,6 +27,10 @@ export class Storage {
   /** Serial of the next storage allocated; serials only grow. */
   static nextSerial = 0;
   readonly serial = Storage.nextSerial++;
+  /** In-place writes so far: autograd's version counter, shared by every view of this storage. */
+  version = 0;
+  /** The version written by the last in-place op recorded in a graph (older views' history is stale). */
+  rebased = 0;
   private readonly cell: StorageCell;
 
   constructor(
@@ -57,6 +61,11 @@ export class Storage {
 
   get released(): boolean {
     return this.cell.released;
+  }
+
+  /** Tracked tensors (views included) that still hold this storage. */
+  get refs(): number {
+    return this.cell.refs;
   }
 
   retain(): void {
