@@ -35,3 +35,5 @@ export { fit, evaluate, saveCheckpoint, loadCheckpoint, writeReport } from './tr
 export type { FitOptions, FitHistory, EpochRecord, Callback, Callbacks, BatchInfo, EarlyStoppingOptions } from './train/index.js';
 export * as tune from './tune/index.js';
 export * as distributions from './distributions/index.js';
+// ecosystem (issue 21): kiln.train (TensorBoardLogger and the fit pieces), kiln.onnx
+export * as train from './train/index.js';
