@@ -37,3 +37,4 @@ export * as tune from './tune/index.js';
 export * as distributions from './distributions/index.js';
 // ecosystem (issue 21): kiln.train (TensorBoardLogger and the fit pieces), kiln.onnx
 export * as train from './train/index.js';
+export * as onnx from './onnx/index.js';

@@ -2,7 +2,7 @@
  * Shape ops. reshape/transpose/permute/expand/squeeze/unsqueeze/narrow/select/slice return
  * views sharing storage when the layout allows; cat/stack/clone copy.
  */
-import { record } from '../autograd/engine.js';
+import { record, traceOp } from '../autograd/engine.js';
 import { check, checkInt, shapeStr } from '../errors.js';
 import { native } from '../native.js';
 import { Tensor } from '../tensor.js';
@@ -220,7 +220,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
     start += p.shape[d];
   }
   parts.forEach((p, i) => p !== tensors[i] && p.dispose());
-  if (dtype === 'int32') return out;
+  if (dtype === 'int32') return traceOp(out, 'cat', [...tensors], { dim: d });
   return record(out, 'cat', [...tensors], { dim: d, sizes: tensors.map((t) => t.shape[d]) });
 }
 
@@ -249,5 +249,5 @@ export function castTo(x: Tensor, dtype: 'float32' | 'int32'): Tensor {
   const out = empty(x.shape, dtype, x.device);
   native.cast(out.storage.handle, 0, xc.storage.handle, xc.offset, x.numel);
   disposeTemp(xc, x);
-  return out;
+  return traceOp(out, 'cast', [x], { dtype });
 }
