@@ -31,3 +31,4 @@ export { save, load } from './io/index.js';
 export * as data from './data/index.js';
 export { fit, evaluate, saveCheckpoint, loadCheckpoint, writeReport } from './train/index.js';
 export type { FitOptions, FitHistory, EpochRecord, Callback, Callbacks, BatchInfo, EarlyStoppingOptions } from './train/index.js';
+export * as distributions from './distributions/index.js';
