@@ -32,3 +32,4 @@ export * as data from './data/index.js';
 export { fit, evaluate, saveCheckpoint, loadCheckpoint, writeReport } from './train/index.js';
 export type { FitOptions, FitHistory, EpochRecord, Callback, Callbacks, BatchInfo, EarlyStoppingOptions } from './train/index.js';
 export * as distributions from './distributions/index.js';
+export * as rl from './rl/index.js';
