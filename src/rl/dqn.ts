@@ -88,6 +88,7 @@ export class DQN extends BaseAlgorithm {
     this.explorationRate = o.explorationInitialEps;
     this.optimizer = new Adam(this.qNet.parameters(), { lr: this.lrSchedule(1) });
     this.replayBuffer = new ReplayBuffer(o.bufferSize, this.obsDim, 1);
+    this.sealRng();
   }
 
   protected modules(): Record<string, Module> {

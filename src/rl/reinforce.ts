@@ -71,6 +71,7 @@ export class REINFORCE extends BaseAlgorithm {
     this.lrSchedule = toSchedule(o.learningRate, 'learningRate');
     this.policy = new ActorCriticPolicy(this.obsDim, this.actionSpace, o.policyKwargs);
     this.optimizer = new Adam(this.policy.parameters(), { lr: this.lrSchedule(1) });
+    this.sealRng();
   }
 
   protected modules(): Record<string, Module> {

@@ -3,7 +3,7 @@
  * seeding, learn()'s bookkeeping (timesteps, episodes, callbacks, progress bar, log records,
  * report), predict(), save() and load(). Each algorithm writes only its own loop and update.
  */
-import { manualSeed } from '../../random.js';
+import { type RngState, getRngState, manualSeed, setRngState } from '../../random.js';
 import { KilnError, check } from '../../errors.js';
 import { load as loadFile, save as saveFile } from '../../io/index.js';
 import { scope } from '../../memory.js';
@@ -96,6 +96,8 @@ export abstract class BaseAlgorithm {
   /** 1 where the last observation starts a new episode. */
   protected lastEpisodeStarts: Float64Array;
   protected readonly losses = new LossMeter();
+  /** This agent's position in Kiln's generator: swapped in while it works, so agents do not disturb each other. */
+  private rngState: RngState;
 
   constructor(env: EnvArg, opts: CommonOptions) {
     check(opts !== null && typeof opts === 'object', 'options: expected an object');
@@ -116,9 +118,31 @@ export abstract class BaseAlgorithm {
     this.actDim = flatSize(this.actionSpace);
     this.seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31);
     check(Number.isInteger(this.seed) && this.seed >= 0, () => `seed: expected a non-negative integer, got ${String(opts.seed)}`);
-    manualSeed(this.seed); // network initialisation and tensor-side sampling
+    // Kiln's generator is global: the agent draws from its own stream (seeded here, used for the
+    // networks' initialisation and tensor-side sampling) and swaps it in only while it works
+    this.rngState = getRngState();
+    manualSeed(this.seed);
     this.rng = new Rng(this.seed);
     this.lastEpisodeStarts = new Float64Array(this.nEnvs).fill(1);
+  }
+
+  /** Subclasses call this at the end of their constructor: the stream moves past the initialisation. */
+  protected sealRng(): void {
+    const outer = this.rngState;
+    this.rngState = getRngState();
+    setRngState(outer);
+  }
+
+  /** @internal Puts the agent's stream in Kiln's generator; returns the one it replaced. */
+  _swapRngIn(): RngState {
+    const outer = getRngState();
+    setRngState(this.rngState);
+    return outer;
+  }
+  /** @internal Saves the agent's stream and restores `outer`. */
+  _swapRngOut(outer: RngState): void {
+    this.rngState = getRngState();
+    setRngState(outer);
   }
 
   /** The agent's modules, saved by name. */
@@ -154,7 +178,12 @@ export abstract class BaseAlgorithm {
     const bar = opts.progressBar ? new ProgressBar(this.totalTimesteps, write, opts.write === undefined && process.stdout.isTTY === true) : null;
     const ctx = new LearnContext(this, callbacks, bar);
     for (const c of callbacks) await c.onTrainingStart?.(this);
-    await this.run(ctx);
+    ctx.outer = this._swapRngIn();
+    try {
+      await this.run(ctx);
+    } finally {
+      this._swapRngOut(ctx.outer);
+    }
     bar?.end();
     if (opts.report) await writeLearningCurve(opts.report, this.log, `${this.algo} learning curve`);
     for (const c of callbacks) await c.onTrainingEnd?.(this.log);
@@ -176,7 +205,13 @@ export abstract class BaseAlgorithm {
     let obs: Float32Array = Float32Array.from(observations);
     if (this.env instanceof VecNormalize) obs = this.env.normalizeObs(obs);
     const n = obs.length / this.obsDim;
-    const raw = scope(() => this.policyActions(obs, n, deterministic));
+    const outer = this._swapRngIn();
+    let raw: Float32Array;
+    try {
+      raw = scope(() => this.policyActions(obs, n, deterministic));
+    } finally {
+      this._swapRngOut(outer);
+    }
     return this.discrete ? Int32Array.from(raw) : this.clipActions(raw);
   }
 
@@ -231,6 +266,8 @@ export class LearnContext {
   readonly tracker: EpisodeTracker;
   readonly start = performance.now();
   stopped = false;
+  /** Kiln's generator state outside the agent (restored while learn() waits on the event loop). */
+  outer: RngState = getRngState();
   private readonly startSteps: number;
 
   constructor(private readonly agent: BaseAlgorithm, private readonly callbacks: RLCallback[], private readonly bar: ProgressBar | null) {
@@ -251,11 +288,15 @@ export class LearnContext {
     for (const c of this.callbacks) {
       if (c.onStep) {
         let r = c.onStep({ timesteps: a.numTimesteps, agent: a });
-        if (r instanceof Promise) r = await r;
+        if (r instanceof Promise) r = await this.awaitOutside(r);
         if (r === false || r === 'stop') this.stopped = true;
       }
       if (c.onEpisodeEnd) {
-        for (const ep of ended) if ((await c.onEpisodeEnd(ep)) === 'stop') this.stopped = true;
+        for (const ep of ended) {
+          let r = c.onEpisodeEnd(ep);
+          if (r instanceof Promise) r = await this.awaitOutside(r);
+          if (r === 'stop') this.stopped = true;
+        }
       }
     }
     if (this.bar) this.bar.update(a.numTimesteps, { episodeReturnMean: this.tracker.recentMeans()[0] }, this.seconds());
@@ -275,7 +316,18 @@ export class LearnContext {
       fps: (a.numTimesteps - this.startSteps) / Math.max(seconds, 1e-9), seconds, losses, ...extra,
     };
     a.log.records.push(rec);
-    for (const c of this.callbacks) if ((await c.onLog?.(rec)) === 'stop') this.stopped = true;
-    await yieldToEventLoop();
+    for (const c of this.callbacks) if ((await this.awaitOutside(c.onLog?.(rec))) === 'stop') this.stopped = true;
+    await this.awaitOutside(yieldToEventLoop());
+  }
+
+  /** Awaits with the agent's generator stream swapped out, so other code that runs meanwhile does not draw from it. */
+  private async awaitOutside<T>(p: T | Promise<T>): Promise<T> {
+    if (!(p instanceof Promise)) return p;
+    this.agent._swapRngOut(this.outer);
+    try {
+      return await p;
+    } finally {
+      this.outer = this.agent._swapRngIn();
+    }
   }
 }

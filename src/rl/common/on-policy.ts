@@ -50,6 +50,7 @@ export abstract class OnPolicyAlgorithm<O extends OnPolicyOptions> extends BaseA
     this.lrSchedule = toSchedule(o.learningRate, 'learningRate');
     this.policy = new ActorCriticPolicy(this.obsDim, this.actionSpace, o.policyKwargs);
     this.rolloutBuffer = new RolloutBuffer(o.nSteps, this.nEnvs, this.obsDim, this.discrete ? 1 : this.actDim);
+    this.sealRng();
   }
 
   protected modules(): Record<string, Module> {

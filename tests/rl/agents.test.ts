@@ -1,0 +1,174 @@
+// Agents end to end: a short CI training run of DQN and PPO on CartPole that must improve,
+// flat memory during learn(), same seed -> same learning curve, save/load, callbacks, errors.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import * as kiln from '../../src/index.js';
+
+const { rl } = kiln;
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const returns = (agent: kiln.rl.BaseAlgorithm) => agent.log.episodes.map((e) => e.return);
+
+// zoo hyperparameters with a 64-64 network and fewer steps, so CI takes seconds
+const dqnCi = { learningRate: 2.3e-3, batchSize: 64, bufferSize: 20_000, learningStarts: 1000, targetUpdateInterval: 10,
+  trainFreq: 256, gradientSteps: 128, explorationFraction: 0.16, explorationFinalEps: 0.04 };
+const ppoCi = { nEnvs: 8, nSteps: 32, batchSize: 256, gaeLambda: 0.8, gamma: 0.98, nEpochs: 20, learningRate: 'lin_0.001', clipRange: 'lin_0.2' };
+
+/** Live tensors at every log record: a training loop must not grow them. */
+function memoryProbe() {
+  const counts: number[] = [];
+  return { counts, callback: { onLog: () => { counts.push(kiln.memory().tensors); } } };
+}
+
+/** Never growing from record `from` on (the count may drop when GC collects an earlier test's agent). */
+function expectFlat(counts: number[], from: number): void {
+  expect(counts.length).toBeGreaterThan(from + 2);
+  for (let i = from + 1; i < counts.length; i++) expect(counts[i], String(counts)).toBeLessThanOrEqual(counts[i - 1]);
+}
+
+describe('CI training runs on CartPole-v1', () => {
+  it('DQN improves within 15k steps and keeps memory flat', async () => {
+    const agent = new rl.DQN('CartPole-v1', { ...dqnCi, seed: 0 });
+    const probe = memoryProbe();
+    await agent.learn({ totalTimesteps: 15_000, callback: probe.callback });
+    const r = returns(agent);
+    expect(mean(r.slice(-10))).toBeGreaterThan(2.5 * mean(r.slice(0, 10)));
+    expect(rl.evaluatePolicy(agent, rl.make('CartPole-v1'), { nEvalEpisodes: 10, seed: 5 }).meanReward).toBeGreaterThan(60);
+    // from the first update on (Adam's state exists), the count does not grow
+    expectFlat(probe.counts, 2);
+  });
+
+  it('PPO improves within 20k steps and keeps memory flat', async () => {
+    const agent = new rl.PPO('CartPole-v1', { ...ppoCi, seed: 0 });
+    const probe = memoryProbe();
+    await agent.learn({ totalTimesteps: 20_000, callback: probe.callback });
+    const r = returns(agent);
+    expect(mean(r.slice(-10))).toBeGreaterThan(3 * mean(r.slice(0, 10)));
+    expect(rl.evaluatePolicy(agent, rl.make('CartPole-v1'), { nEvalEpisodes: 10, seed: 5 }).meanReward).toBeGreaterThan(100);
+    expectFlat(probe.counts, 0);
+    expect(probe.counts.length).toBe(Math.ceil(20_000 / 256));
+  });
+});
+
+describe('reproducibility', () => {
+  it('the same seed gives the same learning curve and weights (PPO, DQN, A2C, REINFORCE)', async () => {
+    const runs = [
+      (seed: number) => new rl.PPO('CartPole-v1', { ...ppoCi, nEpochs: 2, seed }),
+      (seed: number) => new rl.DQN('CartPole-v1', { ...dqnCi, learningStarts: 300, trainFreq: 4, gradientSteps: 1, seed }),
+      (seed: number) => new rl.A2C('CartPole-v1', { nEnvs: 4, seed }),
+      (seed: number) => new rl.REINFORCE('CartPole-v1', { seed }),
+    ];
+    for (const make of runs) {
+      // both built before either learns: each agent keeps its own generator stream
+      const [a, b] = [make(3), make(3)];
+      await a.learn({ totalTimesteps: 2048 });
+      await b.learn({ totalTimesteps: 2048 });
+      expect(returns(a).length).toBeGreaterThan(20);
+      expect(returns(a)).toEqual(returns(b));
+      const wa = Object.values((a as any).modules())[0] as kiln.nn.Module;
+      const wb = Object.values((b as any).modules())[0] as kiln.nn.Module;
+      wa.parameters().forEach((p, i) => expect(Array.from(p.toTypedArray())).toEqual(Array.from(wb.parameters()[i].toTypedArray())));
+      const c = make(4);
+      await c.learn({ totalTimesteps: 2048 });
+      expect(returns(c)).not.toEqual(returns(a));
+    }
+  });
+});
+
+describe('continuous actions and REINFORCE', () => {
+  it('PPO and A2C on Pendulum act within the Box, with a learned log std', async () => {
+    for (const agent of [new rl.PPO('Pendulum-v1', { nSteps: 64, batchSize: 32, nEpochs: 2, seed: 0 }), new rl.A2C('Pendulum-v1', { seed: 0 })]) {
+      const probe = memoryProbe();
+      const logStd0 = Array.from(agent.policy.logStd!.toTypedArray());
+      await agent.learn({ totalTimesteps: 640, callback: probe.callback });
+      expect(Array.from(agent.policy.logStd!.toTypedArray())).not.toEqual(logStd0);
+      expectFlat(probe.counts, 0);
+      const [obs] = rl.make('Pendulum-v1').reset({ seed: 1 });
+      for (let i = 0; i < 20; i++) {
+        const a = agent.predict(obs) as Float32Array;
+        expect(a).toBeInstanceOf(Float32Array);
+        expect(Math.abs(a[0])).toBeLessThanOrEqual(2);
+      }
+      // the deterministic action is the Gaussian's mean (clipped)
+      expect(agent.predict(obs, { deterministic: true })).toEqual(agent.predict(obs, { deterministic: true }));
+    }
+  });
+
+  it('REINFORCE updates after every episodesPerUpdate complete episodes', async () => {
+    const agent = new rl.REINFORCE('CartPole-v1', { episodesPerUpdate: 3, seed: 0 });
+    const probe = memoryProbe();
+    await agent.learn({ totalTimesteps: 3000, callback: probe.callback });
+    expect(agent.nUpdates).toBe(Math.floor(agent.log.episodes.length / 3));
+    expectFlat(probe.counts, 0);
+  });
+});
+
+describe('save, load, predict', () => {
+  it('a loaded agent predicts what the saved one did; algorithms and files are checked', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kiln-rl-'));
+    const obs = Array.from({ length: 20 }, (_, i) => Float32Array.of(Math.sin(i), Math.cos(i) * 0.5, 0.1 * i - 1, -0.05 * i));
+    for (const [Algo, opts] of [[rl.PPO, { nSteps: 64, nEpochs: 1 }], [rl.DQN, { learningStarts: 50 }], [rl.A2C, {}], [rl.REINFORCE, {}]] as const) {
+      const agent = new (Algo as any)('CartPole-v1', { ...opts, seed: 1 });
+      await agent.learn({ totalTimesteps: 256 });
+      const path = join(dir, `${agent.algo}.safetensors`);
+      await agent.save(path);
+      const loaded = await (Algo as any).load(path);
+      expect(loaded.numTimesteps).toBe(agent.numTimesteps);
+      expect(obs.map((o) => loaded.predict(o, { deterministic: true }))).toEqual(obs.map((o) => agent.predict(o, { deterministic: true })));
+      await expect(loaded.learn({ totalTimesteps: 10 })).rejects.toThrow(/learn: this agent has no environment/);
+      const withEnv = await (Algo as any).load(path, { env: rl.make('CartPole-v1') });
+      await withEnv.learn({ totalTimesteps: 64 });
+    }
+    await expect(rl.PPO.load(join(dir, 'DQN.safetensors'))).rejects.toThrow(/holds a DQN agent, not a PPO/);
+    const b = await rl.PPO.load(join(dir, 'PPO.safetensors'));
+    expect(b.predictBatch(Float32Array.from(obs.slice(0, 3).flatMap((o) => Array.from(o))), { deterministic: true })).toBeInstanceOf(Int32Array);
+  });
+});
+
+describe('callbacks, progress and report', () => {
+  it('a callback can stop learn(); the progress bar and the HTML report are written', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kiln-rl-'));
+    const lines: string[] = [];
+    const agent = new rl.PPO('CartPole-v1', { nSteps: 64, nEpochs: 1, seed: 2 });
+    const seen: string[] = [];
+    await agent.learn({
+      totalTimesteps: 1000, progressBar: true, write: (s) => lines.push(s), report: join(dir, 'report.html'),
+      callback: {
+        onTrainingStart: () => { seen.push('start'); },
+        onEpisodeEnd: (ep) => { expect(ep.length).toBeGreaterThan(0); },
+        onStep: ({ timesteps }) => (timesteps >= 300 ? 'stop' : undefined),
+        onTrainingEnd: (log) => { seen.push(`end ${log.records.length}`); },
+      },
+    });
+    expect(agent.numTimesteps).toBe(300);
+    expect(seen).toEqual(['start', 'end 4']);
+    expect(lines.some((l) => /\/1000 steps/.test(l))).toBe(true);
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html).toContain('data-series="episode return"');
+    expect(html).toContain('data-series="valueLoss"');
+  });
+});
+
+describe('evaluatePolicy and bad input', () => {
+  it('evaluatePolicy averages whole episodes', () => {
+    const still = { predict: () => 1 };
+    const r = rl.evaluatePolicy(still, rl.make('MountainCar-v0'), { nEvalEpisodes: 3, seed: 0 });
+    expect(r).toMatchObject({ meanReward: -200, stdReward: 0, episodeLengths: [200, 200, 200] });
+    expect(() => rl.evaluatePolicy(still, rl.make('MountainCar-v0'), { nEvalEpisodes: 0 })).toThrow(/nEvalEpisodes: expected a positive integer/);
+  });
+
+  it('bad options and arguments are KilnErrors naming them', async () => {
+    expect(() => new rl.DQN('Pendulum-v1')).toThrow(/DQN needs a Discrete action space/);
+    expect(() => new rl.DQN('CartPole-v1', { gamma: 1.5 })).toThrow(/gamma: expected a number in \[0, 1\]/);
+    expect(() => new rl.DQN('CartPole-v1', { gradientSteps: 0 })).toThrow(/gradientSteps: expected a positive integer or -1/);
+    expect(() => new rl.PPO('CartPole-v1', { batchSize: 1 })).toThrow(/batchSize: expected an integer > 1/);
+    expect(() => new rl.PPO('CartPole-v1', { learningRate: 'fast' })).toThrow(/learningRate: expected a number/);
+    expect(() => new rl.PPO(rl.make('CartPole-v1'), { nEnvs: 4 })).toThrow(/nEnvs: 4 copies need env given as an id/);
+    expect(() => new rl.PPO({} as any)).toThrow(/env: expected an environment/);
+    expect(() => new rl.A2C('CartPole-v1', { policyKwargs: { netArch: [64, -1] } })).toThrow(/policyKwargs.netArch.pi: expected an array of positive layer widths/);
+    const agent = new rl.PPO('CartPole-v1', { seed: 0 });
+    await expect(agent.learn({ totalTimesteps: 0 })).rejects.toThrow(/totalTimesteps: expected a positive integer/);
+    expect(() => agent.predict(Float32Array.of(1, 2))).toThrow(/observation: expected 4 numbers, got 2/);
+  });
+});
