@@ -66,6 +66,61 @@ const row = (group, name, us) => { rows.push({ group, name, us }); console.log(`
   row('ppo', 'Adam step (10 fused kernels)', time(() => agent.optimizer.step(), 2000));
   row('ppo', 'one minibatch in PPO.train (incl. host gather, diagnostics)', time(() => { agent.opts.nEpochs = 1; agent.train(); }, 200));
 }
+// ---- native calls against wall time: what is kernel work and what is JS around it ----
+const { native } = await import('../../dist/native.js');
+let current = null;
+for (const name of Object.keys(native)) {
+  const fn = native[name];
+  if (typeof fn !== 'function') continue;
+  native[name] = (...args) => {
+    if (current === null) return fn(...args);
+    const t0 = process.hrtime.bigint();
+    const r = fn(...args);
+    const e = current.get(name) ?? { ms: 0, calls: 0 };
+    e.ms += Number(process.hrtime.bigint() - t0) / 1e6;
+    e.calls++;
+    current.set(name, e);
+    return r;
+  };
+}
+const split = [];
+async function nativeSplit(label, setup, fn, reps) {
+  const run = await setup();
+  for (let i = 0; i < 20; i++) run();
+  const walls = [], natives = [], calls = [], byName = new Map();
+  for (let i = 0; i < reps; i++) {
+    current = new Map();
+    const t0 = performance.now();
+    run();
+    walls.push(performance.now() - t0);
+    let ms = 0, n = 0;
+    for (const [k, e] of current) { ms += e.ms; n += e.calls; const b = byName.get(k) ?? { ms: 0, calls: 0 }; b.ms += e.ms; b.calls += e.calls; byName.set(k, b); }
+    natives.push(ms);
+    calls.push(n);
+    current = null;
+  }
+  const med = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  const top = [...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, 6).map(([k, e]) => `${k} ${(e.ms / reps * 1000).toFixed(0)}us/${(e.calls / reps).toFixed(0)}`);
+  const r = { label, wallUs: med(walls) * 1000, nativeUs: med(natives) * 1000, nativeCalls: med(calls), top };
+  split.push(r);
+  console.log(`${label}: wall ${r.wallUs.toFixed(0)} us, in native calls ${r.nativeUs.toFixed(0)} us over ${r.nativeCalls} calls, JS ${(r.wallUs - r.nativeUs).toFixed(0)} us; ${top.join(', ')}`);
+}
+await nativeSplit('DQN gradient step (batch 64, 256-256)', async () => {
+  const a = new rl.DQN('CartPole-v1', { batchSize: 64, learningStarts: 0, policyKwargs: { netArch: [256, 256] }, seed: 0 });
+  await a.learn({ totalTimesteps: 1000 });
+  return () => a.train(1);
+}, null, 100);
+await nativeSplit('PPO minibatch update (256 rows, 64-64)', async () => {
+  const a = new rl.PPO('CartPole-v1', { nEnvs: 8, nSteps: 32, batchSize: 256, nEpochs: 1, seed: 0 });
+  await a.learn({ totalTimesteps: 512 });
+  return () => a.train();
+}, null, 100);
+await nativeSplit('PPO acting step (8 envs)', async () => {
+  const a = new rl.PPO('CartPole-v1', { nEnvs: 8, seed: 0 });
+  const obs = Float32Array.from({ length: 32 }, (_, i) => Math.sin(i) * 0.05);
+  return () => kiln.scope(() => a.policy.act(obs, 8, false));
+}, null, 300);
+
 const out = process.argv.includes('--json') ? process.argv[process.argv.indexOf('--json') + 1] : new URL('./out/profile.json', import.meta.url).pathname;
 mkdirSync(new URL('./out/', import.meta.url), { recursive: true });
-writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), threads: process.env.KILN_NUM_THREADS ?? 'default', rows }, null, 2));
+writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), threads: process.env.KILN_NUM_THREADS ?? 'default', rows, split }, null, 2));
