@@ -103,7 +103,7 @@ async function nativeSplit(label, setup, fn, reps) {
   const top = [...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, 6).map(([k, e]) => `${k} ${(e.ms / reps * 1000).toFixed(0)}us/${(e.calls / reps).toFixed(0)}`);
   const r = { label, wallUs: med(walls) * 1000, nativeUs: med(natives) * 1000, nativeCalls: med(calls), top };
   split.push(r);
-  console.log(`${label}: wall ${r.wallUs.toFixed(0)} us, in native calls ${r.nativeUs.toFixed(0)} us over ${r.nativeCalls} calls, JS ${(r.wallUs - r.nativeUs).toFixed(0)} us; ${top.join(', ')}`);
+  console.log(`${label}: wall ${r.wallUs.toFixed(0)} us, in native calls ${r.nativeUs.toFixed(0)} us over ${r.nativeCalls} calls, JS ${(r.wallUs - r.nativeUs).toFixed(0)} us (medians); mean per step by function (us/calls): ${top.join(', ')}`);
 }
 await nativeSplit('DQN gradient step (batch 64, 256-256)', async () => {
   const a = new rl.DQN('CartPole-v1', { batchSize: 64, learningStarts: 0, policyKwargs: { netArch: [256, 256] }, seed: 0 });
