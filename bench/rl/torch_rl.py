@@ -2,7 +2,8 @@
 hyperparameters, update order and environment dynamics as Kiln's agents (CartPole written in
 plain Python, as Gymnasium's equations), timed over the whole training loop.
 
-  python3 bench/rl/torch_rl.py dqn|ppo <steps> <seed>   -> one JSON line {steps, seconds, stepsPerSec, ...}
+  python3 bench/rl/torch_rl.py dqn|ppo <steps> <seed> [--eval]   -> one JSON line {steps, seconds, stepsPerSec, ...}
+  (--eval, DQN only: the final greedy policy's mean return over 100 episodes)
 """
 import json
 import math
@@ -103,7 +104,24 @@ def dqn(total, seed):
                 loss.backward()
                 nn.utils.clip_grad_norm_(q.parameters(), 10)
                 opt.step()
-    return time.perf_counter() - start, episodes
+    seconds = time.perf_counter() - start
+    if "--eval" in sys.argv:
+        # the final greedy policy over 100 episodes, as bench/rl/train.mjs evaluates Kiln's
+        erng = random.Random(10_000 + seed)
+        env = CartPole(erng)
+        scores = []
+        for _ in range(100):
+            o, total = env.reset(), 0.0
+            while True:
+                with torch.no_grad():
+                    a = int(q(torch.as_tensor(o).unsqueeze(0)).argmax(1)[0])
+                o, r, term, trunc = env.step(a)
+                total += r
+                if term or trunc:
+                    break
+            scores.append(total)
+        dqn.eval_mean = float(np.mean(scores))
+    return seconds, episodes
 
 
 def ortho(module, gain):
@@ -203,5 +221,6 @@ def ppo(total, seed):
 if __name__ == "__main__":
     algo, total, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     seconds, episodes = (dqn if algo == "dqn" else ppo)(total, seed)
-    print(json.dumps({"algo": algo, "steps": total, "seconds": seconds, "stepsPerSec": total / seconds, "episodes": episodes,
+    extra = {"evalMean": dqn.eval_mean} if hasattr(dqn, "eval_mean") else {}
+    print(json.dumps({**extra, "seed": seed, "algo": algo, "steps": total, "seconds": seconds, "stepsPerSec": total / seconds, "episodes": episodes,
                       "torch": torch.__version__, "threads": torch.get_num_threads()}))

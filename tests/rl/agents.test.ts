@@ -150,6 +150,46 @@ describe('callbacks, progress and report', () => {
   });
 });
 
+describe('any environment with the Env members', () => {
+  /** A corridor of 6 cells written as a plain object: step right (1) to reach the end, reward 1 there. */
+  function corridor(): kiln.rl.Env {
+    let pos = 0, t = 0;
+    const obs = () => Float32Array.from({ length: 6 }, (_, i) => (i === pos ? 1 : 0));
+    return {
+      observationSpace: new rl.Box(0, 1, [6]),
+      actionSpace: new rl.Discrete(2),
+      reset: () => { pos = 0; t = 0; return [obs(), {}]; },
+      step: (a) => {
+        pos = Math.max(0, Math.min(5, pos + (a === 1 ? 1 : -1)));
+        t++;
+        return [obs(), pos === 5 ? 1 : 0, pos === 5, t >= 30, {}];
+      },
+      close: () => {},
+    };
+  }
+
+  it('DQN and PPO learn a corridor written as a plain object', async () => {
+    const dqn = new rl.DQN(corridor(), { learningStarts: 100, trainFreq: 1, targetUpdateInterval: 50, explorationFraction: 0.3, learningRate: 1e-3, seed: 0 });
+    await dqn.learn({ totalTimesteps: 1000 });
+    const ppo = new rl.PPO(new rl.SyncVectorEnv([corridor, corridor]), { nSteps: 64, batchSize: 64, seed: 0 });
+    await ppo.learn({ totalTimesteps: 2048 });
+    for (const agent of [dqn, ppo]) {
+      const r = rl.evaluatePolicy(agent, corridor(), { nEvalEpisodes: 3 });
+      expect(r.episodeLengths).toEqual([5, 5, 5]); // straight to the end
+    }
+  });
+
+  it('with VecNormalize the agent sees scaled rewards but logs the environment\'s own returns', async () => {
+    const venv = new rl.VecNormalize(new rl.SyncVectorEnv([() => rl.make('MountainCar-v0'), () => rl.make('MountainCar-v0')]));
+    const agent = new rl.A2C(venv, { seed: 0 });
+    await agent.learn({ totalTimesteps: 1000 });
+    expect(agent.log.episodes.length).toBe(4);
+    for (const e of agent.log.episodes) expect(e.return).toBe(-200);
+    expect(venv.obsRms.count).toBeGreaterThan(1000);
+    expect(agent.rolloutBuffer.rewards.every((r) => r !== -1)).toBe(true); // scaled, not raw
+  });
+});
+
 describe('evaluatePolicy and bad input', () => {
   it('evaluatePolicy averages whole episodes', () => {
     const still = { predict: () => 1 };
