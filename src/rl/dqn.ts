@@ -96,8 +96,8 @@ export class DQN extends BaseAlgorithm {
   }
 
   protected config(): Record<string, unknown> {
-    const { learningRate: _lr, ...rest } = this.opts;
-    return { ...rest, learningRate: scheduleSpec(this.lrSchedule), _spaces: undefined };
+    const { learningRate: _lr, _spaces, ...rest } = this.opts;
+    return { ...rest, learningRate: scheduleSpec(this.lrSchedule) };
   }
 
   /** Greedy actions argmax_a Q(s, a); with deterministic false, each is random with probability explorationRate. */

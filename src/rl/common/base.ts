@@ -90,8 +90,8 @@ export abstract class BaseAlgorithm {
   protected readonly rng: Rng;
   numTimesteps = 0;
   log: TrainingLog = { episodes: [], records: [] };
-  /** Total steps of the learn() in progress (schedules read progressRemaining from it). */
-  protected totalTimesteps = 1;
+  /** The step count at which the learn() in progress ends (schedules read progressRemaining from it). */
+  totalTimesteps = 1;
   protected lastObs: Float32Array | null = null;
   /** 1 where the last observation starts a new episode. */
   protected lastEpisodeStarts: Float64Array;
@@ -276,7 +276,7 @@ export class LearnContext {
   }
 
   get done(): boolean {
-    return this.stopped || this.agent.numTimesteps >= (this.agent as any).totalTimesteps;
+    return this.stopped || this.agent.numTimesteps >= this.agent.totalTimesteps;
   }
 
   /** Counts one vector step, records finished episodes, runs onStep/onEpisodeEnd. */
