@@ -146,6 +146,12 @@ describe('callbacks, progress and report', () => {
     });
     expect(agent.numTimesteps).toBe(300);
     expect(seen).toEqual(['start', 'end 4']);
+    // resetNumTimesteps: false continues the count, the log and the episodes in progress
+    const episodes = agent.log.episodes.length;
+    await agent.learn({ totalTimesteps: 128, resetNumTimesteps: false });
+    expect(agent.numTimesteps).toBe(428);
+    expect(agent.log.episodes.length).toBeGreaterThan(episodes);
+    expect(agent.log.records.length).toBe(6);
     expect(lines.some((l) => /\/1000 steps/.test(l))).toBe(true);
     const html = readFileSync(join(dir, 'report.html'), 'utf8');
     expect(html).toContain('data-series="episode return"');
