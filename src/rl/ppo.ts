@@ -3,7 +3,6 @@
  * rollout in shuffled minibatches, advantages normalised per minibatch, an optional clipped value
  * loss, entropy bonus, gradient-norm clipping, and early stop on approximate KL (targetKl).
  */
-import { noGrad } from '../autograd/engine.js';
 import { tensor } from '../creation.js';
 import { check } from '../errors.js';
 import { mseLoss } from '../losses.js';
@@ -90,20 +89,23 @@ export class PPO extends OnPolicyAlgorithm<PPOOptions> {
     const valueLoss = mseLoss(vPred, tensor(mb.ret));
     const entropyLoss = entropy.mean().neg();
     const loss = policyLoss.add(entropyLoss.mul(o.entCoef)).add(valueLoss.mul(o.vfCoef));
-    // diagnostics as SB3 logs them: clip fraction and the approximate KL (r - 1) - log r
-    const [clipFraction, approxKl] = noGrad(() => {
-      const r = ratio.detach();
-      const frac = r.sub(1).abs().gt(clip).mean().item();
-      const logRatio = logProb.detach().sub(oldLogProb);
-      return [frac, r.sub(1).sub(logRatio).mean().item()];
-    });
-    this.losses.add('policyGradientLoss', policyLoss.item());
-    this.losses.add('valueLoss', valueLoss.item());
-    this.losses.add('entropyLoss', entropyLoss.item());
-    this.losses.add('clipFraction', clipFraction);
+    // diagnostics as SB3 logs them, from one read of the ratios: clip fraction and the
+    // approximate KL mean((r - 1) - log r)
+    const r = ratio.detach().toTypedArray();
+    let clipped = 0, kl = 0;
+    for (let i = 0; i < m; i++) {
+      if (Math.abs(r[i] - 1) > clip) clipped++;
+      kl += r[i] - 1 - Math.log(r[i]);
+    }
+    const approxKl = kl / m;
+    const [pl, vl, el] = [policyLoss.item(), valueLoss.item(), entropyLoss.item()];
+    this.losses.add('policyGradientLoss', pl);
+    this.losses.add('valueLoss', vl);
+    this.losses.add('entropyLoss', el);
+    this.losses.add('clipFraction', clipped / m);
     this.losses.add('approxKl', approxKl);
     if (o.targetKl !== null && approxKl > 1.5 * o.targetKl) return false;
-    this.losses.add('loss', loss.item());
+    this.losses.add('loss', pl + o.entCoef * el + o.vfCoef * vl);
     this.step(loss);
     return true;
   }

@@ -159,6 +159,22 @@ describe('callbacks, progress and report', () => {
   });
 });
 
+describe('PPO options', () => {
+  it('targetKl stops the epochs early; clipRangeVf trains too', async () => {
+    const full = new rl.PPO('CartPole-v1', { nSteps: 64, batchSize: 32, nEpochs: 10, seed: 0 });
+    await full.learn({ totalTimesteps: 64 });
+    expect(full.nUpdates).toBe(20);
+    // the first minibatch sees ratio 1 (KL 0) and steps; the next one's KL is above 1.5e-12
+    const early = new rl.PPO('CartPole-v1', { nSteps: 64, batchSize: 32, nEpochs: 10, targetKl: 1e-12, seed: 0 });
+    await early.learn({ totalTimesteps: 64 });
+    expect(early.nUpdates).toBe(1);
+    const vclip = new rl.PPO('CartPole-v1', { nSteps: 64, batchSize: 32, nEpochs: 2, clipRangeVf: 0.2, seed: 0 });
+    await vclip.learn({ totalTimesteps: 128 });
+    expect(vclip.nUpdates).toBe(8);
+    expect(Number.isFinite(vclip.log.records[1].losses.valueLoss)).toBe(true);
+  });
+});
+
 describe('any environment with the Env members', () => {
   /** A corridor of 6 cells written as a plain object: step right (1) to reach the end, reward 1 there. */
   function corridor(): kiln.rl.Env {
