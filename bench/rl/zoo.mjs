@@ -30,6 +30,11 @@ export const configs = {
     algo: 'PPO', env: 'Pendulum-v1', totalTimesteps: 100_000, target: -172,
     options: { nEnvs: 4, nSteps: 1024, gaeLambda: 0.95, gamma: 0.9, nEpochs: 10, entCoef: 0.0, learningRate: 1e-3, clipRange: 0.2 },
   },
+  // the zoo's full Pendulum setting, gSDE included
+  'ppo-pendulum-sde': {
+    algo: 'PPO', env: 'Pendulum-v1', totalTimesteps: 100_000, target: -172,
+    options: { nEnvs: 4, nSteps: 1024, gaeLambda: 0.95, gamma: 0.9, nEpochs: 10, entCoef: 0.0, learningRate: 1e-3, clipRange: 0.2, useSde: true, sdeSampleFreq: 4 },
+  },
   'reinforce-cartpole': {
     algo: 'REINFORCE', env: 'CartPole-v1', totalTimesteps: 300_000, target: 475,
     options: { learningRate: 1e-3, gamma: 0.99, episodesPerUpdate: 4, normalizeAdvantage: true, vfCoef: 0.5, maxGradNorm: 0.5 },

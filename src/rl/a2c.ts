@@ -10,7 +10,7 @@ import { Adam } from '../optim/adam.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { RMSprop } from '../optim/rmsprop.js';
 import type { CommonOptions, EnvArg } from './common/base.js';
-import { OnPolicyAlgorithm, type OnPolicyOptions } from './common/on-policy.js';
+import { OnPolicyAlgorithm, type OnPolicyOptions, sdeDefaults } from './common/on-policy.js';
 
 export interface A2COptions extends OnPolicyOptions {
   /** RMSprop (SB3's default) or Adam. */
@@ -20,7 +20,7 @@ export interface A2COptions extends OnPolicyOptions {
 
 const defaults: Required<Omit<A2COptions, keyof CommonOptions>> = {
   learningRate: 7e-4, nSteps: 5, gamma: 0.99, gaeLambda: 1.0, entCoef: 0, vfCoef: 0.5, maxGradNorm: 0.5,
-  normalizeAdvantage: false, useRmsProp: true, rmsPropEps: 1e-5,
+  normalizeAdvantage: false, useRmsProp: true, rmsPropEps: 1e-5, ...sdeDefaults,
 };
 
 export class A2C extends OnPolicyAlgorithm<A2COptions> {

@@ -11,7 +11,7 @@ import { minimum } from '../ops/elementwise.js';
 import { Adam } from '../optim/adam.js';
 import type { Tensor } from '../tensor.js';
 import type { EnvArg } from './common/base.js';
-import { OnPolicyAlgorithm, type OnPolicyOptions } from './common/on-policy.js';
+import { OnPolicyAlgorithm, type OnPolicyOptions, sdeDefaults } from './common/on-policy.js';
 import { type Schedule, type ScheduleLike, scheduleSpec, toSchedule } from './common/schedules.js';
 
 export interface PPOOptions extends OnPolicyOptions {
@@ -26,7 +26,7 @@ export interface PPOOptions extends OnPolicyOptions {
 
 const defaults: Required<Omit<PPOOptions, keyof import('./common/base.js').CommonOptions>> = {
   learningRate: 3e-4, nSteps: 2048, batchSize: 64, nEpochs: 10, gamma: 0.99, gaeLambda: 0.95, clipRange: 0.2,
-  clipRangeVf: null, normalizeAdvantage: true, entCoef: 0, vfCoef: 0.5, maxGradNorm: 0.5, targetKl: null,
+  clipRangeVf: null, normalizeAdvantage: true, entCoef: 0, vfCoef: 0.5, maxGradNorm: 0.5, targetKl: null, ...sdeDefaults,
 };
 
 /** The clipped surrogate loss -mean(min(A r, A clip(r, 1 - c, 1 + c))) with r = exp(logp - oldLogp). */

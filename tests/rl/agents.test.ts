@@ -159,6 +159,48 @@ describe('callbacks, progress and report', () => {
   });
 });
 
+describe('gSDE (useSde)', () => {
+  it('the variance is latent^2 . exp(logStd)^2 and the noise is latent . E', () => kiln.scope(() => {
+    const agent = new rl.PPO('Pendulum-v1', { useSde: true, nSteps: 16, batchSize: 16, seed: 0 });
+    const pol = agent.policy;
+    expect(pol.logStd!.shape).toEqual([64, 1]);
+    kiln.noGrad(() => pol.logStd!.copy_(kiln.linspace(-1, 0.5, 64).reshape([64, 1])));
+    const obs = Float32Array.of(0.3, -0.9, 1.5, 1, 0, -2);
+    const x = kiln.tensor(obs, { shape: [2, 3] });
+    const latent = kiln.noGrad(() => pol.piNet.forward(x)).toArray() as number[][];
+    const ls = Array.from(pol.logStd!.toTypedArray());
+    const dist = kiln.noGrad(() => pol.distribution(x));
+    const sd = Array.from(dist.stddev.toTypedArray());
+    latent.forEach((row, i) => {
+      const v = row.reduce((a, l, j) => a + l * l * Math.exp(2 * ls[j]), 0);
+      expect(sd[i]).toBeCloseTo(Math.sqrt(v + 1e-6), 5);
+    });
+    pol.resetNoise(2);
+    const E = ((pol as any).explorationMatrices as kiln.Tensor).toArray() as number[][][];
+    const mean = Array.from(dist.mean.toTypedArray());
+    const { actions } = pol.act(obs, 2, false);
+    latent.forEach((row, i) => {
+      const noise = row.reduce((a, l, j) => a + l * E[i][j][0], 0);
+      expect(actions[i]).toBeCloseTo(mean[i] + noise, 4);
+    });
+    // the same matrices give the same actions until resetNoise
+    expect(Array.from(pol.act(obs, 2, false).actions)).toEqual(Array.from(actions));
+  }));
+
+  it('PPO with gSDE trains on Pendulum with flat memory; save/load keeps the matrix-shaped log std', async () => {
+    const agent = new rl.PPO('Pendulum-v1', { useSde: true, sdeSampleFreq: 4, nSteps: 64, batchSize: 64, nEpochs: 2, seed: 0 });
+    const probe = memoryProbe();
+    await agent.learn({ totalTimesteps: 640, callback: probe.callback });
+    expectFlat(probe.counts, 0);
+    const path = join(mkdtempSync(join(tmpdir(), 'kiln-rl-')), 'sde.safetensors');
+    await agent.save(path);
+    const loaded = await rl.PPO.load(path);
+    const [obs] = rl.make('Pendulum-v1').reset({ seed: 3 });
+    expect(loaded.predict(obs, { deterministic: true })).toEqual(agent.predict(obs, { deterministic: true }));
+    expect(() => new rl.PPO('CartPole-v1', { useSde: true })).toThrow(/useSde: gSDE needs a Box action space/);
+  });
+});
+
 describe('PPO options', () => {
   it('targetKl stops the epochs early; clipRangeVf trains too', async () => {
     const full = new rl.PPO('CartPole-v1', { nSteps: 64, batchSize: 32, nEpochs: 10, seed: 0 });

@@ -53,6 +53,8 @@ export interface PolicyKwargs {
   orthoInit?: boolean;
   /** Initial log standard deviation of a Gaussian policy. */
   logStdInit?: number;
+  /** Generalised state-dependent exploration for Box actions (set by the agents' useSde option). */
+  useSde?: boolean;
 }
 
 export interface CommonOptions {

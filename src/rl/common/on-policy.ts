@@ -23,7 +23,14 @@ export interface OnPolicyOptions extends CommonOptions {
   vfCoef?: number;
   maxGradNorm?: number;
   normalizeAdvantage?: boolean;
+  /** gSDE exploration (Box actions): noise latent(s) . E with E redrawn every sdeSampleFreq steps. */
+  useSde?: boolean;
+  /** Steps between new exploration matrices; -1: once per rollout. */
+  sdeSampleFreq?: number;
 }
+
+/** Defaults every on-policy agent shares for the gSDE options. */
+export const sdeDefaults = { useSde: false, sdeSampleFreq: -1 };
 
 type Resolved<O> = Required<Omit<O, keyof CommonOptions>> & CommonOptions;
 
@@ -48,7 +55,8 @@ export abstract class OnPolicyAlgorithm<O extends OnPolicyOptions> extends BaseA
     for (const k of ['entCoef', 'vfCoef'] as const) check(typeof o[k] === 'number' && o[k] >= 0, () => `${k}: expected a non-negative number, got ${String(o[k])}`);
     check(typeof o.maxGradNorm === 'number' && o.maxGradNorm > 0, () => `maxGradNorm: expected a positive number, got ${String(o.maxGradNorm)}`);
     this.lrSchedule = toSchedule(o.learningRate, 'learningRate');
-    this.policy = new ActorCriticPolicy(this.obsDim, this.actionSpace, o.policyKwargs);
+    check(Number.isInteger(o.sdeSampleFreq) && (o.sdeSampleFreq > 0 || o.sdeSampleFreq === -1), () => `sdeSampleFreq: expected a positive integer or -1, got ${String(o.sdeSampleFreq)}`);
+    this.policy = new ActorCriticPolicy(this.obsDim, this.actionSpace, { ...o.policyKwargs, useSde: o.useSde });
     this.rolloutBuffer = new RolloutBuffer(o.nSteps, this.nEnvs, this.obsDim, this.discrete ? 1 : this.actDim);
     this.sealRng();
   }
@@ -75,6 +83,7 @@ export abstract class OnPolicyAlgorithm<O extends OnPolicyOptions> extends BaseA
       buf.reset();
       let complete = true;
       for (let s = 0; s < o.nSteps; s++) {
+        if (o.useSde && (s === 0 || (o.sdeSampleFreq > 0 && s % o.sdeSampleFreq === 0))) this.policy.resetNoise(n);
         const obs = this.lastObs!;
         const { actions, values, logProbs } = scope(() => this.policy.act(obs, n, false));
         const [next, rewards, terminated, truncated, infos] = env.step(this.discrete ? actions : this.clipActions(actions));
