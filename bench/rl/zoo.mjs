@@ -24,8 +24,8 @@ export const configs = {
     algo: 'A2C', env: 'CartPole-v1', totalTimesteps: 500_000, target: 500,
     options: { nEnvs: 8, entCoef: 0.0 },
   },
-  // the zoo adds use_sde: True, sde_sample_freq: 4 (generalised state-dependent exploration),
-  // which Kiln does not have: this runs the plain diagonal Gaussian with the other values
+  // the zoo's values without its use_sde: True, sde_sample_freq: 4 (generalised state-dependent
+  // exploration): the plain diagonal Gaussian (ppo-pendulum-sde below has gSDE)
   'ppo-pendulum': {
     algo: 'PPO', env: 'Pendulum-v1', totalTimesteps: 100_000, target: -172,
     options: { nEnvs: 4, nSteps: 1024, gaeLambda: 0.95, gamma: 0.9, nEpochs: 10, entCoef: 0.0, learningRate: 1e-3, clipRange: 0.2 },
