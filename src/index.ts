@@ -35,6 +35,7 @@ export { fit, evaluate, saveCheckpoint, loadCheckpoint, writeReport } from './tr
 export type { FitOptions, FitHistory, EpochRecord, Callback, Callbacks, BatchInfo, EarlyStoppingOptions } from './train/index.js';
 export * as tune from './tune/index.js';
 export * as distributions from './distributions/index.js';
+export * as rl from './rl/index.js';
 // ecosystem (issue 21): kiln.train (TensorBoardLogger and the fit pieces), kiln.onnx
 export * as train from './train/index.js';
 export * as onnx from './onnx/index.js';
