@@ -17,7 +17,7 @@ export type Handle = { readonly __brand: 'kiln.storage' };
 /** The memory exports and the helpers; the ops of native/include/ops.def are in NativeOps. */
 export interface NativeCore extends NativeOps {
   setErrorClass(ctor: new (message: string) => Error): void;
-  cpuInfo(): { isa: string; detectedIsa: string; reason: string; threads: number };
+  cpuInfo(): { isa: string; detectedIsa: string; reason: string; threads: number; bf16: 'avx512_bf16' | 'emulated' };
   registerCudaBackend(backend: unknown, device: number): void;
 
   alloc(device: number, dtype: number, numel: number): Handle;

@@ -20,7 +20,7 @@ Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// cpuInfo() -> {isa, detectedIsa, reason, threads}
+// cpuInfo() -> {isa, detectedIsa, reason, threads, bf16}
 Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const auto& c = cpu::isaChoice();
@@ -29,6 +29,7 @@ Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
   o.Set("detectedIsa", c.detected);
   o.Set("reason", c.reason);
   o.Set("threads", cpu::numThreads());
+  o.Set("bf16", c.bf16);
   return o;
 }
 
