@@ -39,3 +39,5 @@ export * as rl from './rl/index.js';
 // ecosystem (issue 21): kiln.train (TensorBoardLogger and the fit pieces), kiln.onnx
 export * as train from './train/index.js';
 export * as onnx from './onnx/index.js';
+export { autocast } from './autocast.js';
+export type { AutocastOptions } from './autocast.js';
