@@ -37,9 +37,12 @@ Loaded& loaded() {
   static std::once_flag once;
   std::call_once(once, [] {
     std::vector<std::string> names;
-    if (const char* p = std::getenv("KILN_MPI_LIBRARY")) names.emplace_back(p);
-    names.emplace_back("libmpi.so.40");  // OpenMPI 3.x and 4.x
-    names.emplace_back("libmpi.so");
+    if (const char* p = std::getenv("KILN_MPI_LIBRARY")) {
+      names.emplace_back(p);  // when set, the only place tried
+    } else {
+      names.emplace_back("libmpi.so.40");  // OpenMPI 3.x and 4.x
+      names.emplace_back("libmpi.so");
+    }
     std::string tried;
     for (const auto& n : names) {
       // RTLD_GLOBAL: OpenMPI's own plugins (dlopened by libmpi) resolve symbols from it

@@ -38,7 +38,7 @@ struct Loaded {
 
 std::vector<std::string> candidates() {
   std::vector<std::string> out;
-  if (const char* p = std::getenv("KILN_NCCL_LIBRARY")) out.emplace_back(p);
+  if (const char* p = std::getenv("KILN_NCCL_LIBRARY")) return {p};  // when set, the only place tried
   out.emplace_back("libnccl.so.2");
   const char* patterns[] = {"/usr/local/lib/python3*/dist-packages/nvidia/nccl/lib/libnccl.so.2",
                             "/usr/local/lib/python3*/site-packages/nvidia/nccl/lib/libnccl.so.2",
