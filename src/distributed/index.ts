@@ -17,4 +17,7 @@ export type { ReduceOpName, ReduceOptions, GroupOption, P2POptions } from './col
 export { TCPStore } from './store.js';
 export type { TCPStoreOptions } from './store.js';
 export { readRankEnv } from './env.js';
+export { initDeviceMesh, DeviceMesh } from './mesh.js';
+export type { DeviceMeshOptions } from './mesh.js';
 export type { RankEnv } from './env.js';
+export * as pipeline from './pipeline/index.js';
