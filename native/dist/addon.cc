@@ -224,24 +224,28 @@ int peerArg(const Napi::CallbackInfo& info, size_t i, const char* name, const Gr
   return static_cast<int>(p);
 }
 
-// allReduce(group, view, op) -> Promise
+// A trailing `true` submits detached: no Promise; the caller waits with waitAll (DDP, which
+// blocks until its all-reduces are done, so a synchronous training loop holds nothing over).
+bool detachedArg(const Napi::CallbackInfo& info, size_t i) { return info[i].IsBoolean() && info[i].As<Napi::Boolean>().Value(); }
+
+// allReduce(group, view, op, detached?) -> Promise | undefined
 Napi::Value AllReduce(const Napi::CallbackInfo& info) {
   Group& g = groupArg(info, 0);
   auto w = std::make_unique<Work>();
   w->kind = Kind::AllReduce;
   w->a = bufOf(g, viewArg(info, 1, "tensor"), "tensor");
   w->op = opArg(info, 2, w->a.elem);
-  return g.submit(info.Env(), std::move(w));
+  return g.submit(info.Env(), std::move(w), detachedArg(info, 3));
 }
 
-// broadcast(group, view, root) -> Promise
+// broadcast(group, view, root, detached?) -> Promise | undefined
 Napi::Value Broadcast(const Napi::CallbackInfo& info) {
   Group& g = groupArg(info, 0);
   auto w = std::make_unique<Work>();
   w->kind = Kind::Broadcast;
   w->a = bufOf(g, viewArg(info, 1, "tensor"), "tensor");
   w->peer = peerArg(info, 2, "src", g);
-  return g.submit(info.Env(), std::move(w));
+  return g.submit(info.Env(), std::move(w), detachedArg(info, 3));
 }
 
 // allGather(group, input, output, size) -> Promise; output holds size x input

@@ -45,21 +45,21 @@ Group::Group(Napi::Env env, int id, std::string label, Ms timeout, bool device, 
   thread_ = std::thread([this] { loop(); });
 }
 
-Napi::Value Group::submit(Napi::Env env, std::unique_ptr<Work> w) {
+Napi::Value Group::submit(Napi::Env env, std::unique_ptr<Work> w, bool detached) {
   if (released_ || stop_) throw Error(label_ + " has been destroyed");
-  napi_deferred d;
-  napi_value promise;
-  // a raw deferred: it is settled later from onJsThread, long after this scope
-  if (napi_create_promise(env, &d, &promise) != napi_ok) throw Error("cannot create a Promise");
-  w->deferred = d;
-  if (pending_++ == 0) tsfn_.Ref(env);
+  napi_value promise = nullptr;
+  if (!detached) {
+    // a raw deferred: it is settled later from onJsThread, long after this scope
+    if (napi_create_promise(env, &w->deferred, &promise) != napi_ok) throw Error("cannot create a Promise");
+    if (pending_++ == 0) tsfn_.Ref(env);
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     queue_.push_back(std::move(w));
     ++submitted_;
   }
   cv_.notify_all();
-  return Napi::Value(env, promise);
+  return detached ? env.Undefined() : Napi::Value(env, promise);
 }
 
 void Group::loop() {
@@ -163,13 +163,14 @@ void Group::reapWaiters(bool all) {
 }
 
 void Group::finish(std::unique_ptr<Work> w) {
+  bool settle = w->deferred != nullptr;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    done_.push_back(std::move(w));
+    if (settle) done_.push_back(std::move(w));
     ++finished_;
   }
   cv_.notify_all();
-  tsfn_.NonBlockingCall();
+  if (settle) tsfn_.NonBlockingCall();
 }
 
 void Group::onJsThread(Napi::Env env, Napi::Function, Group* g, void*) {

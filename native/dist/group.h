@@ -54,8 +54,9 @@ class Group {
   // device: the engine works on CUDA memory (NCCL) rather than host memory.
   Group(Napi::Env env, int id, std::string label, Ms timeout, bool device, MakeEngine makeEngine);
 
-  // JS thread: queues a work and returns its Promise.
-  Napi::Value submit(Napi::Env env, std::unique_ptr<Work> w);
+  // JS thread: queues a work and returns its Promise. A detached work has none: the caller
+  // waits for it with waitAll (which reports its error), and it is freed when done.
+  Napi::Value submit(Napi::Env env, std::unique_ptr<Work> w, bool detached = false);
   // JS thread: blocks until every queued work has finished (or `timeout`); throws the group's
   // error when it is broken. Their Promises still settle afterwards, from the event loop.
   void waitAll(Ms timeout);

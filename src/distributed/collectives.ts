@@ -218,6 +218,24 @@ export function recv(tensor: Tensor, src: number, options: P2POptions = {}): Pro
 export const isend = send;
 export const irecv = recv;
 
+/**
+ * @internal for DDP: queue an all-reduce / broadcast with no Promise. The caller blocks in
+ * waitAll before the tensor may change or go, so nothing is retained past it (a synchronous
+ * training loop would otherwise hold every step's storages until the event loop next turns).
+ */
+export function allReduceDetached(tensor: Tensor, op: ReduceOpName, group: ProcessGroup, what: string): void {
+  const id = group.use(what);
+  checkTensor(tensor, 'tensor', group, what);
+  if (group.backend === 'nccl') native.synchronize(deviceId(group.device));
+  distAddon().allReduce(id, view(tensor), opCode(op, tensor), true);
+}
+export function broadcastDetached(tensor: Tensor, src: number, group: ProcessGroup, what: string): void {
+  const id = group.use(what);
+  checkTensor(tensor, 'tensor', group, what);
+  if (group.backend === 'nccl') native.synchronize(deviceId(group.device));
+  distAddon().broadcast(id, view(tensor), group.groupRankOf(src, 'src'), true);
+}
+
 /** @internal for DDP: blocks until the group's queued work is done (throws its error). */
 export function waitAll(group: ProcessGroup, what: string): void {
   const id = group.use(what);

@@ -21,3 +21,6 @@ export { initDeviceMesh, DeviceMesh } from './mesh.js';
 export type { DeviceMeshOptions } from './mesh.js';
 export type { RankEnv } from './env.js';
 export * as pipeline from './pipeline/index.js';
+export { DistributedDataParallel } from './ddp.js';
+export type { DistributedDataParallelOptions, DDPStats } from './ddp.js';
+export { DistributedSampler } from './sampler.js';

@@ -29,7 +29,10 @@ export interface DistAddon {
     label?: string;
   }): [id: number, connected: Promise<void>];
   allReduce(group: number, view: unknown, op: number): Promise<void>;
+  /** detached: no Promise; the caller blocks in waitAll before it lets go of the tensor */
+  allReduce(group: number, view: unknown, op: number, detached: true): undefined;
   broadcast(group: number, view: unknown, root: number): Promise<void>;
+  broadcast(group: number, view: unknown, root: number, detached: true): undefined;
   allGather(group: number, input: unknown, output: unknown, size: number): Promise<void>;
   reduceScatter(group: number, input: unknown, output: unknown, op: number, size: number): Promise<void>;
   barrier(group: number): Promise<void>;
