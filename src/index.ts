@@ -15,6 +15,8 @@ export {
 export type { TensorOptions } from './creation.js';
 export { manualSeed, initialSeed, getRngState, setRngState } from './random.js';
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd/engine.js';
+export * as autograd from './autograd/index.js';
+export * as utils from './utils/index.js';
 export { scope, keep, memory, emptyCache, resetPeak } from './memory.js';
 export type { MemoryInfo, DeviceMemory } from './memory.js';
 export { where, add, sub, mul, div, pow, maximum, minimum, exp, log, sqrt, abs, relu, sigmoid, tanh, clamp } from './ops/elementwise.js';
@@ -32,3 +34,4 @@ export * as data from './data/index.js';
 export * as distributed from './distributed/index.js';
 export { fit, evaluate, saveCheckpoint, loadCheckpoint, writeReport } from './train/index.js';
 export type { FitOptions, FitHistory, EpochRecord, Callback, Callbacks, BatchInfo, EarlyStoppingOptions } from './train/index.js';
+export * as tune from './tune/index.js';

@@ -4,7 +4,8 @@
  * with logs clamped at -100, BCE-with-logits as max(x, 0) - x*y + log(1 + exp(-|x|)).
  */
 import { check, shapeStr } from './errors.js';
-import { isGradEnabled } from './autograd/engine.js';
+import { noGrad, record } from './autograd/engine.js';
+import { scope } from './memory.js';
 import { where } from './ops/elementwise.js';
 import { crossEntropyRows } from './ops/nn.js';
 import { checkFloat, checkTensor } from './ops/util.js';
@@ -183,24 +184,14 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, { reduction = 
     const hi = input.max().item();
     check(lo >= 0 && hi <= 1, () => `input: binaryCrossEntropy expects probabilities in [0, 1], got values in [${lo}, ${hi}]`);
   }
-  const x = input.detach();
-  const y = target.detach();
-  const w = weight?.detach() ?? null;
-  const logP = x.log().clamp(-100, null);
-  const log1mP = x.rsub(1).log().clamp(-100, null);
-  const unweighted = y.mul(logP).add(y.rsub(1).mul(log1mP)).neg();
-  let loss = w ? unweighted.mul(w) : unweighted;
-  if (!isGradEnabled()) return reduce(loss, reduction);
-  // value + sum_i g_i * (v_i - stop(v_i)): the value unchanged, gradient g_i for each input v_i
-  const surrogate = (v: Tensor, g: Tensor) => { loss = loss.add(g.mul(v.sub(v.detach()))); };
-  if (input.requiresGrad) {
-    let g = x.sub(y).div(x.mul(x.rsub(1)).clamp(1e-12, null));
-    if (w) g = g.mul(w);
-    surrogate(input, g);
-  }
-  if (target.requiresGrad) surrogate(target, w ? log1mP.sub(logP).mul(w) : log1mP.sub(logP));
-  if (weight?.requiresGrad) surrogate(weight, unweighted);
-  return reduce(loss, reduction);
+  // one recorded op: its rule (autograd/rules.ts) gives PyTorch's gradients and can be differentiated again
+  const loss = scope(() => noGrad(() => {
+    const logP = input.log().clamp(-100, null);
+    const log1mP = input.rsub(1).log().clamp(-100, null);
+    const unweighted = target.mul(logP).add(target.rsub(1).mul(log1mP)).neg();
+    return weight ? unweighted.mul(weight) : unweighted;
+  }));
+  return reduce(record(loss, 'binaryCrossEntropy', weight ? [input, target, weight] : [input, target], undefined, 0b111), reduction);
 }
 
 /** BCE on logits, stable for any magnitude; posWeight [C] weighs the positive term. */

@@ -27,6 +27,10 @@ export class Storage {
   /** Serial of the next storage allocated; serials only grow. */
   static nextSerial = 0;
   readonly serial = Storage.nextSerial++;
+  /** In-place writes so far: autograd's version counter, shared by every view of this storage. */
+  version = 0;
+  /** The version written by the last in-place op recorded in a graph (older views' history is stale). */
+  rebased = 0;
   private readonly cell: StorageCell;
 
   constructor(
@@ -57,6 +61,11 @@ export class Storage {
 
   get released(): boolean {
     return this.cell.released;
+  }
+
+  /** Tracked tensors (views included) that still hold this storage. */
+  get refs(): number {
+    return this.cell.refs;
   }
 
   retain(): void {
@@ -140,19 +149,48 @@ export function keep<T extends Tracked>(t: T): T {
   return t;
 }
 
-function collect(value: unknown, out: Set<unknown>, depth: number): void {
-  if (value === null || typeof value !== 'object' || depth > 4 || out.has(value)) return;
-  out.add(value);
-  if (Array.isArray(value)) for (const v of value) collect(v, out, depth + 1);
-  else if (value instanceof Map) for (const v of value.values()) collect(v, out, depth + 1);
-  else if (Object.getPrototypeOf(value) === Object.prototype) {
-    for (const v of Object.values(value)) collect(v, out, depth + 1);
+function isTracked(v: object): v is Tracked {
+  return (v as { storage?: unknown }).storage instanceof Storage && '_scope' in v;
+}
+
+/**
+ * The frame's tensors reachable from `result` through data: array elements, Map keys and
+ * values, Set members, and every own data property of any other object (plain or a class
+ * instance; string or symbol keys, enumerable or not), at any depth, cycles included. Not
+ * seen: closures, #private fields, values behind getters (never called: they may have effects),
+ * WeakMap/WeakRef contents. A tensor is a leaf: its graph and .grad are not searched.
+ * An explicit stack, so a deep structure cannot overflow the call stack.
+ */
+function reachable(result: unknown, frame: ScopeFrame): Set<Tracked> {
+  const found = new Set<Tracked>();
+  if (frame.tensors.size === 0) return found;
+  const seen = new Set<object>();
+  const stack: unknown[] = [result];
+  while (stack.length > 0 && found.size < frame.tensors.size) {
+    const v = stack.pop();
+    if (v === null || typeof v !== 'object' || seen.has(v)) continue;
+    seen.add(v);
+    if (isTracked(v)) {
+      if (frame.tensors.has(v)) found.add(v);
+      continue;
+    }
+    if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof SharedArrayBuffer) continue;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) stack.push(v[i]);
+      continue;
+    }
+    if (v instanceof Map) for (const [k, x] of v) stack.push(k, x);
+    else if (v instanceof Set) for (const x of v) stack.push(x);
+    for (const key of Reflect.ownKeys(v)) {
+      const d = Object.getOwnPropertyDescriptor(v, key);
+      if (d !== undefined && 'value' in d) stack.push(d.value);
+    }
   }
+  return found;
 }
 
 function endScope(frame: ScopeFrame, result: unknown): void {
-  const returned = new Set<unknown>();
-  collect(result, returned, 0);
+  const returned = reachable(result, frame);
   for (const t of [...frame.tensors]) {
     if (returned.has(t)) {
       t._scope = frame.parent ?? null;
@@ -166,8 +204,11 @@ function endScope(frame: ScopeFrame, result: unknown): void {
 }
 
 /**
- * Runs fn and frees every tensor created inside it that fn does not return (in an array or
- * plain object counts too). Works across await: pass an async function and await the result.
+ * Runs fn and frees every tensor created inside it that fn does not return. A tensor counts as
+ * returned when it is reachable from the return value through data: arrays, Maps, Sets, plain
+ * objects and class instances, at any depth (see `reachable`). Tensors held only by a closure,
+ * a #private field or a WeakMap are not seen and are freed: keep() them. Works across await:
+ * pass an async function and await the result.
  */
 export function scope<T>(fn: () => T): T {
   const frame: ScopeFrame = { tensors: new Set(), parent: scopes.getStore() };

@@ -2,15 +2,18 @@
  * Tensor: a strided view (shape, strides, offset) of a native Storage, plus autograd state.
  * The math lives in src/ops; the methods here forward to it so user code reads like PyTorch.
  */
-import { type BackwardOptions, type GradNode, backward as runBackward, isGradEnabled } from './autograd/engine.js';
+import { type BackwardOptions, backward as runBackward } from './autograd/backward.js';
+import { type GradNode, type TensorHook, record } from './autograd/engine.js';
+import { RemovableHandle } from './autograd/hooks.js';
 import { type Device, type DeviceLike, parseDevice } from './device.js';
 import type { DType } from './dtype.js';
 import { KilnError, check } from './errors.js';
 import { full } from './creation.js';
-import { Storage, track, untrack } from './memory.js';
+import { Storage, keep, track, untrack } from './memory.js';
 import { BinaryOp, UnaryOp, native } from './native.js';
 import * as ew from './ops/elementwise.js';
 import * as idx from './ops/indexing.js';
+import { bumpVersion, copyOf, inPlaceRecorded, overlaps, readableBeside, recordedInPlace } from './ops/inplace.js';
 import { matmul } from './ops/matmul.js';
 import * as nnops from './ops/nn.js';
 import * as red from './ops/reduce.js';
@@ -19,6 +22,16 @@ import { broadcastShapes, broadcastStrides, checkSameDevice, contiguous, dispose
 
 type Nested = number | Nested[];
 type Operand = Tensor | number;
+
+/** Tensors made while a backward rule runs (autograd/backward.ts frees its temporaries with this). */
+let made: Tensor[] | null = null;
+
+/** @internal Starts listing the tensors made from now on; returns the previous list (to restore). */
+export function collectMade(list: Tensor[] | null): Tensor[] | null {
+  const prev = made;
+  made = list;
+  return prev;
+}
 
 export class Tensor {
   readonly shape: readonly number[];
@@ -30,7 +43,11 @@ export class Tensor {
   private _requiresGrad = false;
   private _gradFn: GradNode | null = null;
   private _disposed = false;
-  /** @internal */ _retainsGrad = false;
+  /** @internal which output of gradFn this tensor is */ _outputNr = 0;
+  /** @internal the storage version when this tensor's history was last made current (engine.ts checkFresh) */ _version: number;
+  /** @internal the tensor this one is a view of (views of views point to the first), or null */ _base: Tensor | null = null;
+  /** @internal a leaf's hooks: on its gradient (pre), after its .grad is updated (post) */
+  _leafHooks: { pre: TensorHook[]; post: ((t: Tensor) => void)[] } | null = null;
   /** @internal the scope that will free this tensor (memory.ts) */ _scope: any = null;
 
   /** @internal Tensors are made by the creation functions and ops, not by `new`. */
@@ -39,7 +56,9 @@ export class Tensor {
     this.shape = shape;
     this.strides = strides;
     this.offset = offset;
+    this._version = storage.version;
     track(this);
+    if (made !== null) made.push(this);
   }
 
   get dtype(): DType {
@@ -82,15 +101,61 @@ export class Tensor {
     this.requiresGrad = value;
     return this;
   }
-  /** Keep .grad for this non-leaf tensor during backward. */
+  /** Keep .grad for this non-leaf tensor during backward (a leaf keeps it anyway). */
   retainGrad(): this {
-    this._retainsGrad = true;
+    check(this.requiresGrad, 'retainGrad: tensor does not require grad');
+    const node = this._gradFn;
+    if (node !== null) (node.watch ??= { hooks: [], retains: [] }).retains[this._outputNr] = this;
     return this;
   }
   /** @internal set by autograd when an op records this tensor's history */
-  _setGrad(requiresGrad: boolean, node: GradNode | null): void {
+  _setGrad(requiresGrad: boolean, node: GradNode | null, outputNr = 0): void {
     this._requiresGrad = requiresGrad;
     this._gradFn = node;
+    this._outputNr = outputNr;
+  }
+  /** @internal after a recorded in-place op: this tensor now stands for y in the graph */
+  _rebase(y: Tensor): void {
+    const old = this._gradFn;
+    const retained = old?.watch?.retains[this._outputNr] === this;
+    this._setGrad(true, y._gradFn, y._outputNr);
+    this._version = this.storage.version;
+    if (retained) this.retainGrad();
+  }
+  /** @internal another object for the same elements and (with history) the same place in the graph */
+  _alias(withHistory = true): Tensor {
+    const t = new Tensor(this.storage, this.shape, this.strides, this.offset);
+    t._version = this._version;
+    t._base = this._base;
+    if (withHistory) t._setGrad(this._requiresGrad, this._gradFn, this._outputNr);
+    return t;
+  }
+
+  /**
+   * Calls hook(grad) each time a gradient with respect to this tensor is computed; a returned
+   * tensor replaces the gradient. The argument lives until backward ends (keep() a clone to hold it).
+   */
+  registerHook(hook: TensorHook): RemovableHandle {
+    check(typeof hook === 'function', 'hook: expected a function');
+    check(this.requiresGrad, 'registerHook: cannot register a hook on a tensor that does not require grad');
+    let list: TensorHook[];
+    const node = this._gradFn;
+    if (node === null) list = (this._leafHooks ??= { pre: [], post: [] }).pre;
+    else list = ((node.watch ??= { hooks: [], retains: [] }).hooks[this._outputNr] ??= []);
+    list.push(hook);
+    return new RemovableHandle(list, hook);
+  }
+
+  /**
+   * Calls hook(this) once this leaf's .grad holds its final value for the current backward (e.g.
+   * to start a gradient all-reduce while backward continues on the rest of the graph).
+   */
+  registerPostAccumulateGradHook(hook: (t: Tensor) => void): RemovableHandle {
+    check(typeof hook === 'function', 'hook: expected a function');
+    check(this.isLeaf && this.requiresGrad, 'registerPostAccumulateGradHook: expected a leaf tensor that requires grad');
+    const list = (this._leafHooks ??= { pre: [], post: [] }).post;
+    list.push(hook);
+    return new RemovableHandle(list, hook);
   }
 
   isContiguous(): boolean {
@@ -155,9 +220,19 @@ export class Tensor {
 
   // ---- autograd ----
 
-  backward(gradient?: Tensor, options?: BackwardOptions): void {
+  /**
+   * Accumulates the gradient of this tensor into .grad of the leaves: backward(),
+   * backward(gradient), backward({ gradient, retainGraph, createGraph, inputs }) or
+   * backward(gradient, { ... }).
+   */
+  backward(gradient?: Tensor | BackwardOptions, options: BackwardOptions = {}): void {
     this._checkAlive();
-    runBackward(this, gradient, options);
+    if (gradient !== undefined && !(gradient instanceof Tensor)) {
+      check(gradient !== null && typeof gradient === 'object', 'gradient: expected a Tensor or an options object');
+      options = gradient;
+      gradient = options.gradient;
+    }
+    runBackward([this], [gradient], options);
   }
 
   /** A view sharing storage, cut from the graph. */
@@ -172,49 +247,53 @@ export class Tensor {
     return t;
   }
 
-  // ---- in-place updates (optimizers, initialisers; never recorded) ----
+  // ---- in-place updates (ops/inplace.ts: raw, or recorded when they touch the graph) ----
 
-  private _checkInPlace(what: string): void {
-    this._checkAlive(what);
-    if (isGradEnabled() && this.requiresGrad && this.isLeaf) {
-      throw new KilnError(`${what}: a leaf tensor that requires grad cannot be modified in place outside kiln.noGrad()`);
-    }
-    check(this.isContiguous(), () => `${what}: in-place updates need a contiguous tensor`);
-  }
-
-  /** this = this op other (broadcast to this tensor's shape). */
+  /** this = this op other (broadcast to this tensor's shape), without recording. */
   private _binaryInPlace(op: keyof typeof BinaryOp, other: Tensor, what: string): this {
-    this._checkInPlace(what);
     check(other instanceof Tensor, () => `other: expected a Tensor or a number in ${what}`);
     checkSameDevice(this, other, what);
     const shape = broadcastShapes(this.shape, other.shape, what);
     check(shape.length === this.ndim && shape.every((d, i) => d === this.shape[i]),
       () => `${what}: cannot broadcast [${other.shape.join(', ')}] into [${this.shape.join(', ')}]`);
-    const o = other.dtype === this.dtype ? other : shp.castTo(other, this.dtype);
+    const cast = other.dtype === this.dtype ? other : shp.castTo(other, this.dtype);
+    const o = readableBeside(this, cast, broadcastStrides(cast, shape));
     native.binary(BinaryOp[op], this.storage.handle, this.offset, this.storage.handle, this.offset, o.storage.handle, o.offset,
       [...shape], broadcastStrides(this, shape), broadcastStrides(o, shape));
-    if (o !== other) o.dispose();
+    if (o !== cast) o.dispose();
+    if (cast !== other) cast.dispose();
+    bumpVersion(this);
+    return this;
+  }
+
+  /** this = this op scalar through the unary kernel (exact aliasing), without recording. */
+  private _scalarInPlace(op: 'addScalar' | 'mulScalar', value: number): this {
+    native.unary(UnaryOp[op], this.storage.handle, this.offset, this.storage.handle, this.offset, this.numel, value, 0);
+    bumpVersion(this);
     return this;
   }
 
   /** @internal gradient accumulation */
   _addInPlace(other: Tensor): this {
+    this._checkAlive('grad accumulation');
     return this._binaryInPlace('add', other, 'grad accumulation');
   }
 
   add_(other: Operand, alpha = 1): this {
+    const t = other instanceof Tensor ? other : null;
+    if (inPlaceRecorded(this, 'add_', t)) {
+      recordedInPlace(this, 'add_', (old) => old.add(other, alpha));
+      return this;
+    }
     if (typeof other === 'number' && this.dtype === 'int32') {
       const k = full([], other * alpha, { dtype: 'int32', device: this.device });
       this._binaryInPlace('add', k, 'add_');
       k.dispose();
       return this;
     }
-    if (typeof other === 'number') {
-      this._checkInPlace('add_');
-      native.unary(UnaryOp.addScalar, this.storage.handle, this.offset, this.storage.handle, this.offset, this.numel, other * alpha, 0);
-      return this;
-    }
+    if (typeof other === 'number') return this._scalarInPlace('addScalar', other * alpha);
     if (alpha !== 1) {
+      check(other instanceof Tensor, 'other: expected a Tensor or a number in add_');
       const scaled = other.detach().mul(alpha);
       this._binaryInPlace('add', scaled, 'add_');
       scaled.dispose();
@@ -226,19 +305,29 @@ export class Tensor {
     return typeof other === 'number' ? this.add_(-other * alpha) : this.add_(other, -alpha);
   }
   mul_(other: Operand): this {
-    if (typeof other === 'number') {
-      this._checkInPlace('mul_');
-      native.unary(UnaryOp.mulScalar, this.storage.handle, this.offset, this.storage.handle, this.offset, this.numel, other, 0);
+    if (inPlaceRecorded(this, 'mul_', other instanceof Tensor ? other : null)) {
+      recordedInPlace(this, 'mul_', (old) => old.mul(other));
       return this;
     }
+    if (typeof other === 'number') return this._scalarInPlace('mulScalar', other);
     return this._binaryInPlace('mul', other, 'mul_');
   }
   div_(other: Operand): this {
-    return typeof other === 'number' ? this.mul_(1 / other) : this._binaryInPlace('div', other, 'div_');
+    if (typeof other === 'number') return this.mul_(1 / other);
+    if (inPlaceRecorded(this, 'div_', other)) {
+      recordedInPlace(this, 'div_', (old) => old.div(other));
+      return this;
+    }
+    return this._binaryInPlace('div', other, 'div_');
   }
   fill_(value: number): this {
-    this._checkInPlace('fill_');
+    if (inPlaceRecorded(this, 'fill_')) {
+      // the old values get a zero gradient, as PyTorch's fill_ on a tensor in a graph
+      recordedInPlace(this, 'fill_', (old) => old.mul(0).add(value));
+      return this;
+    }
     native.fill(this.storage.handle, this.offset, this.numel, value);
+    bumpVersion(this);
     return this;
   }
   zero_(): this {
@@ -246,21 +335,34 @@ export class Tensor {
   }
   /** Copies src (same shape, any device or dtype) into this tensor. */
   copy_(src: Tensor): this {
-    this._checkInPlace('copy_');
     check(src instanceof Tensor, 'src: expected a Tensor');
     check(src.shape.length === this.shape.length && src.shape.every((d, i) => d === this.shape[i]),
       () => `src: expected shape [${this.shape.join(', ')}], got [${src.shape.join(', ')}]`);
+    if (inPlaceRecorded(this, 'copy_', src)) {
+      recordedInPlace(this, 'copy_', (old) => old.mul(0).add(src.to(this.device).to(this.dtype)));
+      return this;
+    }
     const s = src.dtype === this.dtype ? src : shp.castTo(src, this.dtype);
-    const c = contiguous(s);
+    let c: Tensor;
+    if (overlaps(this, s)) {
+      if (s.offset === this.offset && s.isContiguous()) return this; // copying onto itself
+      c = copyOf(s);
+    } else {
+      c = contiguous(s);
+    }
     native.copy(this.storage.handle, this.offset, c.storage.handle, c.offset, this.numel);
     if (c !== s) c.dispose();
     if (s !== src) s.dispose();
+    bumpVersion(this);
     return this;
   }
 
   // ---- devices and dtypes ----
 
-  /** A copy on another device, or with another dtype ('float32' | 'int32'); this when nothing changes. */
+  /**
+   * A copy on another device, or with another dtype ('float32' | 'int32'); this when nothing
+   * changes. A device copy is recorded: its gradient goes back to this tensor's device.
+   */
   to(target: DeviceLike | DType): Tensor {
     if (target === 'float32' || target === 'int32') return this.dtype === target ? this : shp.castTo(this, target);
     const device = parseDevice(target);
@@ -269,7 +371,45 @@ export class Tensor {
     const out = new Tensor(Storage.allocate(device, this.dtype, this.numel), [...this.shape], contiguousStridesOf(this.shape), 0);
     native.copy(out.storage.handle, 0, c.storage.handle, c.offset, this.numel);
     disposeTemp(c, this);
-    return out;
+    return record(out, 'toDevice', [this]);
+  }
+
+  /**
+   * @internal Moves this tensor's values to `device` in place (the same object, a new storage):
+   * module.to() keeps its Parameter objects, so an optimizer built before stays valid.
+   */
+  _moveTo(device: Device): void {
+    this._checkAlive('to');
+    if (device === this.device) return;
+    const moved = noGradCopy(this, device);
+    this._replaceStorage(moved);
+    moved.dispose();
+    this.grad?._moveTo(device);
+  }
+
+  /**
+   * @internal Makes this tensor a contiguous view of src's storage, keeping its place in memory
+   * tracking (kept, or in the scope that will free it). Other views of the old storage keep it.
+   */
+  _replaceStorage(src: Tensor): void {
+    check(src.isContiguous(), '_replaceStorage: expected a contiguous source');
+    const frame = this._scope;
+    const oldVersion = this.storage.version;
+    untrack(this);
+    const self = this as { -readonly [K in 'storage' | 'shape' | 'strides' | 'offset']: Tensor[K] };
+    self.storage = src.storage;
+    self.shape = [...src.shape];
+    self.strides = contiguousStridesOf(src.shape);
+    self.offset = src.offset;
+    track(this);
+    keep(this);
+    if (frame !== null) {
+      frame.tensors.add(this);
+      this._scope = frame;
+    }
+    // a graph that saved the old values must not read the new storage as if unchanged
+    this.storage.version = Math.max(this.storage.version, oldVersion) + 1;
+    this._version = this.storage.version;
   }
   cpu(): Tensor {
     return this.to('cpu');
@@ -364,6 +504,15 @@ export class Tensor {
   }
   softmax(dim = -1): Tensor { return nnops.softmax(this, dim); }
   logSoftmax(dim = -1): Tensor { return nnops.logSoftmax(this, dim); }
+}
+
+/** A contiguous copy of t on device, outside the graph. */
+function noGradCopy(t: Tensor, device: Device): Tensor {
+  const c = contiguous(t);
+  const out = new Tensor(Storage.allocate(device, t.dtype, t.numel), [...t.shape], contiguousStridesOf(t.shape), 0);
+  native.copy(out.storage.handle, 0, c.storage.handle, c.offset, t.numel);
+  disposeTemp(c, t);
+  return out;
 }
 
 function contiguousStridesOf(shape: readonly number[]): number[] {

@@ -1,21 +1,62 @@
 /**
- * Reverse-mode autograd. Ops record a GradNode on their output (record); backward() walks the
- * graph in reverse topological order and calls each node's rule from the table in rules.ts.
+ * Recording. Ops call record() on their output: when grad mode is on and an input requires grad,
+ * it attaches a GradNode naming the op's rule (rules.ts), the inputs, what the rule needs, and
+ * where each input's gradient goes. backward.ts walks these nodes.
+ *
+ * Version counter rule: every in-place write bumps its Storage's `version` (shared by views).
+ * A node stores the sum of the versions of the tensors its rule reads (inputs flagged in `reads`,
+ * and the saved tensors listed in `checked`, such as the output or an index); versions only
+ * grow, so a different sum at backward means one of them was modified in place, and backward
+ * throws naming the op (PyTorch's behaviour). Buffers the op made for itself (`owned`) are not
+ * checked: nothing else can write them.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { KilnError, check, shapeStr } from '../errors.js';
-import { Storage, keep, scope } from '../memory.js';
+import { KilnError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { placeRows } from '../ops/shape.js';
-import { gradRules, type OpName } from './rules.js';
+import type { OpName } from './rules.js';
 
-export interface GradNode {
-  readonly op: OpName;
-  /** The op's tensor inputs, in the order its rule returns gradients. */
-  inputs: Tensor[];
-  /** Extra tensors and attributes the rule needs (e.g. the output, an argmax, a dim). */
-  saved: Record<string, any>;
-  released: boolean;
+/** A tensor hook: sees a gradient, may return a replacement. */
+export type TensorHook = (grad: Tensor) => Tensor | void | undefined | null;
+
+/** Where an input's gradient goes: its node, the input itself when it is a leaf that requires grad, or nowhere. */
+export type Edge = GradNode | Tensor | null;
+
+let nodeCount = 0;
+
+/** The sequence number the next node will get (nodes made later have larger numbers). */
+export function nextSeq(): number {
+  return nodeCount;
+}
+
+export class GradNode {
+  /** Creation order. */
+  readonly seq = nodeCount++;
+  /** Output number of each input on its own node; null when all are 0 (single-output producers). */
+  nextNr: number[] | null = null;
+  /** Storage version sum of the tensors the rule reads, when recorded (see the file comment). */
+  versionSum = 0;
+  /** Saved tensors (not inputs) whose values the rule reads: version-checked. */
+  checked: Tensor[] | null = null;
+  /** Buffers the op made only for its backward (im2col columns, argmax, ...): freed when the node is released. */
+  owned: Tensor[] | null = null;
+  /** Output shapes, when the rule gets zeros for outputs that got no gradient (custom Functions). */
+  outShapes: number[][] | null = null;
+  /** Per output: tensor hooks (registerHook on a non-leaf) and the tensor whose .grad is kept (retainGrad). */
+  watch: { hooks: (TensorHook[] | undefined)[]; retains: (Tensor | undefined)[] } | null = null;
+  released = false;
+
+  constructor(
+    readonly op: OpName,
+    /** The op's tensor inputs, in the order its rule returns gradients. */
+    public inputs: Tensor[],
+    /** Where each input's gradient goes, fixed when the op ran (so in-place ops can re-point a tensor). */
+    public next: Edge[],
+    /** Extra tensors and attributes the rule needs (e.g. the output, an argmax, a dim). */
+    public saved: Record<string, any>,
+    /** Bit i set: the rule reads the value of inputs[i] (it is version-checked). */
+    readonly reads: number,
+    readonly outputs: number,
+  ) {}
 }
 
 const gradMode = new AsyncLocalStorage<boolean>();
@@ -34,154 +75,87 @@ export function enableGrad<T>(fn: () => T): T {
   return gradMode.run(true, fn);
 }
 
+/** Runs fn with recording on or off. */
+export function withGradMode<T>(enabled: boolean, fn: () => T): T {
+  return gradMode.run(enabled, fn);
+}
+
 export function setGradEnabled(enabled: boolean): void {
   defaultGradEnabled = enabled;
 }
 
-/** Records how `out` was made, when grad is on and any input requires it. */
-export function record(out: Tensor, op: OpName, inputs: Tensor[], saved: Record<string, any> = {}): Tensor {
-  if (!isGradEnabled()) return out;
-  let needed = false;
-  for (const t of inputs) if (t.requiresGrad) needed = true;
-  if (!needed) return out;
-  out._setGrad(true, { op, inputs, saved, released: false });
-  return out;
+const NOTHING: Record<string, any> = Object.freeze({}) as Record<string, any>;
+
+/** The version sum a node checks: inputs flagged in reads, and the checked saved tensors. */
+export function readVersions(inputs: Tensor[], reads: number, checked: Tensor[] | null): number {
+  let sum = 0;
+  for (let i = 0; i < inputs.length && reads >> i !== 0; i++) if ((reads >> i) & 1) sum += inputs[i].storage.version;
+  if (checked !== null) for (let i = 0; i < checked.length; i++) sum += checked[i].storage.version;
+  return sum;
 }
 
-function topoOrder(root: Tensor): Tensor[] {
-  const order: Tensor[] = [];
-  const visited = new Set<Tensor>();
-  const stack: [Tensor, number][] = [[root, 0]];
-  visited.add(root);
-  while (stack.length > 0) {
-    const top = stack[stack.length - 1];
-    const [t, i] = top;
-    const inputs = t.gradFn?.inputs ?? [];
-    if (i < inputs.length) {
-      top[1]++;
-      const next = inputs[i];
-      if (next.requiresGrad && !visited.has(next)) {
-        visited.add(next);
-        stack.push([next, 0]);
-      }
-    } else {
-      stack.pop();
-      order.push(t);
-    }
-  }
-  return order.reverse();
-}
-
-function checkSavedAlive(node: GradNode): void {
-  const dead = (t: unknown) => (t as Tensor)?.isDisposed === true;
-  if (node.inputs.some(dead) || Object.values(node.saved).some(dead)) {
+/** Throws when t's history predates an in-place op recorded through another view of its storage. */
+export function checkFresh(t: Tensor, what: string): void {
+  if (t.storage.rebased > t._version) {
     throw new KilnError(
-      `backward: a tensor saved for the gradient of ${node.op} has been disposed; ` +
-        'call backward() before the tensors of the graph are disposed (e.g. inside the same kiln.scope)',
+      `${what}: this tensor shares storage with a view that was modified in place by a recorded op after it was made, ` +
+        'so its gradient history is stale (Kiln records an in-place op only on the tensor it is called on); ' +
+        'clone() before modifying a view in place, or take the views again after the in-place op',
     );
   }
 }
 
-export interface BackwardOptions {
-  retainGraph?: boolean;
-}
-
-export function backward(root: Tensor, gradient?: Tensor, options: BackwardOptions = {}): void {
-  check(root.requiresGrad, 'backward: tensor does not require grad and has no gradFn');
-  if (gradient === undefined) {
-    check(root.numel === 1, () => `backward: grad can be implicitly created only for a scalar output, got shape ${shapeStr(root.shape)}; pass a gradient tensor`);
-  } else {
-    check(gradient instanceof root.constructor, 'gradient: expected a Tensor');
-    check(
-      gradient.shape.length === root.shape.length && gradient.shape.every((d, i) => d === root.shape[i]),
-      () => `gradient: expected shape ${shapeStr(root.shape)}, got ${shapeStr(gradient.shape)}`,
-    );
+/** A node for `op` when grad mode is on and an input requires grad; else null. */
+function makeNode(op: OpName, inputs: Tensor[], saved: Record<string, any>, reads: number, checked: Tensor[] | null,
+  outputs: number): GradNode | null {
+  if (!isGradEnabled()) return null;
+  let needed = false;
+  for (let i = 0; i < inputs.length; i++) {
+    const t = inputs[i];
+    if (t.storage.rebased > t._version) checkFresh(t, `${op} input ${i}`);
+    if (t.requiresGrad) needed = true;
   }
-  const order = topoOrder(root);
-  for (const t of order) {
-    if (t.gradFn?.released) {
-      throw new KilnError(
-        'backward: trying to backward through the graph a second time (its saved tensors were freed); ' +
-          'pass { retainGraph: true } to the first backward() call',
-      );
+  if (!needed) return null;
+  const next: Edge[] = new Array(inputs.length);
+  let nextNr: number[] | null = null;
+  for (let i = 0; i < inputs.length; i++) {
+    const t = inputs[i];
+    const fn = t.gradFn;
+    if (fn !== null) {
+      next[i] = fn;
+      if (t._outputNr !== 0) (nextNr ??= new Array<number>(inputs.length).fill(0))[i] = t._outputNr;
+    } else {
+      next[i] = t.requiresGrad ? t : null;
     }
   }
-  scope(() =>
-    gradMode.run(false, () => {
-      const leafCtx: LeafContext = { firstSerial: Storage.nextSerial, kept: new Set() };
-      const grads = new Map<Tensor, Tensor>();
-      // gradients made here by a slice rule (fresh, contiguous, referenced only by `grads`)
-      const owned = new Set<Tensor>();
-      grads.set(root, gradient ?? root._onesLike());
-      for (const t of order) {
-        const dy = grads.get(t);
-        if (dy === undefined) continue;
-        grads.delete(t);
-        const node = t.gradFn;
-        if (node === null) {
-          accumulateLeaf(t, dy, leafCtx);
-          continue;
-        }
-        if (t._retainsGrad) accumulateLeaf(t, dy, leafCtx);
-        checkSavedAlive(node);
-        if (node.op === 'slice' && accumulateSlice(node, dy, grads, owned)) {
-          releaseNode(node, options);
-          continue;
-        }
-        const inGrads = gradRules[node.op](node, dy);
-        node.inputs.forEach((input, i) => {
-          const g = inGrads[i];
-          if (!input.requiresGrad || g === null || g === undefined) return;
-          const prev = grads.get(input);
-          grads.set(input, prev === undefined ? g : prev.add(g));
-          if (node.op === 'slice') owned.add(grads.get(input)!);
-        });
-        releaseNode(node, options);
-      }
-    }),
-  );
-}
-
-function releaseNode(node: GradNode, options: BackwardOptions): void {
-  if (!options.retainGraph) {
-    node.released = true;
-    node.inputs = [];
-    node.saved = {};
-  }
+  const node = new GradNode(op, inputs, next, saved, reads, outputs);
+  node.nextNr = nextNr;
+  node.checked = checked;
+  node.versionSum = readVersions(inputs, reads, checked);
+  return node;
 }
 
 /**
- * A slice's gradient added straight into the rows of its input's pending gradient, when this
- * backward made that gradient: O(slice) instead of a zero-filled full-size tensor plus a
- * full-size add per slice (a loop over the steps of a sequence, written with select or narrow).
+ * Records how `out` was made, when grad is on and any input requires it. `reads`: bit i set when
+ * the rule reads inputs[i]'s value; `owned`: buffers made only for the backward, freed with the
+ * node; `checked`: other saved tensors the rule reads (the output, an index), version-checked.
  */
-function accumulateSlice(node: GradNode, dy: Tensor, grads: Map<Tensor, Tensor>, owned: Set<Tensor>): boolean {
-  const x = node.inputs[0];
-  if (!x.requiresGrad) return true;
-  const prev = grads.get(x);
-  if (prev === undefined || !owned.has(prev)) return false;
-  placeRows(prev, node.saved.dim, dy, node.saved.start, node.saved.step);
-  return true;
-}
-
-interface LeafContext {
-  /** Storages with a serial at or above this were allocated during this backward. */
-  firstSerial: number;
-  kept: Set<Storage>;
-}
-
-function accumulateLeaf(t: Tensor, g: Tensor, ctx: LeafContext): void {
-  if (t.grad === null) {
-    // A gradient whose whole storage was made by this backward, and given to no other leaf, is
-    // kept as is; anything else is copied, so that later in-place accumulation into .grad never
-    // writes into another tensor.
-    const own =
-      g.storage.serial >= ctx.firstSerial && !ctx.kept.has(g.storage) && g.isContiguous() &&
-      g.offset === 0 && g.numel === g.storage.numel;
-    const grad = own ? g : g.clone();
-    ctx.kept.add(grad.storage);
-    t.grad = keep(grad);
-  } else {
-    t.grad._addInPlace(g);
+export function record(out: Tensor, op: OpName, inputs: Tensor[], saved: Record<string, any> = NOTHING, reads = 0,
+  owned: Tensor[] | null = null, checked: Tensor[] | null = null): Tensor {
+  const node = makeNode(op, inputs, saved, reads, checked, 1);
+  if (node !== null) {
+    node.owned = owned;
+    out._setGrad(true, node, 0);
   }
+  return out;
+}
+
+/** Records an op with several outputs (custom Functions, checkpoints, module backward hooks). */
+export function recordMulti(outs: Tensor[], op: OpName, inputs: Tensor[], saved: Record<string, any>,
+  { reads = 0, materialize = false } = {}): GradNode | null {
+  const node = makeNode(op, inputs, saved, reads, null, outs.length);
+  if (node === null) return null;
+  if (materialize) node.outShapes = outs.map((o) => [...o.shape]);
+  outs.forEach((o, j) => o._setGrad(true, node, j));
+  return node;
 }

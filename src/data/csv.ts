@@ -23,6 +23,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { KilnError } from '../errors.js';
+import { brief, briefList } from '../io/limits.js';
 import { tensor } from '../creation.js';
 import type { DeviceLike } from '../device.js';
 import type { Tensor } from '../tensor.js';
@@ -90,6 +91,13 @@ export interface CsvRecord {
  * Split CSV text into records (RFC 4180). Blank lines are skipped. Throws KilnError on an
  * unterminated quoted field or text between a closing quote and the next delimiter.
  */
+const QUOTE = 0x22;
+
+/** A name from the file, shortened for an error message. */
+function cut(s: string): string {
+  return s.length > 60 ? `${s.slice(0, 60)}...` : s;
+}
+
 export function parseCsvRecords(text: string, opts: { delimiter?: string; file?: string } = {}): CsvRecord[] {
   const file = opts.file ?? '<csv>';
   const delim = opts.delimiter ?? ',';
@@ -107,22 +115,26 @@ export function parseCsvRecords(text: string, opts: { delimiter?: string; file?:
     for (;;) {
       // one field
       let value = '';
-      if (text[i] === '"') {
+      if (text.charCodeAt(i) === QUOTE) {
         blank = false;
         const qline = line;
         i++;
+        // Copy the runs between quotes (one slice each), never one character at a time.
+        const parts: string[] = [];
         for (;;) {
-          if (i >= n) throw new KilnError(`${file}: line ${qline}, column ${fields.length + 1}: quoted field is not closed before the end of the file`);
-          const c = text[i];
-          if (c === '"') {
-            if (text[i + 1] === '"') { value += '"'; i += 2; continue; }
-            i++;
-            break;
+          const q = text.indexOf('"', i);
+          if (q < 0) throw new KilnError(`${file}: line ${qline}, column ${fields.length + 1}: quoted field is not closed before the end of the file`);
+          for (let k = text.indexOf('\n', i); k >= 0 && k < q; k = text.indexOf('\n', k + 1)) line++;
+          parts.push(text.slice(i, q));
+          if (text.charCodeAt(q + 1) === QUOTE) {
+            parts.push('"');
+            i = q + 2;
+            continue;
           }
-          if (c === '\n') line++;
-          value += c;
-          i++;
+          i = q + 1;
+          break;
         }
+        value = parts.length === 1 ? parts[0] : parts.join('');
         if (i < n && text[i] !== delim && text[i] !== '\n' && text[i] !== '\r') {
           throw new KilnError(`${file}: line ${line}, column ${fields.length + 1}: unexpected character ${JSON.stringify(text[i])} after a closing quote`);
         }
@@ -149,18 +161,44 @@ export function parseCsvRecords(text: string, opts: { delimiter?: string; file?:
   return records;
 }
 
-const NUM_RE = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const SPECIAL: Record<string, number> = {
   nan: NaN, '+nan': NaN, '-nan': NaN, inf: Infinity, '+inf': Infinity, '-inf': -Infinity,
   infinity: Infinity, '+infinity': Infinity, '-infinity': -Infinity,
 };
 
-/** A CSV number, or undefined when `s` is not one (surrounding spaces are allowed). */
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+/**
+ * A CSV number, or undefined when `s` is not one (surrounding spaces are allowed). Accepts
+ * [+-] digits [. digits] [(e|E) [+-] digits] (at least one mantissa digit, '1.' and '.5' too),
+ * and nan/inf/infinity with an optional sign in any case. One left-to-right pass: linear in
+ * the length of `s` (a regular expression here backtracked quadratically on a long digit run).
+ */
 export function parseCsvNumber(s: string): number | undefined {
   const t = s.trim();
-  if (NUM_RE.test(t)) return Number(t);
-  const sp = SPECIAL[t.toLowerCase()];
-  return sp;
+  const n = t.length;
+  let i = 0;
+  let c = t.charCodeAt(0);
+  if (c === 0x2b || c === 0x2d) i++;
+  let digits = 0;
+  while (i < n && isDigit(t.charCodeAt(i))) { i++; digits++; }
+  if (i < n && t.charCodeAt(i) === 0x2e) {
+    i++;
+    while (i < n && isDigit(t.charCodeAt(i))) { i++; digits++; }
+  }
+  if (digits === 0) return n <= 9 ? SPECIAL[t.toLowerCase()] : undefined;
+  c = t.charCodeAt(i);
+  if (c === 0x65 || c === 0x45) {
+    i++;
+    c = t.charCodeAt(i);
+    if (c === 0x2b || c === 0x2d) i++;
+    const start = i;
+    while (i < n && isDigit(t.charCodeAt(i))) i++;
+    if (i === start) return undefined;
+  }
+  return i === n ? Number(t) : undefined;
 }
 
 function sortLabels(values: string[]): string[] {
@@ -182,7 +220,7 @@ export function parseCsvTable(text: string, opts: CsvOptions = {}): CsvTable {
   const rows = hasHeader ? records.slice(1) : records;
   const seen = new Set<string>();
   for (const nm of names) {
-    if (seen.has(nm)) throw new KilnError(`${file}: line ${records[0].line}: duplicate column name '${nm}'`);
+    if (seen.has(nm)) throw new KilnError(`${file}: line ${records[0].line}: duplicate column name '${cut(nm)}'`);
     seen.add(nm);
   }
   for (const r of rows) {
@@ -190,14 +228,14 @@ export function parseCsvTable(text: string, opts: CsvOptions = {}): CsvTable {
       throw new KilnError(`${file}: line ${r.line}: expected ${width} fields (as in the ${hasHeader ? 'header' : 'first row'}), found ${r.fields.length}`);
     }
   }
-  const colName = (k: number) => `'${names[k]}' (${k + 1})`;
+  const colName = (k: number) => `'${cut(names[k])}' (${k + 1})`;
 
   // label column
   let labelIdx = -1;
   if (opts.label !== undefined) {
     labelIdx = typeof opts.label === 'number' ? opts.label : names.indexOf(opts.label);
     if (labelIdx < 0 || labelIdx >= width || !Number.isInteger(labelIdx)) {
-      throw new KilnError(`${file}: label column ${JSON.stringify(opts.label)} not found (columns: ${names.join(', ')})`);
+      throw new KilnError(`${file}: label column ${JSON.stringify(opts.label)} not found (columns: ${briefList(names)})`);
     }
   }
 
@@ -206,7 +244,7 @@ export function parseCsvTable(text: string, opts: CsvOptions = {}): CsvTable {
   if (opts.features) {
     featIdx = opts.features.map((f) => {
       const k = names.indexOf(f);
-      if (k < 0) throw new KilnError(`${file}: feature column '${f}' not found (columns: ${names.join(', ')})`);
+      if (k < 0) throw new KilnError(`${file}: feature column '${f}' not found (columns: ${briefList(names)})`);
       if (k === labelIdx) throw new KilnError(`${file}: column '${f}' is the label and cannot also be a feature`);
       return k;
     });
@@ -220,7 +258,7 @@ export function parseCsvTable(text: string, opts: CsvOptions = {}): CsvTable {
     const given = opts.columnTypes?.[names[k]];
     if (given !== undefined) {
       if (given !== 'number' && given !== 'category' && given !== 'ignore') {
-        throw new KilnError(`columnTypes: type for '${names[k]}' must be 'number', 'category' or 'ignore', got ${String(given)}`);
+        throw new KilnError(`columnTypes: type for '${cut(names[k])}' must be 'number', 'category' or 'ignore', got ${String(given)}`);
       }
       return given;
     }
@@ -249,7 +287,7 @@ export function parseCsvTable(text: string, opts: CsvOptions = {}): CsvTable {
           if (s.trim() === '' && opts.allowMissing) v = NaN;
           else {
             throw new KilnError(
-              `${file}: line ${r.line}, column ${colName(k)}: ${s.trim() === '' ? 'empty value' : `value ${JSON.stringify(s)} is not a number`}` +
+              `${file}: line ${r.line}, column ${colName(k)}: ${s.trim() === '' ? 'empty value' : `value ${brief(s)} is not a number`}` +
                 (s.trim() === '' ? ' (pass allowMissing: true to read it as NaN)' : ''),
             );
           }
@@ -284,7 +322,7 @@ export function parseCsvTable(text: string, opts: CsvOptions = {}): CsvTable {
       const a = new Float32Array(N);
       raw.forEach((s, i) => {
         const v = nums[i];
-        if (v === undefined) throw new KilnError(`${file}: line ${rows[i].line}, column ${colName(labelIdx)}: label ${JSON.stringify(s)} is not a number`);
+        if (v === undefined) throw new KilnError(`${file}: line ${rows[i].line}, column ${colName(labelIdx)}: label ${brief(s)} is not a number`);
         a[i] = v;
       });
       out.labels = a;
@@ -298,7 +336,7 @@ export function parseCsvTable(text: string, opts: CsvOptions = {}): CsvTable {
       const a = new Int32Array(N);
       raw.forEach((s, i) => {
         const q = id.get(s);
-        if (q === undefined) throw new KilnError(`${file}: line ${rows[i].line}, column ${colName(labelIdx)}: label ${JSON.stringify(s)} is not one of the given classes`);
+        if (q === undefined) throw new KilnError(`${file}: line ${rows[i].line}, column ${colName(labelIdx)}: label ${brief(s)} is not one of the given classes`);
         a[i] = q;
       });
       out.labels = a;

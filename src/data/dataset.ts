@@ -17,21 +17,14 @@ import { Tensor } from '../tensor.js';
 import { scope } from '../memory.js';
 import { noGrad } from '../autograd/engine.js';
 import { stack } from '../ops/shape.js';
+import { Dataset, Subset, checkIndex } from './dataset-base.js';
+import { type BatchLeaf, collateLeaf, freshArrays, isBatchLeaf, isHostLeafItem, leafBuffers } from './host.js';
+import { itemContext, seededPermutation } from './seeded.js';
+import type { WorkerSpec } from './worker-spec.js';
+import { WorkerPool } from './worker-pool.js';
 
-/** A map-style dataset: `length` items, item i from `get(i)`. */
-export abstract class Dataset<T = Tensor[]> {
-  abstract get length(): number;
-  abstract get(i: number): T;
-  /**
-   * Optional fast path: the whole batch for these item indices at once, already collated
-   * (the DataLoader uses it instead of get() + collate when present).
-   */
-  getBatch?(indices: ArrayLike<number>): T;
-}
-
-function checkIndex(i: number, n: number, what: string): void {
-  if (!Number.isInteger(i) || i < 0 || i >= n) throw new KilnError(`${what}: index ${i} out of range for length ${n}`);
-}
+export { Dataset, Subset } from './dataset-base.js';
+export { mulberry32, seededPermutation } from './seeded.js';
 
 /** Tensors that share their first dim; item i is [t0[i], t1[i], ...]. */
 export class TensorDataset extends Dataset<Tensor[]> {
@@ -63,6 +56,22 @@ export class TensorDataset extends Dataset<Tensor[]> {
     return noGrad(() => this.tensors.map((t) => t.select(0, i)));
   }
 
+  /**
+   * For DataLoader workers: the tensors' values copied once into SharedArrayBuffers, rebuilt
+   * in the worker as an ArrayDataset (item i = row i of each, as numbers or typed arrays).
+   * The copy is taken when a loader with workers first iterates; later in-place changes to the
+   * tensors are not seen by workers of that loader.
+   */
+  override workerSpec(): WorkerSpec {
+    const fields = this.tensors.map((t) => {
+      const host = t.toTypedArray() as Float32Array | Int32Array;
+      const data = t.dtype === 'int32' ? new Int32Array(new SharedArrayBuffer(host.byteLength)) : new Float32Array(new SharedArrayBuffer(host.byteLength));
+      data.set(host);
+      return { data, shape: [...t.shape] };
+    });
+    return { kiln: 'arrays', names: null, fields, transforms: fields.map(() => null) };
+  }
+
   /** Rows `indices` of each tensor, gathered with one indexSelect per tensor. */
   override getBatch(indices: ArrayLike<number>): Tensor[] {
     const n = this.length;
@@ -82,85 +91,6 @@ export class TensorDataset extends Dataset<Tensor[]> {
       }),
     );
   }
-}
-
-/** The items of `dataset` at `indices`, in that order. */
-export class Subset<T> extends Dataset<T> {
-  readonly dataset: Dataset<T>;
-  readonly indices: Int32Array;
-
-  constructor(dataset: Dataset<T>, indices: ArrayLike<number>) {
-    super();
-    this.dataset = dataset;
-    this.indices = Int32Array.from(indices);
-    const n = dataset.length;
-    for (const i of this.indices) checkIndex(i, n, 'Subset');
-    if (dataset.getBatch) {
-      const base = dataset.getBatch.bind(dataset);
-      this.getBatch = (idx: ArrayLike<number>) => {
-        const mapped = new Int32Array(idx.length);
-        for (let k = 0; k < idx.length; k++) {
-          checkIndex(idx[k], this.indices.length, 'Subset.getBatch');
-          mapped[k] = this.indices[idx[k]];
-        }
-        return base(mapped);
-      };
-    }
-  }
-
-  get length(): number {
-    return this.indices.length;
-  }
-
-  get(i: number): T {
-    checkIndex(i, this.indices.length, 'Subset.get');
-    return this.dataset.get(this.indices[i]);
-  }
-}
-
-// ---- seeded shuffling (independent of the tensor RNG) -------------------------------------
-
-/** A 32-bit mix (the murmur3 finalizer). */
-function mix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
-/** mulberry32: a small, fast, seeded PRNG returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function seedFrom(seed: number, stream: number): number {
-  // Combine both halves of a (possibly large) integer seed with the stream number.
-  const lo = seed >>> 0;
-  const hi = Math.floor(seed / 4294967296) >>> 0;
-  return mix32(mix32(lo ^ 0x9e3779b9) ^ mix32(hi + 0x7f4a7c15) ^ mix32(stream + 0x1b873593));
-}
-
-/** A permutation of 0..n-1 (Fisher-Yates) determined by (seed, stream). */
-export function seededPermutation(n: number, seed: number, stream = 0): Int32Array {
-  const p = new Int32Array(n);
-  for (let i = 0; i < n; i++) p[i] = i;
-  const rnd = mulberry32(seedFrom(seed, stream));
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    const t = p[i];
-    p[i] = p[j];
-    p[j] = t;
-  }
-  return p;
 }
 
 /**
@@ -199,8 +129,9 @@ export function randomSplit<T>(dataset: Dataset<T>, lengths: number[], seed = 0)
 
 /**
  * Default collate: items that are Tensors are stacked along a new dim 0; numbers become a 1-D
- * tensor (int32 when all are integers, else float32); arrays and plain objects are collated
- * position by position / key by key.
+ * tensor (int32 when all are integers, else float32); typed arrays and { data, shape } items
+ * (host.ts) are stacked into one tensor (float32 from float arrays, int32 from integer ones);
+ * arrays and plain objects are collated position by position / key by key.
  */
 export function defaultCollate(items: unknown[]): any {
   if (items.length === 0) throw new KilnError('collate: empty batch');
@@ -209,6 +140,7 @@ export function defaultCollate(items: unknown[]): any {
     if (!items.every((x) => x instanceof Tensor)) throw new KilnError('collate: a batch mixes tensors and other values');
     return noGrad(() => stack(items as Tensor[], 0));
   }
+  if (isHostLeafItem(first)) return leafTensor(collateLeaf(items, freshArrays));
   if (typeof first === 'number') {
     if (!items.every((x) => typeof x === 'number')) throw new KilnError('collate: a batch mixes numbers and other values');
     const nums = items as number[];
@@ -226,6 +158,22 @@ export function defaultCollate(items: unknown[]): any {
     return out;
   }
   throw new KilnError(`collate: cannot batch items of type ${typeof first}; pass a collate function`);
+}
+
+function leafTensor(leaf: BatchLeaf): Tensor {
+  return tensor(leaf.data, { dtype: leaf.dtype, shape: leaf.shape });
+}
+
+/** A worker's batch with each leaf made a tensor (the tensors own copies of the data). */
+function batchTensors(b: unknown): unknown {
+  if (isBatchLeaf(b)) return leafTensor(b);
+  if (Array.isArray(b)) return b.map(batchTensors);
+  if (b !== null && typeof b === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(b)) out[k] = batchTensors(v);
+    return out;
+  }
+  return b;
 }
 
 /** Dispose every tensor in a batch (an array, plain object or tensor). */
@@ -261,6 +209,29 @@ export interface DataLoaderOptions<B> {
   /** Prepare batch k+1 while the caller works on batch k (async iteration only). Default true. */
   prefetch?: boolean;
   /**
+   * Worker threads that run the dataset's get() and item transforms and collate batches of
+   * typed arrays, while this thread makes the tensors and trains. Default 0: everything in
+   * this thread, as before. The dataset must describe itself (workerSpec; see the README,
+   * "Loading in worker threads"); needs `for await`.
+   */
+  numWorkers?: number;
+  /** Batches each worker prepares ahead (numWorkers > 0). Default 2. */
+  prefetchFactor?: number;
+  /** Milliseconds to wait for one batch from a worker before failing; 0 waits forever. Default 0. */
+  timeout?: number;
+  /**
+   * Hand each batch's buffers back to its worker once the tensors are made, so workers
+   * collate into the same few buffers instead of allocating every batch (the role of PyTorch's
+   * pin_memory staging buffers; these are not page-locked). Default true.
+   */
+  reuseBuffers?: boolean;
+  /**
+   * Keep the workers between epochs instead of starting them each epoch (they hold the
+   * process open only while loading). End them with loader.close(); they also end when the
+   * loader is garbage-collected. Default false.
+   */
+  persistentWorkers?: boolean;
+  /**
    * The item order of each epoch, instead of shuffle (e.g. data.DistributedSampler: this rank's
    * share). The loader's epoch is passed on: `indices(epoch)`.
    */
@@ -272,6 +243,17 @@ export interface Sampler {
   readonly length: number;
   indices(epoch: number): ArrayLike<number>;
 }
+
+function checkCount(v: unknown, name: string, min: number): number {
+  if (!Number.isInteger(v) || (v as number) < min) throw new KilnError(`DataLoader: ${name} must be an integer >= ${min}, got ${String(v)}`);
+  return v as number;
+}
+
+/**
+ * Workers are ended when what holds them is collected: the iterator of an epoch dropped
+ * without finishing, or a loader with persistent workers that was never closed.
+ */
+const abandoned = new FinalizationRegistry<{ pool?: WorkerPool }>((h) => void h.pool?.close());
 
 let loaderCounter = 0;
 
@@ -289,7 +271,18 @@ export class DataLoader<B = Tensor[]> implements AsyncIterable<B>, Iterable<B> {
   readonly seed: number;
   readonly prefetch: boolean;
   readonly sampler: Sampler | null;
+  readonly numWorkers: number;
+  readonly prefetchFactor: number;
+  readonly timeout: number;
+  readonly reuseBuffers: boolean;
+  readonly persistentWorkers: boolean;
   private readonly collate: (items: any[]) => B;
+  private spec?: WorkerSpec;
+  /** Persistent workers, shared by the loader's epochs (not by the loader itself: see close()). */
+  private readonly kept: { pool?: WorkerPool } = {};
+  private iterating = false;
+  /** Buffer reuse counters of the last worker epoch (for tests and benchmarks). */
+  workerStats = { allocated: 0, reused: 0 };
   private readonly transform?: (batch: B) => B;
   /** The epoch number the next iteration uses (starts at 0, +1 per iteration begun). */
   epoch = 0;
@@ -317,6 +310,23 @@ export class DataLoader<B = Tensor[]> implements AsyncIterable<B>, Iterable<B> {
     this.prefetch = opts.prefetch ?? true;
     this.collate = opts.collate ?? (defaultCollate as (items: any[]) => B);
     this.transform = opts.transform;
+    this.numWorkers = checkCount(opts.numWorkers ?? 0, 'numWorkers', 0);
+    this.prefetchFactor = checkCount(opts.prefetchFactor ?? 2, 'prefetchFactor', 1);
+    const timeout = opts.timeout ?? 0;
+    if (!(typeof timeout === 'number' && timeout >= 0 && timeout < Infinity)) throw new KilnError(`DataLoader: timeout must be a finite number of milliseconds >= 0, got ${String(timeout)}`);
+    this.timeout = timeout;
+    this.reuseBuffers = opts.reuseBuffers ?? true;
+    this.persistentWorkers = opts.persistentWorkers ?? false;
+    if (this.persistentWorkers) abandoned.register(this, this.kept);
+    if (this.numWorkers > 0) {
+      if (typeof dataset.workerSpec !== 'function') {
+        throw new KilnError(
+          `DataLoader: numWorkers ${this.numWorkers} needs a dataset a worker can rebuild (TensorDataset, ArrayDataset, a Subset of these, ` +
+            `or one with workerSpec() naming its module and export); ${dataset.constructor?.name ?? 'this dataset'} has no workerSpec()`,
+        );
+      }
+      if (opts.collate) throw new KilnError('DataLoader: collate cannot run in workers (a function cannot be sent to a thread); workers use the default collation, and `transform` runs on each batch in this thread');
+    }
   }
 
   /** Number of batches per epoch. */
@@ -349,8 +359,8 @@ export class DataLoader<B = Tensor[]> implements AsyncIterable<B>, Iterable<B> {
     return out;
   }
 
-  /** Build one batch from item indices. */
-  fetch(indices: ArrayLike<number>): B {
+  /** Build one batch from item indices (in this thread), for epoch `epoch`. */
+  fetch(indices: ArrayLike<number>, epoch = 0): B {
     const ds = this.dataset;
     let batch: B;
     if (ds.getBatch) {
@@ -358,10 +368,14 @@ export class DataLoader<B = Tensor[]> implements AsyncIterable<B>, Iterable<B> {
     } else {
       batch = scope(() => {
         const items: unknown[] = [];
-        for (let k = 0; k < indices.length; k++) items.push(ds.get(indices[k]));
+        for (let k = 0; k < indices.length; k++) items.push(ds.get(indices[k], itemContext(this.seed, epoch, indices[k])));
         return this.collate(items);
       });
     }
+    return this.applyTransform(batch);
+  }
+
+  private applyTransform(batch: B): B {
     if (this.transform) {
       const out = this.transform(batch);
       if (out !== batch) {
@@ -386,8 +400,10 @@ export class DataLoader<B = Tensor[]> implements AsyncIterable<B>, Iterable<B> {
   }
 
   *[Symbol.iterator](): Iterator<B> {
-    const batches = this.batches(this.epoch++);
-    for (const idx of batches) yield this.fetch(idx);
+    if (this.numWorkers > 0) throw new KilnError('DataLoader: numWorkers > 0 needs async iteration (for await ... of loader)');
+    const epoch = this.epoch++;
+    const batches = this.batches(epoch);
+    for (const idx of batches) yield this.fetch(idx, epoch);
   }
 
   /**
@@ -397,14 +413,75 @@ export class DataLoader<B = Tensor[]> implements AsyncIterable<B>, Iterable<B> {
    */
   [Symbol.asyncIterator](): AsyncIterator<B> {
     const ctx = new AsyncResource('kiln.DataLoader');
-    return this.iterate(this.batches(this.epoch++), (fn) => ctx.runInAsyncScope(fn));
+    const epoch = this.epoch++;
+    const inCtx = <R>(fn: () => R): R => ctx.runInAsyncScope(fn);
+    if (this.numWorkers === 0) return this.iterate(this.batches(epoch), epoch, inCtx);
+    const holder: { pool?: WorkerPool } = {};
+    const it = this.iterateWorkers(this.batches(epoch), epoch, inCtx, holder);
+    abandoned.register(it, holder);
+    return it;
   }
 
-  private async *iterate(batches: Int32Array[], inCtx: <R>(fn: () => R) => R): AsyncGenerator<B> {
+  /**
+   * Workers build batches k, k+1, ... up to numWorkers * prefetchFactor ahead; this thread
+   * turns each into tensors when it is its turn (so a batch dropped by an early break never
+   * becomes tensors), hands its buffers back, and yields it. Leaving the loop ends the workers.
+   */
+  private async *iterateWorkers(batches: Int32Array[], epoch: number, inCtx: <R>(fn: () => R) => R, holder: { pool?: WorkerPool }): AsyncGenerator<B> {
+    if (batches.length === 0) return;
+    if (this.iterating && this.persistentWorkers) throw new KilnError('DataLoader: with persistentWorkers, one epoch at a time (finish or leave the other loop first)');
+    this.iterating = true;
+    let pool: WorkerPool;
+    try {
+      this.spec ??= this.dataset.workerSpec!();
+      const kept = this.persistentWorkers && this.kept.pool?.usable ? this.kept.pool : undefined;
+      pool = kept ?? (await WorkerPool.start(this.spec, { numWorkers: this.numWorkers, seed: this.seed, timeout: this.timeout, length: this.dataset.length }));
+    } catch (e) {
+      this.iterating = false;
+      throw e;
+    }
+    if (this.persistentWorkers) this.kept.pool = pool;
+    else holder.pool = pool;
+    try {
+      const depth = this.numWorkers * this.prefetchFactor;
+      const pending: Promise<unknown>[] = [];
+      let next = 0;
+      for (let k = 0; k < batches.length; k++) {
+        while (next < batches.length && next < k + depth) {
+          pending[next] = pool.request(next, epoch, batches[next]);
+          next++;
+        }
+        const host = await pool.wait(k, pending[k]);
+        delete pending[k];
+        const batch = inCtx(() => this.applyTransform(batchTensors(host) as B));
+        if (this.reuseBuffers) pool.giveBack(k, leafBuffers(host));
+        this.workerStats = pool.stats();
+        yield batch;
+      }
+    } finally {
+      this.iterating = false;
+      if (this.persistentWorkers && pool.usable) pool.abandon();
+      else await pool.close();
+    }
+  }
+
+  /** The worker threads this loader holds (persistentWorkers), for tests. */
+  get workerThreadIds(): number[] {
+    return this.kept.pool?.usable ? this.kept.pool.threadIds() : [];
+  }
+
+  /** End persistent workers (the next epoch starts new ones). Nothing to do otherwise. */
+  async close(): Promise<void> {
+    const pool = this.kept.pool;
+    this.kept.pool = undefined;
+    await pool?.close();
+  }
+
+  private async *iterate(batches: Int32Array[], epoch: number, inCtx: <R>(fn: () => R) => R): AsyncGenerator<B> {
     if (!this.prefetch) {
       for (const idx of batches) {
         await new Promise<void>((r) => setImmediate(r));
-        yield inCtx(() => this.fetch(idx));
+        yield inCtx(() => this.fetch(idx, epoch));
       }
       return;
     }
@@ -412,7 +489,7 @@ export class DataLoader<B = Tensor[]> implements AsyncIterable<B>, Iterable<B> {
       const p = new Promise<B>((resolve, reject) => {
         setImmediate(() => {
           try {
-            resolve(inCtx(() => this.fetch(batches[k])));
+            resolve(inCtx(() => this.fetch(batches[k], epoch)));
           } catch (e) {
             reject(e);
           }

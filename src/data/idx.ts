@@ -10,8 +10,10 @@
  * order). `loadFashionMnist` in mnist.ts builds tensors from them.
  */
 import { readFile } from 'node:fs/promises';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { constants as bufferConstants } from 'node:buffer';
+import { constants as zlibConstants, gunzipSync, gzipSync } from 'node:zlib';
 import { KilnError } from '../errors.js';
+import { briefList, checkEmptyDims } from '../io/limits.js';
 
 export type IdxTypedArray = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
 export type IdxType = 'ubyte' | 'byte' | 'short' | 'int' | 'float' | 'double';
@@ -50,40 +52,31 @@ export function isGzip(buf: Uint8Array): boolean {
  * match the dims.
  */
 export function parseIdx(buf: Uint8Array, name = '<buffer>'): IdxData {
-  if (isGzip(buf)) buf = gunzip(buf, name);
-  if (buf.length < 4) {
-    throw new KilnError(`${name}: not an IDX file: ${buf.length} bytes, shorter than the 4-byte magic number`);
+  const fileBytes = buf.length;
+  if (isGzip(buf)) {
+    // Inflate only what the header declares: read the header from a bounded prefix first.
+    const head = inflatePrefix(buf, name);
+    const h = readHeader(head, name, fileBytes);
+    const want = h.headerBytes + h.dataBytes;
+    if (want > MAX_DEFLATE_RATIO * fileBytes + 1024) {
+      throw new KilnError(
+        `${name}: IDX dims [${briefList(h.shape)}] need ${want} bytes, more than a gzip file of ${fileBytes} bytes can inflate to (truncated or corrupt file?)`,
+      );
+    }
+    buf = gunzip(buf, name, want);
   }
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const magic = dv.getUint32(0, false);
-  if (buf[0] !== 0 || buf[1] !== 0) {
-    throw new KilnError(`${name}: bad IDX magic number ${hex(magic, 8)} (expected 0x0000TTDD: two zero bytes, type code, dim count)`);
-  }
-  const info = TYPES[buf[2]];
-  if (!info) {
-    throw new KilnError(`${name}: bad IDX magic number ${hex(magic, 8)}: unknown type code ${hex(buf[2])} (expected 0x08, 0x09, 0x0b, 0x0c, 0x0d or 0x0e)`);
-  }
-  const ndim = buf[3];
-  const headerBytes = 4 + 4 * ndim;
-  if (buf.length < headerBytes) {
-    throw new KilnError(`${name}: truncated IDX header: ${ndim} dims need ${headerBytes} header bytes, file has ${buf.length}`);
-  }
-  const shape: number[] = [];
-  let numel = 1;
-  for (let i = 0; i < ndim; i++) {
-    const d = dv.getUint32(4 + 4 * i, false);
-    shape.push(d);
-    numel *= d;
-  }
-  const want = numel * info.size;
+  const h = readHeader(buf, name, fileBytes);
+  const { shape, info, numel, headerBytes } = h;
+  const want = h.dataBytes;
   const have = buf.length - headerBytes;
   if (have !== want) {
     throw new KilnError(
-      `${name}: IDX dims [${shape.join(', ')}] of ${info.type} need ${want} data bytes, file has ${have}` +
+      `${name}: IDX dims [${briefList(shape)}] of ${info.type} need ${want} data bytes, file has ${have}` +
         (have < want ? ' (truncated file?)' : ' (trailing bytes)'),
     );
   }
   const off = headerBytes;
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let data: IdxTypedArray;
   switch (info.type) {
     case 'ubyte':
@@ -120,13 +113,109 @@ export function parseIdx(buf: Uint8Array, name = '<buffer>'): IdxData {
   return { shape, data, type: info.type };
 }
 
-function gunzip(buf: Uint8Array, name: string): Uint8Array {
+interface IdxHeader {
+  shape: number[];
+  info: { type: IdxType; size: number };
+  numel: number;
+  headerBytes: number;
+  dataBytes: number;
+}
+
+/** The magic number and dims, checked; `buf` needs to hold only the header. */
+function readHeader(buf: Uint8Array, name: string, fileBytes: number): IdxHeader {
+  if (buf.length < 4) {
+    throw new KilnError(`${name}: not an IDX file: ${buf.length} bytes, shorter than the 4-byte magic number`);
+  }
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const magic = dv.getUint32(0, false);
+  if (buf[0] !== 0 || buf[1] !== 0) {
+    throw new KilnError(`${name}: bad IDX magic number ${hex(magic, 8)} (expected 0x0000TTDD: two zero bytes, type code, dim count)`);
+  }
+  const info = TYPES[buf[2]];
+  if (!info) {
+    throw new KilnError(`${name}: bad IDX magic number ${hex(magic, 8)}: unknown type code ${hex(buf[2])} (expected 0x08, 0x09, 0x0b, 0x0c, 0x0d or 0x0e)`);
+  }
+  const ndim = buf[3];
+  const headerBytes = 4 + 4 * ndim;
+  if (buf.length < headerBytes) {
+    throw new KilnError(`${name}: truncated IDX header: ${ndim} dims need ${headerBytes} header bytes, file has ${buf.length}`);
+  }
+  const shape: number[] = [];
+  let numel = 1;
+  for (let i = 0; i < ndim; i++) {
+    const d = dv.getUint32(4 + 4 * i, false);
+    shape.push(d);
+    numel *= d;
+  }
+  checkEmptyDims(shape, fileBytes, () => name);
+  return { shape, info, numel, headerBytes, dataBytes: numel * info.size };
+}
+
+/** Deflate cannot expand data more than about 1032 to 1 (258-byte matches in 2 bits). */
+const MAX_DEFLATE_RATIO = 1032;
+/** Enough inflated bytes for the largest IDX header (4 + 255 * 4). */
+const HEADER_MAX = 1024;
+
+function gzipError(e: unknown, name: string): KilnError {
+  const msg = (e as Error).message;
+  const what = /unexpected end/i.test(msg) ? 'truncated gzip data' : 'corrupt gzip data';
+  return new KilnError(`${name}: ${what} (${msg})`);
+}
+
+function tooLarge(e: unknown): boolean {
+  return (e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
+}
+
+/**
+ * The first HEADER_MAX inflated bytes (fewer when the data is shorter), inflating growing
+ * prefixes of the compressed bytes with a cap on their output, so a bomb right after the
+ * header costs at most the cap. The prefix doubles until it yields enough; when a prefix
+ * yields more than the cap, a bisection finds one that yields between the two (one input byte
+ * adds at most MAX_DEFLATE_RATIO output bytes, far below the cap).
+ */
+function inflatePrefix(buf: Uint8Array, name: string): Uint8Array {
+  const cap = 1 << 16;
+  const opts = { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: cap };
+  const tryPrefix = (k: number): Uint8Array | 'big' => {
+    try {
+      return gunzipSync(buf.subarray(0, k), opts);
+    } catch (e) {
+      if (tooLarge(e)) return 'big';
+      throw gzipError(e, name);
+    }
+  };
+  let lo = 0;
+  let k = Math.min(buf.length, 64);
+  for (;;) {
+    const out = tryPrefix(k);
+    if (out === 'big') break;
+    if (out.length >= HEADER_MAX) return out;
+    // All of it is short: inflate it properly (this notices a truncated stream).
+    if (k === buf.length) return gunzip(buf, name, HEADER_MAX);
+    lo = k;
+    k = Math.min(buf.length, 2 * k);
+  }
+  let hi = k;
+  while (hi - lo > 1) {
+    const mid = lo + Math.floor((hi - lo) / 2);
+    const out = tryPrefix(mid);
+    if (out === 'big') hi = mid;
+    else if (out.length >= HEADER_MAX) return out;
+    else lo = mid;
+  }
+  throw new KilnError(`${name}: corrupt gzip data (the IDX header does not inflate from a bounded prefix)`);
+}
+
+/** Inflate all of `buf`, failing as soon as the output passes `limit` bytes. */
+function gunzip(buf: Uint8Array, name: string, limit: number): Uint8Array {
+  if (limit + 1 > bufferConstants.MAX_LENGTH) {
+    throw new KilnError(`${name}: the IDX header declares ${limit} bytes, more than one buffer can hold (${bufferConstants.MAX_LENGTH})`);
+  }
   try {
-    return gunzipSync(buf);
+    return gunzipSync(buf, { maxOutputLength: limit + 1 });
   } catch (e) {
-    const msg = (e as Error).message;
-    const what = /unexpected end/i.test(msg) ? 'truncated gzip data' : 'corrupt gzip data';
-    throw new KilnError(`${name}: ${what} (${msg})`);
+    if (tooLarge(e)) throw new KilnError(`${name}: gzip data inflates to more than the ${limit} bytes its IDX header declares (trailing bytes)`);
+    throw gzipError(e, name);
   }
 }
 

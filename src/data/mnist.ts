@@ -8,6 +8,8 @@ import { tensor } from '../creation.js';
 import type { Tensor } from '../tensor.js';
 import type { DeviceLike } from '../device.js';
 import { readIdx, type IdxData } from './idx.js';
+import { ArrayDataset, type ItemTransform } from './array-dataset.js';
+import { ToFloat32 } from './host-transforms.js';
 
 export interface MnistOptions {
   /** 'train' reads train-*-idx?-ubyte, 'test' reads t10k-*-idx?-ubyte. Default 'train'. */
@@ -66,7 +68,8 @@ export async function loadFashionMnist(dir: string, opts: MnistOptions = {}): Pr
 /** Same as loadFashionMnist: the original MNIST digits use the same files and format. */
 export const loadMnist = loadFashionMnist;
 
-function mnistTensors(img: IdxData, lbl: IdxData, imgPath: string, lblPath: string, opts: MnistOptions): MnistData {
+/** Checks an image and a label file belong together; returns [N, H, W]. */
+function checkPair(img: IdxData, lbl: IdxData, imgPath: string, lblPath: string): [number, number, number] {
   if (img.type !== 'ubyte' || img.shape.length !== 3) {
     throw new KilnError(`${imgPath}: expected an image file (magic 0x00000803: ubyte, 3 dims), got ${img.type} with ${img.shape.length} dims`);
   }
@@ -77,6 +80,11 @@ function mnistTensors(img: IdxData, lbl: IdxData, imgPath: string, lblPath: stri
   if (lbl.shape[0] !== n) {
     throw new KilnError(`${lblPath}: ${lbl.shape[0]} labels but ${imgPath} has ${n} images`);
   }
+  return [n, h, w];
+}
+
+function mnistTensors(img: IdxData, lbl: IdxData, imgPath: string, lblPath: string, opts: MnistOptions): MnistData {
+  const [n, h, w] = checkPair(img, lbl, imgPath, lblPath);
   let count = n;
   if (opts.limit !== undefined) {
     if (!Number.isInteger(opts.limit) || opts.limit < 0) {
@@ -95,4 +103,44 @@ function mnistTensors(img: IdxData, lbl: IdxData, imgPath: string, lblPath: stri
     images: tensor(pixels, { shape: [count, 1, h, w], dtype: 'float32', device }),
     labels: tensor(labels, { shape: [count], dtype: 'int32', device }),
   };
+}
+
+export interface MnistDatasetOptions {
+  split?: 'train' | 'test';
+  limit?: number;
+  /**
+   * Item transform of each image (a { data, shape } item: Uint8Array [1, H, W]). Default
+   * ToFloat32(1 / 255) (float32 in [0, 1], as loadFashionMnist); null keeps the bytes.
+   */
+  transform?: ItemTransform | null;
+}
+
+/**
+ * One split as an ArrayDataset of [image, label] items, the images kept as bytes in host
+ * memory (47 MB for the Fashion-MNIST training set, shared with DataLoader workers without a
+ * copy) and transformed per item: the dataset for augmentation pipelines and numWorkers.
+ */
+export async function fashionMnistDataset(dir: string, opts: MnistDatasetOptions = {}): Promise<ArrayDataset> {
+  const split = opts.split ?? 'train';
+  if (split !== 'train' && split !== 'test') {
+    throw new KilnError(`fashionMnistDataset: split must be 'train' or 'test', got ${String(split)}`);
+  }
+  const prefix = split === 'train' ? 'train' : 't10k';
+  const imgPath = findFile(dir, prefix, 'images', 3);
+  const lblPath = findFile(dir, prefix, 'labels', 1);
+  const [img, lbl] = await Promise.all([readIdx(imgPath), readIdx(lblPath)]);
+  const [n, h, w] = checkPair(img, lbl, imgPath, lblPath);
+  let count = n;
+  if (opts.limit !== undefined) {
+    if (!Number.isInteger(opts.limit) || opts.limit < 0) throw new KilnError(`fashionMnistDataset: limit must be a non-negative integer, got ${String(opts.limit)}`);
+    count = Math.min(n, opts.limit);
+  }
+  const transform = opts.transform === undefined ? new ToFloat32(1 / 255) : opts.transform;
+  return new ArrayDataset(
+    [
+      { data: (img.data as Uint8Array).subarray(0, count * h * w), shape: [count, 1, h, w] },
+      { data: (lbl.data as Uint8Array).subarray(0, count), shape: [count] },
+    ],
+    { transforms: [transform ?? undefined] },
+  );
 }

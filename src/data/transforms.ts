@@ -7,12 +7,18 @@
 import { KilnError } from '../errors.js';
 import { tensor } from '../creation.js';
 import { Tensor } from '../tensor.js';
+import { type HostTensor, isHostTensor } from './host.js';
+import { normalizeHost, specOf, type TransformSpec } from './host-transforms.js';
+import type { ItemContext } from './seeded.js';
 
-export type TransformFn<I = Tensor, O = Tensor> = (x: I) => O;
-export type Transform<I = Tensor, O = Tensor> = TransformFn<I, O> | { apply(x: I): O };
+export { RandomCrop, RandomHorizontalFlip, ToFloat32 } from './host-transforms.js';
+export type { HostTransform, TransformSpec } from './host-transforms.js';
 
-function run<I, O>(t: Transform<I, O>, x: I): O {
-  return typeof t === 'function' ? t(x) : t.apply(x);
+export type TransformFn<I = Tensor, O = Tensor> = (x: I, ctx?: ItemContext) => O;
+export type Transform<I = Tensor, O = Tensor> = TransformFn<I, O> | { apply(x: I, ctx?: ItemContext): O };
+
+function run<I, O>(t: Transform<I, O>, x: I, ctx?: ItemContext): O {
+  return typeof t === 'function' ? t(x, ctx) : t.apply(x, ctx);
 }
 
 /**
@@ -59,11 +65,22 @@ export function normalize(x: Tensor, mean: number | number[], std: number | numb
   return out;
 }
 
-/** normalize as a reusable transform object. */
+/**
+ * normalize as a reusable transform object. It also takes a HostTensor item ({ data, shape },
+ * in a dataset's get(), also in DataLoader workers), with the same channel rule.
+ */
 export class Normalize {
   constructor(readonly mean: number | number[], readonly std: number | number[], readonly opts: { dim?: number } = {}) {}
-  apply(x: Tensor): Tensor {
-    return normalize(x, this.mean, this.std, this.opts);
+  apply(x: Tensor): Tensor;
+  apply(x: HostTensor): HostTensor;
+  apply(x: Tensor | HostTensor): Tensor | HostTensor {
+    if (x instanceof Tensor) return normalize(x, this.mean, this.std, this.opts);
+    if (!isHostTensor(x)) throw new KilnError('Normalize: expected a Tensor or a { data, shape } item');
+    if (this.opts.dim !== undefined) throw new KilnError('Normalize: the dim option applies to tensors only');
+    return normalizeHost(x, this.mean, this.std);
+  }
+  toSpec(): TransformSpec {
+    return { name: 'Normalize', args: [this.mean, this.std, this.opts] };
   }
 }
 
@@ -108,10 +125,10 @@ export class Compose<I = Tensor, O = Tensor> {
     this.transforms = transforms;
   }
 
-  apply(x: I): O {
+  apply(x: I, ctx?: ItemContext): O {
     let cur: unknown = x;
     for (const t of this.transforms) {
-      const next = run(t, cur);
+      const next = run(t, cur, ctx);
       if (cur !== x && cur !== next && cur instanceof Tensor && !cur.isDisposed) cur.dispose();
       cur = next;
     }
@@ -119,8 +136,14 @@ export class Compose<I = Tensor, O = Tensor> {
   }
 
   /** The composition as a plain function. */
-  get fn(): (x: I) => O {
-    return (x: I) => this.apply(x);
+  get fn(): (x: I, ctx?: ItemContext) => O {
+    return (x: I, ctx?: ItemContext) => this.apply(x, ctx);
+  }
+
+  /** For DataLoader workers: defined when every transform describes itself. */
+  toSpec(): TransformSpec | undefined {
+    const specs = this.transforms.map(specOf);
+    return specs.every((x) => x !== undefined) ? { name: 'Compose', args: [specs] } : undefined;
   }
 }
 

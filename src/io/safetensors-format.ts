@@ -18,6 +18,7 @@
  * stored back to back, which is what the Python safetensors library writes and accepts.
  */
 import { KilnError } from '../errors.js';
+import { briefList, checkEmptyDims, jsonDepth } from './limits.js';
 
 export type KilnDType = 'float32' | 'int32';
 export type HostArray = Float32Array | Int32Array;
@@ -51,11 +52,22 @@ export interface DecodedTensor {
 
 /** Largest header we accept (the reference implementation's limit is 100 MB). */
 const MAX_HEADER = 100_000_000;
+/**
+ * Deepest nesting of [ and { a header may have. A valid header nests 3 levels (the header,
+ * an entry, its shape); the slack admits extra fields. Checked before JSON.parse so that
+ * nothing later (messages quoting a value, say) can recurse through a deep structure.
+ */
+export const MAX_HEADER_DEPTH = 16;
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function fail(file: string, msg: string): never {
   throw new KilnError(`${file}: invalid safetensors file: ${msg}`);
+}
+
+/** A name for an error message. */
+function short(name: string): string {
+  return name.length > 80 ? `${name.slice(0, 80)}...` : name;
 }
 
 function isNonNegInt(x: unknown): x is number {
@@ -76,9 +88,16 @@ export function parseHeader(buf: Uint8Array, file = '<buffer>', fileSize = buf.l
   const n = Number(n64);
   if (n > MAX_HEADER) fail(file, `header length ${n} exceeds the ${MAX_HEADER}-byte limit`);
   if (buf.length < 8 + n) fail(file, `buffer holds ${buf.length} bytes, header needs ${8 + n}`);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(8, 8 + n));
+  } catch (e) {
+    fail(file, `header is not valid UTF-8 JSON (${(e as Error).message})`);
+  }
+  const depth = jsonDepth(text, MAX_HEADER_DEPTH);
+  if (depth > MAX_HEADER_DEPTH) fail(file, `header nests deeper than ${MAX_HEADER_DEPTH} levels (a safetensors header nests 3)`);
   let json: unknown;
   try {
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(8, 8 + n));
     json = JSON.parse(text);
   } catch (e) {
     fail(file, `header is not valid UTF-8 JSON (${(e as Error).message})`);
@@ -92,30 +111,31 @@ export function parseHeader(buf: Uint8Array, file = '<buffer>', fileSize = buf.l
     if (name === '__metadata__') {
       if (v === null || typeof v !== 'object' || Array.isArray(v)) fail(file, '__metadata__ is not an object');
       for (const [k, s] of Object.entries(v as Record<string, unknown>)) {
-        if (typeof s !== 'string') fail(file, `__metadata__ value for '${k}' is not a string`);
+        if (typeof s !== 'string') fail(file, `__metadata__ value for '${short(k)}' is not a string`);
       }
       metadata = { ...(v as Record<string, string>) };
       continue;
     }
-    const bad = (msg: string): never => fail(file, `tensor '${name}': ${msg}`);
+    const bad = (msg: string): never => fail(file, `tensor '${short(name)}': ${msg}`);
     if (v === null || typeof v !== 'object' || Array.isArray(v)) bad('entry is not an object');
     const e = v as Record<string, unknown>;
     if (typeof e.dtype !== 'string') bad('missing dtype');
     const dtype = e.dtype as string;
     const size = ST_DTYPE_SIZE[dtype];
-    if (size === undefined) bad(`unsupported dtype ${dtype} (supported: ${Object.keys(ST_DTYPE_SIZE).join(', ')})`);
-    if (!Array.isArray(e.shape) || !e.shape.every(isNonNegInt)) bad(`shape ${JSON.stringify(e.shape)} is not a list of non-negative integers`);
+    if (size === undefined) bad(`unsupported dtype ${dtype.length > 20 ? `${dtype.slice(0, 20)}...` : dtype} (supported: ${Object.keys(ST_DTYPE_SIZE).join(', ')})`);
+    if (!Array.isArray(e.shape) || !e.shape.every(isNonNegInt)) bad(`shape ${Array.isArray(e.shape) ? `[${briefList(e.shape)}]` : typeof e.shape} is not a list of non-negative integers`);
     const shape = e.shape as number[];
     const offs = e.data_offsets;
     if (!Array.isArray(offs) || offs.length !== 2 || !offs.every(isNonNegInt)) {
-      bad(`data_offsets ${JSON.stringify(offs)} is not a pair of non-negative integers`);
+      bad(`data_offsets ${Array.isArray(offs) ? `[${briefList(offs)}]` : typeof offs} is not a pair of non-negative integers`);
     }
     const [b, end] = offs as [number, number];
     if (b > end) bad(`data_offsets [${b}, ${end}]: begin is after end`);
     if (end > dataLen) bad(`data_offsets [${b}, ${end}] run past the end of the data (${dataLen} bytes; truncated file?)`);
     const numel = shape.reduce((a, d) => a * d, 1);
+    checkEmptyDims(shape, fileSize, () => `${file}: invalid safetensors file: tensor '${short(name)}'`);
     if (numel * size !== end - b) {
-      bad(`shape [${shape.join(', ')}] of ${dtype} needs ${numel * size} bytes, data_offsets [${b}, ${end}] cover ${end - b}`);
+      bad(`shape [${briefList(shape)}] of ${dtype} needs ${numel * size} bytes, data_offsets [${b}, ${end}] cover ${end - b}`);
     }
     entries.set(name, { dtype, shape: [...shape], dataOffsets: [b, end] });
   }
@@ -125,7 +145,7 @@ export function parseHeader(buf: Uint8Array, file = '<buffer>', fileSize = buf.l
     const [pn, p] = spans[i - 1];
     const [cn, c] = spans[i];
     if (c.dataOffsets[0] < p.dataOffsets[1]) {
-      fail(file, `tensor '${cn}' data_offsets [${c.dataOffsets.join(', ')}] overlap tensor '${pn}' [${p.dataOffsets.join(', ')}]`);
+      fail(file, `tensor '${short(cn)}' data_offsets [${c.dataOffsets.join(', ')}] overlap tensor '${short(pn)}' [${p.dataOffsets.join(', ')}]`);
     }
   }
   return { entries, metadata, dataStart };
@@ -185,7 +205,7 @@ export function decodeTensorBytes(name: string, e: HeaderEntry, bytes: Uint8Arra
           : e.dtype === 'U64' ? dv.getBigUint64(8 * i, true)
           : BigInt(dv.getUint32(4 * i, true));
         if (v < -2147483648n || v > 2147483647n) {
-          throw new KilnError(`${file}: tensor '${name}' (${e.dtype}): value ${v} at flat index ${i} does not fit in int32`);
+          throw new KilnError(`${file}: tensor '${short(name)}' (${e.dtype}): value ${v} at flat index ${i} does not fit in int32`);
         }
         a[i] = Number(v);
       }

@@ -21,6 +21,7 @@ import { Tensor } from '../tensor.js';
 import type { DeviceLike } from '../device.js';
 import { tensor } from '../creation.js';
 import { atomicWrite, writeAll } from './atomic.js';
+import { jsonDepth } from './limits.js';
 import {
   decodeTensorBytes,
   encodeSafetensors,
@@ -33,6 +34,8 @@ import {
 
 /** Metadata key holding the structure of a nested checkpoint. */
 export const TREE_KEY = 'kiln.tree';
+/** Deepest nesting save() writes and load() reads in a checkpoint's structure. */
+export const MAX_TREE_DEPTH = 256;
 
 export interface SaveOptions {
   /** String key/value pairs stored in the header's `__metadata__`. */
@@ -118,6 +121,9 @@ function isFlatTensorRecord(obj: unknown): obj is Record<string, Tensor> {
 function flatten(obj: unknown, tensors: Map<string, Tensor>): unknown {
   const walk = (v: unknown, path: string[]): unknown => {
     const where = () => (path.length ? `'${path.join('.')}'` : 'the top level');
+    if (path.length > MAX_TREE_DEPTH) {
+      throw new KilnError(`save: the object nests deeper than ${MAX_TREE_DEPTH} levels at '${path.slice(0, 8).join('.')}...' (does it contain itself?)`);
+    }
     if (v instanceof Tensor) {
       const name = path.join('.');
       if (tensors.has(name)) throw new KilnError(`save: two tensors flatten to the same name '${name}'`);
@@ -218,6 +224,7 @@ export async function load(path: string, opts: LoadOptions = {}): Promise<any> {
   if (treeJson === undefined) return tensors;
   let tree: unknown;
   try {
+    if (jsonDepth(treeJson, MAX_TREE_DEPTH) > MAX_TREE_DEPTH) throw new Error(`it nests deeper than ${MAX_TREE_DEPTH} levels`);
     tree = JSON.parse(treeJson);
   } catch (e) {
     for (const t of Object.values(tensors)) t.dispose();

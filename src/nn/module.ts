@@ -12,6 +12,8 @@ import { KilnError, check, shapeStr } from '../errors.js';
 import { noGrad } from '../autograd/engine.js';
 import { keep } from '../memory.js';
 import { Tensor } from '../tensor.js';
+import { type FullBackwardHook, type ForwardHook, type ForwardPreHook, addHook } from './hooks.js';
+import type { RemovableHandle } from '../autograd/hooks.js';
 import { isParameter, markParameter } from './parameter.js';
 
 export abstract class Module {
@@ -103,29 +105,23 @@ export abstract class Module {
   }
 
   /**
-   * Moves parameters and buffers to a device, replacing the tensors held by the module (the old
-   * ones are disposed): build the optimizer after `to()`, as its parameter list would go stale.
+   * Moves parameters (with their .grad) and buffers to a device in place: the same Tensor
+   * objects get new storage, so an optimizer built before `to()` keeps working.
    */
   to(device: DeviceLike): this {
     const d: Device = parseDevice(device);
     // a tensor shared by several modules (tied weights) moves once and stays shared
-    const moved = new Map<Tensor, Tensor>();
+    const moved = new Set<Tensor>();
     for (const m of this.modules()) {
-      for (const [k, v] of Object.entries(m)) {
-        if (!(v instanceof Tensor) || v.device === d) continue;
-        let w = moved.get(v);
-        if (!w) {
-          w = keep(v.to(d).detach());
-          if (isParameter(v)) markParameter(w);
-          else if (v.requiresGrad) w.requiresGrad = true;
-          moved.set(v, w);
-        }
-        (m as any)[k] = w;
+      for (const v of Object.values(m)) {
+        if (!(v instanceof Tensor) || moved.has(v)) continue;
+        moved.add(v);
+        v._moveTo(d);
       }
     }
-    for (const v of moved.keys()) v.dispose();
     return this;
   }
+
 
   /**
    * Parameters and persistent buffers by dotted name, in PyTorch's order (each module's own
@@ -182,8 +178,33 @@ export abstract class Module {
     return { missingKeys, unexpectedKeys };
   }
 
+  /** hook(module, args) runs before forward; it may return replacement args (an array, or one value). */
+  registerForwardPreHook(hook: ForwardPreHook): RemovableHandle {
+    return addHook(this, 'pre', hook);
+  }
+
+  /** hook(module, args, output) runs after forward; it may return a replacement output. */
+  registerForwardHook(hook: ForwardHook): RemovableHandle {
+    return addHook(this, 'forward', hook);
+  }
+
+  /**
+   * hook(module, gradInput, gradOutput) runs when the gradients with respect to the module's
+   * tensor arguments are computed (null for arguments that need none); it may return
+   * replacements for gradInput. gradOutput holds the gradients of the module's outputs.
+   */
+  registerFullBackwardHook(hook: FullBackwardHook): RemovableHandle {
+    return addHook(this, 'backward', hook);
+  }
+
   /** Number of trainable elements. */
   numParameters(): number {
     return this.parameters().reduce((n, p) => n + p.numel, 0);
   }
+}
+
+/** The device of a module's first parameter or buffer ('cpu' when it has none). */
+export function moduleDevice(m: Module): Device {
+  for (const sub of m.modules()) for (const v of Object.values(sub)) if (v instanceof Tensor) return v.device;
+  return 'cpu';
 }

@@ -3,6 +3,7 @@ import { record } from '../autograd/engine.js';
 import { check, checkFinite } from '../errors.js';
 import { BinaryOp, type BinaryOpName, UnaryOp, type UnaryOpName, native } from '../native.js';
 import { Tensor } from '../tensor.js';
+import { UNARY_READS } from './grad-ops.js';
 import { broadcastShapes, broadcastStrides, checkFloat, checkSameDevice, checkTensor, contiguous, disposeTemp, empty } from './util.js';
 
 export type Scalar = number;
@@ -21,7 +22,11 @@ export function unaryRaw(x: Tensor, op: UnaryOpName, alpha = 0, beta = 0): Tenso
 /** A recorded unary op; its gradient comes from the native unaryBackward kernel (rules.ts). */
 export function unary(x: Tensor, op: UnaryOpName, alpha = 0, beta = 0): Tensor {
   const out = unaryRaw(x, op, alpha, beta);
-  return record(out, 'unary', [x], { op, alpha, beta, out });
+  // the rule reads x or the output y, whichever the derivative needs (so only that one is version-checked)
+  const reads = UNARY_READS[op];
+  return reads === 'y'
+    ? record(out, 'unary', [x], { op, alpha, beta, out }, 0, null, [out])
+    : record(out, 'unary', [x], { op, alpha, beta }, reads === 'x' ? 1 : 0);
 }
 
 export const neg = (x: Tensor) => unary(x, 'neg');
@@ -112,10 +117,16 @@ function binary(op: BinaryOpName, a: Tensor, b: TensorOrScalar): Tensor {
   return binaryRecorded(op, a, b);
 }
 
+/** Which operands each binary op's rule reads (bit 0: a, bit 1: b), and whether it reads the output. */
+const BINARY_READS = { add: 0, sub: 0, mul: 0b11, div: 0b10, pow: 0b11, maximum: 0b11, minimum: 0b11 } as const;
+
 function binaryRecorded(op: BinaryOpName, a: Tensor, b: Tensor): Tensor {
   const out = binaryRaw(op, a, b);
   if (BinaryOp[op] >= BinaryOp.eq) return out;
-  return record(out, op as 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum', [a, b], { out });
+  const name = op as keyof typeof BINARY_READS;
+  return name === 'div' || name === 'pow'
+    ? record(out, name, [a, b], { out }, BINARY_READS[name], null, [out])
+    : record(out, name, [a, b], undefined, BINARY_READS[name]);
 }
 
 export function add(a: Tensor, b: TensorOrScalar, alpha = 1): Tensor {
@@ -212,7 +223,7 @@ export function where(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tenso
   check(typeof b === 'number' || b instanceof Tensor, 'other: expected a Tensor or a number');
   const at = typeof a === 'number' ? scalarTensor(a, cond, true) : a;
   const bt = typeof b === 'number' ? scalarTensor(b, cond, true) : b;
-  const out = record(whereRaw(cond, at, bt), 'where', [at, bt], { cond });
+  const out = record(whereRaw(cond, at, bt), 'where', [at, bt], { cond }, 0, null, [cond]);
   if (out.gradFn === null) {
     if (at !== a) at.dispose();
     if (bt !== b) bt.dispose();

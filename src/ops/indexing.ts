@@ -1,5 +1,5 @@
 /** Indexing with index tensors: indexSelect, gather, and their scatter-add inverses. */
-import { record } from '../autograd/engine.js';
+import { noGrad, record } from '../autograd/engine.js';
 import { check, shapeStr } from '../errors.js';
 import { native } from '../native.js';
 import type { Tensor } from '../tensor.js';
@@ -25,10 +25,10 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   native.indexSelect(out.storage.handle, 0, xc.storage.handle, xc.offset, ic.storage.handle, ic.offset, outer, n, inner, index.numel);
   disposeTemp(xc, x);
   disposeTemp(ic, index);
-  return record(out, 'indexSelect', [x], { dim: d, index });
+  return record(out, 'indexSelect', [x], { dim: d, index }, 0, null, [index]);
 }
 
-/** dst (zeroed, shape `shape`) with src's rows added at index along dim: indexSelect's gradient. */
+/** Zeros of `shape` with src's rows added at index along dim: indexSelect's gradient (recorded: its rule is indexSelect). */
 export function indexAddInto(shape: readonly number[], dim: number, index: Tensor, src: Tensor): Tensor {
   const out = empty(shape, 'float32', src.device);
   native.fill(out.storage.handle, 0, out.numel, 0);
@@ -38,7 +38,7 @@ export function indexAddInto(shape: readonly number[], dim: number, index: Tenso
   native.indexAdd(out.storage.handle, 0, sc.storage.handle, sc.offset, ic.storage.handle, ic.offset, outer, n, inner, index.numel);
   disposeTemp(sc, src);
   disposeTemp(ic, index);
-  return out;
+  return record(out, 'indexAddInto', [src], { dim, index }, 0, null, [index]);
 }
 
 /** out[..., j, ...] = x[..., index[..., j, ...], ...] along dim (index matches x except in dim). */
@@ -56,10 +56,10 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   native.gather(out.storage.handle, 0, xc.storage.handle, xc.offset, ic.storage.handle, ic.offset, outer, n, inner, k);
   disposeTemp(xc, x);
   disposeTemp(ic, index);
-  return record(out, 'gather', [x], { dim: d, index });
+  return record(out, 'gather', [x], { dim: d, index }, 0, null, [index]);
 }
 
-/** A zeroed tensor of `shape` with src added at index along dim: gather's gradient. */
+/** Zeros of `shape` with src added at index along dim: gather's gradient (recorded: its rule is gather). */
 export function scatterAddInto(shape: readonly number[], dim: number, index: Tensor, src: Tensor): Tensor {
   const out = empty(shape, 'float32', src.device);
   native.fill(out.storage.handle, 0, out.numel, 0);
@@ -70,7 +70,7 @@ export function scatterAddInto(shape: readonly number[], dim: number, index: Ten
   native.scatterAdd(out.storage.handle, 0, sc.storage.handle, sc.offset, ic.storage.handle, ic.offset, outer, n, inner, k);
   disposeTemp(sc, src);
   disposeTemp(ic, index);
-  return out;
+  return record(out, 'scatterAddInto', [src], { dim, index }, 0, null, [index]);
 }
 
 /** x with src added at index along dim (recorded for x and src). */
@@ -80,8 +80,11 @@ export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): 
   const d = normDim(dim, x.ndim);
   check(src.shape.length === index.shape.length && src.shape.every((s, i) => s === index.shape[i]),
     () => `src: expected the shape of index ${shapeStr(index.shape)}, got ${shapeStr(src.shape)}`);
-  const added = scatterAddInto(x.shape, d, index, src);
-  const out = added.add(x.detach());
-  added.dispose();
-  return record(out, 'scatterAdd', [x, src], { dim: d, index });
+  const out = noGrad(() => {
+    const added = scatterAddInto(x.shape, d, index, src);
+    const sum = added.add(x);
+    added.dispose();
+    return sum;
+  });
+  return record(out, 'scatterAdd', [x, src], { dim: d, index }, 0, null, [index]);
 }

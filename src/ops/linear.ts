@@ -4,7 +4,7 @@
  * and its broadcast-gradient reduction of the unfused path. Takes 2-D contiguous operands only;
  * callers fall back to matmul + add otherwise.
  */
-import { record } from '../autograd/engine.js';
+import { isGradEnabled, record } from '../autograd/engine.js';
 import { ReduceOp, native } from '../native.js';
 import type { Tensor } from '../tensor.js';
 import { empty } from './util.js';
@@ -25,28 +25,38 @@ export function linearFused(x: Tensor, weight: Tensor, bias: Tensor | null): Ten
   if (bias !== null) native.stridedCopy(y.storage.handle, 0, bias.storage.handle, bias.offset, [B, N], ROW_BROADCAST);
   native.gemm(false, true, B, N, K, 1, x.storage.handle, x.offset, K, 0, weight.storage.handle, weight.offset, K, 0,
     bias !== null ? 1 : 0, y.storage.handle, 0, N, 0, 1);
-  return bias === null ? record(y, 'linear', [x, weight]) : record(y, 'linear', [x, weight, bias]);
+  return record(y, 'linear', bias === null ? [x, weight] : [x, weight, bias], undefined, 0b011);
 }
 
-/** Gradients of x, W and b for dy [B, N]. */
-export function linearBackward(x: Tensor, weight: Tensor, bias: Tensor | undefined, dy0: Tensor): (Tensor | null)[] {
+/**
+ * Gradients of x, W and b for dy [B, N] (need: which of them to compute). Recorded (createGraph):
+ * composed of matmul and sum, so they can be differentiated again; else the GEMM kernels.
+ */
+export function linearBackward(x: Tensor, weight: Tensor, bias: Tensor | undefined, dy0: Tensor, need: boolean[]): (Tensor | null)[] {
+  if (isGradEnabled()) {
+    return [
+      need[0] ? dy0.matmul(weight) : null,
+      need[1] ? dy0.t().matmul(x) : null,
+      ...(bias === undefined ? [] : [need[2] ? dy0.sum(0) : null]),
+    ];
+  }
   const dy = dy0.isContiguous() ? dy0 : dy0.contiguous();
   const [B, K] = x.shape;
   const N = weight.shape[0];
   let dx: Tensor | null = null;
   let dw: Tensor | null = null;
   let db: Tensor | null = null;
-  if (x.requiresGrad) {
+  if (need[0]) {
     dx = empty([B, K], 'float32', x.device); // dy [B,N] @ W [N,K]
     native.gemm(false, false, B, K, N, 1, dy.storage.handle, dy.offset, N, 0, weight.storage.handle, weight.offset, K, 0,
       0, dx.storage.handle, 0, K, 0, 1);
   }
-  if (weight.requiresGrad) {
+  if (need[1]) {
     dw = empty([N, K], 'float32', x.device); // dy^T [N,B] @ x [B,K]
     native.gemm(true, false, N, K, B, 1, dy.storage.handle, dy.offset, N, 0, x.storage.handle, x.offset, K, 0,
       0, dw.storage.handle, 0, K, 0, 1);
   }
-  if (bias !== undefined && bias.requiresGrad) {
+  if (bias !== undefined && need[2]) {
     db = empty([N], 'float32', x.device); // column sums of dy
     native.reduce(ReduceOp.sum, db.storage.handle, 0, dy.storage.handle, dy.offset, 1, B, N);
   }

@@ -74,7 +74,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   // PyTorch's promotion: a 1-D left operand is a row, a 1-D right operand is a column
   const a2 = a.ndim === 1 ? a.unsqueeze(0) : a;
   const b2 = b.ndim === 1 ? b.unsqueeze(1) : b;
-  let out = record(matmulRaw(a2, b2), 'matmul', [a2, b2]);
+  let out = record(matmulRaw(a2, b2), 'matmul', [a2, b2], undefined, 0b11);
   if (a.ndim === 1) out = out.squeeze(-2);
   if (b.ndim === 1) out = out.squeeze(-1);
   return out;

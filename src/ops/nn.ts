@@ -6,6 +6,7 @@ import { record } from '../autograd/engine.js';
 import { check, checkInt, shapeStr } from '../errors.js';
 import { native } from '../native.js';
 import type { Tensor } from '../tensor.js';
+import { avgPool2d as avgPool2dKernel, col2im } from './grad-ops.js';
 import { checkFloat, checkSameDevice, contiguous, disposeTemp, empty, normDim, splitAt } from './util.js';
 
 export function softmax(x: Tensor, dim = -1, log = false): Tensor {
@@ -16,7 +17,7 @@ export function softmax(x: Tensor, dim = -1, log = false): Tensor {
   const out = empty(x.shape, 'float32', x.device);
   native.softmax(out.storage.handle, 0, xc.storage.handle, xc.offset, outer, n, inner, log);
   disposeTemp(xc, x);
-  return record(out, 'softmax', [x], { dim: d, log, out });
+  return record(out, 'softmax', [x], { dim: d, log, out }, 0, null, [out]);
 }
 
 export const logSoftmax = (x: Tensor, dim = -1) => softmax(x, dim, true);
@@ -42,7 +43,9 @@ export function crossEntropyRows(logits: Tensor, target: Tensor, ignoreIndex = -
   native.crossEntropyForward(rows.storage.handle, 0, logProbs.storage.handle, 0, lc.storage.handle, lc.offset,
     tc.storage.handle, tc.offset, B, C, ignoreIndex, labelSmoothing);
   disposeTemp(lc, logits);
-  const out = record(rows, 'crossEntropy', [logits], { logProbs, target: tc, ignoreIndex, labelSmoothing });
+  const owned = tc === target ? [logProbs] : [logProbs, tc];
+  const out = record(rows, 'crossEntropy', [logits], { logProbs, target: tc, ignoreIndex, labelSmoothing }, 1, owned,
+    tc === target ? [tc] : null);
   if (out.gradFn === null) {
     logProbs.dispose();
     disposeTemp(tc, target);
@@ -99,7 +102,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
     y.storage.handle, 0, L, OC * L, N);
   disposeTemp(xc, x);
   disposeTemp(wc, weight);
-  let out = record(y, 'conv2d', [x, weight], { col, geom });
+  let out = record(y, 'conv2d', [x, weight], { col, geom }, 0b11, [col]);
   if (out.gradFn === null) col.dispose();
   if (bias) out = out.add(bias.reshape([OC, 1, 1]));
   return out;
@@ -132,12 +135,7 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias: Tensor | null =
   const OW = (W - 1) * sW - 2 * pW + dW * (kW - 1) + oW + 1;
   check(OH > 0 && OW > 0, () => `padding: output size ${OH}x${OW} is not positive`);
   const cols = weight.reshape([Cin, Cout * kH * kW]).t().matmul(x.reshape([N, Cin, H * W]));
-  const geom = { dims: [N, Cout, OH, OW], window: [kH, kW, sH, sW, pH, pW, dH, dW], out: [H, W] };
-  const cc = contiguous(cols);
-  const y = empty([N, Cout, OH, OW], 'float32', x.device);
-  native.col2im(y.storage.handle, 0, cc.storage.handle, cc.offset, geom.dims, geom.window, geom.out);
-  disposeTemp(cc, cols);
-  const out = record(y, 'col2im', [cols], { geom });
+  const out = col2im(cols, { dims: [N, Cout, OH, OW], window: [kH, kW, sH, sW, pH, pW, dH, dW], out: [H, W] });
   return bias ? out.add(bias.reshape([Cout, 1, 1])) : out;
 }
 
@@ -167,17 +165,12 @@ export function maxPool2d(x: Tensor, kernelSize: number | [number, number], opts
   const argmax = empty(g.outShape, 'int32', x.device);
   native.maxPool2d(y.storage.handle, 0, argmax.storage.handle, 0, xc.storage.handle, xc.offset, g.dims, g.window, g.out);
   disposeTemp(xc, x);
-  const out = record(y, 'maxPool2d', [x], { argmax, geom: g });
+  const out = record(y, 'maxPool2d', [x], { argmax, geom: g }, 0, [argmax]);
   if (out.gradFn === null) argmax.dispose();
   return out;
 }
 
 export function avgPool2d(x: Tensor, kernelSize: number | [number, number], opts: Pool2dOptions & { countIncludePad?: boolean } = {}): Tensor {
   const g = poolGeom(x, kernelSize, opts, 'avgPool2d');
-  const countIncludePad = opts.countIncludePad ?? true;
-  const xc = contiguous(x);
-  const y = empty(g.outShape, 'float32', x.device);
-  native.avgPool2d(y.storage.handle, 0, xc.storage.handle, xc.offset, g.dims, g.window, g.out, countIncludePad);
-  disposeTemp(xc, x);
-  return record(y, 'avgPool2d', [x], { geom: g, countIncludePad });
+  return avgPool2dKernel(x, g, opts.countIncludePad ?? true);
 }

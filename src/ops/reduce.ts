@@ -94,7 +94,7 @@ function extremum(x: Tensor, op: 'max' | 'min', dim: number | undefined, keepdim
   const out = reduceRaw(x, op, [d], keepdim);
   if (!x.requiresGrad) return out;
   const index = argReduce(x, op === 'max' ? 'argmax' : 'argmin', d, true);
-  return record(out, 'maxmin', [x], { dim: d, keepdim, index });
+  return record(out, 'maxmin', [x], { dim: d, keepdim, index }, 0, [index]);
 }
 
 function argReduce(x: Tensor, op: 'argmax' | 'argmin', d: number, keepdim: boolean): Tensor {

@@ -12,6 +12,11 @@ import { native } from '../native.js';
 import type { Tensor } from '../tensor.js';
 import { checkFloat, checkSameDevice, contiguous, disposeTemp, empty } from './util.js';
 
+/** The contiguous copies among [copy, original] pairs: buffers the node owns. */
+function copies(...pairs: [Tensor, Tensor][]): Tensor[] {
+  return pairs.filter(([c, t]) => c !== t).map(([c]) => c);
+}
+
 function checkShape(t: Tensor, name: string, expected: readonly number[]): void {
   checkFloat(t, name);
   check(t.shape.length === expected.length && t.shape.every((d, i) => d === expected[i]),
@@ -56,7 +61,8 @@ export function rnnSequence(proj: Tensor, wHh: Tensor, bHh: Tensor | null, h0: T
   disposeTemp(pc, proj);
   if (bc !== null) disposeTemp(bc, bHh!);
   const inputs = bHh === null ? [proj, wHh, h0] : [proj, wHh, bHh, h0];
-  const out = record(hs, 'rnnSequence', inputs, { hs, wHh: wc, h0: h0c, hasBias: bHh !== null, relu });
+  const out = record(hs, 'rnnSequence', inputs, { hs, wHh: wc, h0: h0c, hasBias: bHh !== null, relu }, 0,
+    copies([wc, wHh], [h0c, h0]), [hs, wc, h0c]);
   if (out.gradFn === null) {
     disposeTemp(wc, wHh);
     disposeTemp(h0c, h0);
@@ -102,7 +108,8 @@ export function lstmSequence(proj: Tensor, wHh: Tensor, bHh: Tensor | null, h0: 
   disposeTemp(pc, proj);
   if (bc !== null) disposeTemp(bc, bHh!);
   const inputs = bHh === null ? [proj, wHh, h0, c0] : [proj, wHh, bHh, h0, c0];
-  const out = record(hc, 'lstmSequence', inputs, { gates, hc, wHh: wc, h0: h0c, c0: c0c, hasBias: bHh !== null });
+  const out = record(hc, 'lstmSequence', inputs, { gates, hc, wHh: wc, h0: h0c, c0: c0c, hasBias: bHh !== null }, 0,
+    [gates, ...copies([wc, wHh], [h0c, h0], [c0c, c0])], [hc, wc, h0c, c0c]);
   if (out.gradFn === null) {
     gates.dispose();
     disposeTemp(wc, wHh);
@@ -154,7 +161,8 @@ export function gruSequence(proj: Tensor, wHh: Tensor, bHh: Tensor | null, h0: T
   disposeTemp(pc, proj);
   if (bc !== null) disposeTemp(bc, bHh!);
   const inputs = bHh === null ? [proj, wHh, h0] : [proj, wHh, bHh, h0];
-  const out = record(hs, 'gruSequence', inputs, { gates, hh, hs, wHh: wc, h0: h0c, hasBias: bHh !== null });
+  const out = record(hs, 'gruSequence', inputs, { gates, hh, hs, wHh: wc, h0: h0c, hasBias: bHh !== null }, 0,
+    [gates, hh, ...copies([wc, wHh], [h0c, h0])], [hs, wc, h0c]);
   if (out.gradFn === null) {
     gates.dispose();
     hh.dispose();

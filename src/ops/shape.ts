@@ -10,7 +10,9 @@ import { broadcastShapes, checkShape, contiguous, contiguousStrides, disposeTemp
 
 function view(x: Tensor, shape: number[], strides: number[], offset: number): Tensor {
   x._checkAlive('view');
-  return new Tensor(x.storage, shape, strides, offset);
+  const out = new Tensor(x.storage, shape, strides, offset);
+  out._base = x._base ?? x;
+  return out;
 }
 
 /** Resolves one -1 in a requested shape. */
@@ -174,7 +176,7 @@ export function makeContiguous(x: Tensor): Tensor {
 
 /**
  * Writes src (shape [outer, k, inner], contiguous) into dst along the middle axis at rows
- * start, start+step, ... Used by cat and the backward of slicing; dst is a fresh zeroed tensor.
+ * start, start+step, ... Used by the backward of slicing; dst is a fresh zeroed tensor.
  */
 export function placeRows(dst: Tensor, d: number, src: Tensor, start: number, step: number): void {
   const [outer, n, inner] = splitAt(dst.shape, d);
@@ -233,8 +235,11 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   return cat(tensors.map((t) => unsqueeze(t, d)), d);
 }
 
+/** A view sharing storage, outside the graph (not a view for autograd: in-place writes through it are not checked). */
 export function detach(x: Tensor): Tensor {
-  return view(x, [...x.shape], [...x.strides], x.offset);
+  const out = view(x, [...x.shape], [...x.strides], x.offset);
+  out._base = null;
+  return out;
 }
 
 /** Converts between float32 and int32 (toward zero, as PyTorch). */

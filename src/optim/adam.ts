@@ -1,6 +1,7 @@
 /** Adam and AdamW (torch.optim.Adam / AdamW), one fused kernel per parameter; step counted per parameter. */
 import { check } from '../errors.js';
 import { native } from '../native.js';
+import { bumpVersion } from '../ops/inplace.js';
 import type { Tensor } from '../tensor.js';
 import { type BaseOptions, type Closure, Optimizer, type ParamGroupInput } from './optimizer.js';
 
@@ -44,6 +45,7 @@ class AdamBase extends Optimizer<AdamOptions> {
           native.adamStep(p.storage.handle, p.offset, g.storage.handle, g.offset, m.storage.handle, m.offset,
             v.storage.handle, v.offset, vMax ? vMax.storage.handle : null, vMax ? vMax.offset : 0, p.numel,
             lr, betas[0], betas[1], eps, weightDecay, s.step, this.decoupled, amsgrad, maximize);
+          bumpVersion(p);
         }
       }
     });

@@ -1,6 +1,7 @@
 /** SGD with momentum, dampening, Nesterov, weight decay and maximize (torch.optim.SGD), one fused kernel per parameter. */
 import { check } from '../errors.js';
 import { native } from '../native.js';
+import { bumpVersion } from '../ops/inplace.js';
 import type { Tensor } from '../tensor.js';
 import { type BaseOptions, type Closure, Optimizer, type ParamGroup, type ParamGroupInput } from './optimizer.js';
 
@@ -46,6 +47,7 @@ export class SGD extends Optimizer<SGDOptions> {
           }
           native.sgdStep(p.storage.handle, p.offset, g.storage.handle, g.offset, buf ? buf.storage.handle : null,
             buf ? buf.offset : 0, p.numel, lr, momentum, dampening, weightDecay, nesterov, first, maximize);
+          bumpVersion(p);
         }
       }
     });

@@ -12,7 +12,7 @@ import { DataLoader, Dataset, disposeBatch } from '../data/dataset.js';
 import { KilnError, check } from '../errors.js';
 import { crossEntropy } from '../losses.js';
 import { scope } from '../memory.js';
-import type { Module } from '../nn/module.js';
+import { type Module, moduleDevice } from '../nn/module.js';
 import { OneCycleLR, ReduceLROnPlateau } from '../optim/lr_scheduler.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { Tensor } from '../tensor.js';
@@ -130,10 +130,14 @@ export async function fit(model: Module, opts: FitOptions): Promise<FitHistory> 
     let meter = new EpochMeter();
     const batches = train.length;
     let b = 0;
+    const device = moduleDevice(model);
     for await (const batch of train) {
-      const [x, y] = batch as Tensor[];
-      const size = x.shape[0];
+      const [x0, y0] = batch as Tensor[];
+      const size = x0.shape[0];
       const step = scope(() => {
+        // the batch goes to the model's device (to() returns the tensor itself when it is there)
+        const x = x0.to(device);
+        const y = y0.to(device);
         const out = model.forward(x);
         const loss = lossFn(out, y);
         check(loss.numel === 1, () => `loss: expected a scalar loss, got shape [${loss.shape.join(', ')}]`);
@@ -195,12 +199,14 @@ export async function evaluate(model: Module, data: DataLoader | Dataset<any>, l
   const wasTraining = model.training;
   model.eval();
   let meter = new EpochMeter();
+  const device = moduleDevice(model);
   try {
     for await (const batch of loader) {
       const [x, y] = batch as Tensor[];
       const r = noGrad(() => scope(() => {
-        const out = model.forward(x);
-        return { loss: lossFn(out, y).item(), correct: withAccuracy ? countCorrect(out, y) : undefined };
+        const out = model.forward(x.to(device));
+        const yd = y.to(device);
+        return { loss: lossFn(out, yd).item(), correct: withAccuracy ? countCorrect(out, yd) : undefined };
       }));
       meter.add(r.loss, x.shape[0], r.correct);
       disposeBatch(batch);

@@ -9,7 +9,8 @@
 # 3. compile and run native/cuda/cublas_api_check.cc against the wheel's headers (our hand-written
 # declarations must match them: a wrong enum is a silent wrong answer); 4. status; 5. every op on
 # CUDA against the CPU (tests/gpu/check-ops.mjs); 6. MLP/CNN/LSTM training steps against the CPU
-# (tests/gpu/check-training.mjs). Exit status: non-zero if any step failed.
+# (tests/gpu/check-training.mjs); 7. autograd across devices (tests/gpu/check-autograd.mjs).
+# Exit status: non-zero if any step failed.
 set -u
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/kiln-gpu-out}
@@ -69,5 +70,10 @@ log "check-training"
 timeout 300 "$NODE" tests/gpu/check-training.mjs "$OUT" 2>&1 | tee "$OUT/check-training.txt"
 train=${PIPESTATUS[0]}
 [ "$train" -ne 0 ] && rc=$train
-log "done: cublas_api_check $([ $rc -eq 3 ] && echo FAILED || echo ok), check-ops exit $ops, check-training exit $train; results in $OUT"
+# 7. autograd across devices: to() gradients, module.to() in place, HVP and checkpoint, fit()
+log "check-autograd"
+timeout 300 "$NODE" tests/gpu/check-autograd.mjs "$OUT" 2>&1 | tee "$OUT/check-autograd.txt"
+ag=${PIPESTATUS[0]}
+[ "$ag" -ne 0 ] && rc=$ag
+log "done: cublas_api_check $([ $rc -eq 3 ] && echo FAILED || echo ok), check-ops exit $ops, check-training exit $train, check-autograd exit $ag; results in $OUT"
 exit $rc

@@ -111,3 +111,86 @@ export function gradcheck(
     for (const t of ts) t.grad?.dispose();
   });
 }
+
+export interface GradgradOptions {
+  /** tolerance of the second derivatives (default rtol 1e-4, relative to max(1, max|expected|)) */
+  tol?: Tol;
+  /** finite-difference steps of the float64 reference (default 1e-4, relative to max(1, |x|)) */
+  h?: number;
+  /** which inputs are differentiated (default all) */
+  grad?: boolean[];
+  seed?: number;
+}
+
+/**
+ * Checks Kiln's double backward against the float64 reference. With W (weights of the output)
+ * and V (a direction in the inputs) random and fixed, Kiln computes g = grad(sum(out * W), x,
+ * createGraph) and then the gradient of sum(g . V) with respect to x and to W; the reference
+ * forms the same numbers by central differences of sum(out * W) in float64:
+ *   d/dx_j (V . grad F) by mixed second differences, and d/dW_m = V . grad out_m by first ones.
+ */
+export function gradgradcheck(
+  kilnFn: (...xs: Tensor[]) => Tensor,
+  refFn: (...xs: R[]) => R,
+  inputs: R[],
+  opts: GradgradOptions = {},
+): void {
+  const needGrad = opts.grad ?? inputs.map(() => true);
+  const seed = opts.seed ?? 777;
+  const h = opts.h ?? 1e-4;
+  const tol = opts.tol ?? { rtol: 1e-4 };
+  const outShape = refFn(...inputs).shape;
+  const W = randArr(outShape, seed, -1, 1, [], 0);
+  const V = inputs.map((x, k) => randArr(x.shape, seed + 1 + k, -1, 1, [], 0));
+  const wrt = inputs.map((_, k) => k).filter((k) => needGrad[k]);
+  kiln.scope(() => {
+    const ts = inputs.map((r, i) => toKiln(r, { requiresGrad: needGrad[i] }));
+    const w = toKiln(W, { requiresGrad: true });
+    const out = kilnFn(...ts);
+    const gs = kiln.autograd.grad(out.mul(w).sum(), wrt.map((k) => ts[k]), { createGraph: true, allowUnused: true });
+    let s: Tensor | null = null;
+    gs.forEach((g, m) => {
+      if (g === null) return;
+      const term = g.mul(toKiln(V[wrt[m]])).sum();
+      s = s === null ? term : s.add(term);
+    });
+    expect(s, 'the first gradient depends on no input').not.toBeNull();
+    const second = s!.requiresGrad
+      ? kiln.autograd.grad(s!, [...wrt.map((k) => ts[k]), w], { allowUnused: true })
+      : [...wrt.map(() => null), null];
+
+    // the float64 reference
+    const shifted = (xs: R[], k: number, j: number, d: number): R[] =>
+      xs.map((r, m) => {
+        if (m !== k) return r;
+        const c = { shape: r.shape, data: r.data.slice() };
+        c.data[j] += d;
+        return c;
+      });
+    const along = (xs: R[], a: number): R[] =>
+      xs.map((r, k) => (needGrad[k] ? { shape: r.shape, data: r.data.map((v, j) => v + a * V[k].data[j]) } : r));
+    const F = (xs: R[]) => {
+      const y = refFn(...xs);
+      let acc = 0;
+      for (let i = 0; i < y.data.length; i++) acc += y.data[i] * W.data[i];
+      return acc;
+    };
+    // directional derivative of F along V
+    const G = (xs: R[]) => (F(along(xs, h)) - F(along(xs, -h))) / (2 * h);
+    wrt.forEach((k, m) => {
+      const x = inputs[k];
+      const expected = new Float64Array(x.data.length);
+      for (let j = 0; j < x.data.length; j++) {
+        const step = h * Math.max(1, Math.abs(x.data[j]));
+        expected[j] = (G(shifted(inputs, k, j, step)) - G(shifted(inputs, k, j, -step))) / (2 * step);
+      }
+      const got = second[m] === null ? new Float32Array(x.data.length) : second[m]!.toTypedArray();
+      expectClose(got, expected, tol, `second derivative with respect to input ${k}`);
+    });
+    const up = refFn(...along(inputs, h));
+    const down = refFn(...along(inputs, -h));
+    const jvp = up.data.map((v, i) => (v - down.data[i]) / (2 * h));
+    const gotW = second[wrt.length] === null ? new Float32Array(jvp.length) : second[wrt.length]!.toTypedArray();
+    expectClose(gotW, jvp, tol, 'derivative of the gradient with respect to the output weights');
+  });
+}

@@ -435,3 +435,50 @@ export function batchNormTrain(x: R, weight: R | null, bias: R | null, eps = 1e-
   if (bias) y = add(y, reshape(bias, cshape));
   return y;
 }
+
+/** Transposed convolution: x [N, Cin, H, W], w [Cin, Cout, kH, kW] (conv2d's input gradient as a layer). */
+export function convTranspose2d(x: R, w: R, bias: R | null, g: Conv2dGeom & { outputPadding?: [number, number] } = {}): R {
+  const [N, Cin, H, W] = x.shape;
+  const [, Cout, kH, kW] = w.shape;
+  const [sH, sW] = g.stride ?? [1, 1];
+  const [pH, pW] = g.padding ?? [0, 0];
+  const [dH, dW] = g.dilation ?? [1, 1];
+  const [oH, oW] = g.outputPadding ?? [0, 0];
+  const OH = (H - 1) * sH - 2 * pH + dH * (kH - 1) + oH + 1;
+  const OW = (W - 1) * sW - 2 * pW + dW * (kW - 1) + oW + 1;
+  const out = arr([N, Cout, OH, OW], (i) => (bias ? bias.data[unravel(i, [N, Cout, OH, OW])[1]] : 0));
+  for (let n = 0; n < N; n++) {
+    for (let ci = 0; ci < Cin; ci++) {
+      for (let ih = 0; ih < H; ih++) {
+        for (let iw = 0; iw < W; iw++) {
+          const xv = x.data[((n * Cin + ci) * H + ih) * W + iw];
+          for (let co = 0; co < Cout; co++) {
+            for (let a = 0; a < kH; a++) {
+              for (let b = 0; b < kW; b++) {
+                const oh = ih * sH - pH + a * dH;
+                const ow = iw * sW - pW + b * dW;
+                if (oh < 0 || oh >= OH || ow < 0 || ow >= OW) continue;
+                out.data[((n * Cout + co) * OH + oh) * OW + ow] += xv * w.data[((ci * Cout + co) * kH + a) * kW + b];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Binary cross-entropy per element, logs clamped at -100 as PyTorch. */
+export function bce(x: R, y: R, w: R | null = null): R {
+  const l = zip(x, y, (p, t) => -(t * Math.max(Math.log(p), -100) + (1 - t) * Math.max(Math.log(1 - p), -100)));
+  return w ? mul(l, w) : l;
+}
+
+/** -[y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))] per element. */
+export function bceWithLogits(x: R, y: R): R {
+  return zip(x, y, (v, t) => Math.max(v, 0) - v * t + Math.log(1 + Math.exp(-Math.abs(v))));
+}
+
+/** log(1 + e^x). */
+export const softplus = (v: number) => Math.max(v, 0) + Math.log(1 + Math.exp(-Math.abs(v)));

@@ -121,3 +121,76 @@ describe('dispose and scope', () => {
     w.dispose();
   });
 });
+
+// What a scope sees in its return value: every tensor reachable through data, at any depth.
+describe('scope keeps what the return value reaches', () => {
+  class Pair {
+    constructor(readonly a: kiln.Tensor, readonly b: kiln.Tensor) {}
+  }
+  class Hidden {
+    #t: kiln.Tensor;
+    constructor(t: kiln.Tensor) { this.#t = t; }
+    get t(): kiln.Tensor { return this.#t; }
+  }
+
+  it('keeps tensors inside class instances, Maps (keys too), Sets, symbol and non-enumerable keys', () => {
+    const m0 = live();
+    const sym = Symbol('s');
+    const r = kiln.scope(() => {
+      const p = new Pair(kiln.full([2], 1), kiln.full([2], 2));
+      const key = kiln.full([1], 3);
+      const o: Record<string | symbol, unknown> = { map: new Map([[key, 'k']]), set: new Set([kiln.full([1], 4)]), [sym]: kiln.full([1], 5) };
+      Object.defineProperty(o, 'quiet', { value: kiln.full([1], 6), enumerable: false });
+      kiln.ones([100]); // garbage
+      return { p, o, key };
+    });
+    expect(live().tensors - m0.tensors).toBe(6);
+    expect(Array.from(r.p.b.toTypedArray())).toEqual([2, 2]);
+    const setT = [...(r.o.set as Set<kiln.Tensor>)][0];
+    expect(setT.item()).toBe(4);
+    expect((r.o[sym] as kiln.Tensor).item()).toBe(5);
+    expect(((r.o as { quiet?: kiln.Tensor }).quiet as kiln.Tensor).item()).toBe(6);
+    for (const t of [r.p.a, r.p.b, r.key, setT, r.o[sym] as kiln.Tensor, (r.o as { quiet?: kiln.Tensor }).quiet!]) t.dispose();
+    expect(live()).toEqual(m0);
+  });
+
+  it('keeps a tensor 200 levels deep and survives cycles (the old walk stopped at depth 4)', () => {
+    const m0 = live();
+    const r = kiln.scope(() => {
+      const root: { next?: unknown; t?: kiln.Tensor; self?: unknown } = {};
+      let cur = root;
+      for (let i = 0; i < 200; i++) {
+        const n: { next?: unknown; t?: kiln.Tensor; self?: unknown } = { self: root };
+        cur.next = [n];
+        cur = n;
+      }
+      cur.t = kiln.full([3], 7);
+      return root;
+    });
+    let leaf = r;
+    while (leaf.next) leaf = (leaf.next as (typeof r)[])[0];
+    expect(live().tensors - m0.tensors).toBe(1);
+    expect(Array.from(leaf.t!.toTypedArray())).toEqual([7, 7, 7]);
+    leaf.t!.dispose();
+    expect(live()).toEqual(m0);
+  });
+
+  it('does not search a returned tensor graph: saved intermediates are still freed', () => {
+    const w = kiln.randn([4, 4], { requiresGrad: true });
+    const m0 = live();
+    const y = kiln.scope(() => w.exp().mul(2).sum());
+    expect(live().tensors - m0.tensors).toBe(1); // only y: exp's output was not kept
+    y.dispose();
+    w.dispose();
+  });
+
+  it('does not see closures or #private fields: such tensors are freed (keep() them)', () => {
+    const m0 = live();
+    const h = kiln.scope(() => new Hidden(kiln.ones([2])));
+    expect(h.t.isDisposed).toBe(true);
+    const k = kiln.scope(() => new Hidden(kiln.keep(kiln.ones([2]))));
+    expect(k.t.isDisposed).toBe(false);
+    k.t.dispose();
+    expect(live()).toEqual(m0);
+  });
+});

@@ -1,0 +1,2 @@
+/** kiln.utils: gradient checkpointing (as torch.utils.checkpoint). */
+export { checkpoint, checkpointSequential } from './checkpoint.js';
