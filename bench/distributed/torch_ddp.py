@@ -89,7 +89,7 @@ def all_reduces():
 
 
 out['allReduceMs'] = median(all_reduces)
-out['hidden'] = 1 - max(0.0, out['stepMs'] - out['noSyncMs']) / out['allReduceMs']
+out['hiddenFromSteps'] = 1 - max(0.0, out['stepMs'] - out['noSyncMs']) / out['allReduceMs']
 if dist.get_rank() == 0:
     print('JSON ' + json.dumps(out))
 dist.destroy_process_group()

@@ -303,6 +303,14 @@ Napi::Value WaitAll(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// takeWorkTimes(group) -> Float64Array [start, end, ...] of detached works (CLOCK_MONOTONIC ms)
+Napi::Value TakeWorkTimes(const Napi::CallbackInfo& info) {
+  auto times = groupArg(info, 0).takeWorkTimes();
+  auto out = Napi::Float64Array::New(info.Env(), times.size());
+  std::copy(times.begin(), times.end(), out.Data());
+  return out;
+}
+
 // destroyGroup(group, timeoutMs)
 Napi::Value DestroyGroup(const Napi::CallbackInfo& info) {
   Group& g = groupArg(info, 0);
@@ -404,6 +412,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exportFn(env, exports, "recv", Recv);
   exportFn(env, exports, "waitAll", WaitAll);
   exportFn(env, exports, "destroyGroup", DestroyGroup);
+  exportFn(env, exports, "takeWorkTimes", TakeWorkTimes);
   exportFn(env, exports, "mpiProbe", MpiProbe);
   exportFn(env, exports, "mpiInit", MpiInit);
   exportFn(env, exports, "mpiFinalize", MpiFinalize);

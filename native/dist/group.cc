@@ -23,6 +23,10 @@ const char* kindName(Kind k) {
 
 namespace {
 
+double monotonicMs() {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
 // Engines' messages name sockets and files; say what usually happened, then theirs.
 std::string explain(const std::string& msg, Ms timeout) {
   auto has = [&](const char* s) { return msg.find(s) != std::string::npos; };
@@ -97,6 +101,7 @@ void Group::run(std::unique_ptr<Work> w) {
     }
   }
   if (!w->error.empty()) return finish(std::move(w));
+  w->started = monotonicMs();
   try {
     Engine* e = engine_.get();
     if (w->kind != Kind::Connect && e == nullptr) throw Error("the group is not connected");
@@ -164,8 +169,14 @@ void Group::reapWaiters(bool all) {
 
 void Group::finish(std::unique_ptr<Work> w) {
   bool settle = w->deferred != nullptr;
+  double ended = monotonicMs();
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (!settle && w->started > 0) {
+      if (times_.size() >= 8192) times_.erase(times_.begin(), times_.begin() + 4096);  // nobody reads them
+      times_.push_back(w->started);
+      times_.push_back(ended);
+    }
     if (settle) done_.push_back(std::move(w));
     ++finished_;
   }
@@ -188,6 +199,13 @@ void Group::onJsThread(Napi::Env env, Napi::Function, Group* g, void*) {
     }
     if (--g->pending_ == 0 && !g->released_) g->tsfn_.Unref(env);
   }
+}
+
+std::vector<double> Group::takeWorkTimes() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<double> out;
+  out.swap(times_);
+  return out;
 }
 
 void Group::waitAll(Ms timeout) {

@@ -45,6 +45,7 @@ struct Work {
   uint32_t tag = 0;
   std::string error;                 // written by the thread that ran it
   napi_deferred deferred = nullptr;  // JS thread only
+  double started = 0;                // CLOCK_MONOTONIC milliseconds (process.hrtime's clock)
 };
 
 class Group {
@@ -63,6 +64,10 @@ class Group {
   // JS thread: lets the queued works finish (up to `timeout`), stops the threads and releases
   // the engine. The object deletes itself once its last Promise has been settled.
   void destroy(Ms timeout);
+
+  // JS thread: [start, end, start, end, ...] (CLOCK_MONOTONIC ms) of the detached works finished
+  // since the last call, so DDP can tell how much of its all-reduce time overlapped backward.
+  std::vector<double> takeWorkTimes();
 
   int id() const { return id_; }
   bool deviceMemory() const { return device_; }
@@ -87,6 +92,7 @@ class Group {
   std::condition_variable cv_;     // the queue, and finished counts for waitAll
   std::deque<std::unique_ptr<Work>> queue_;
   std::vector<std::unique_ptr<Work>> done_;  // finished, not yet handed to the JS thread
+  std::vector<double> times_;                // detached works' run intervals, until taken
   uint64_t submitted_ = 0, finished_ = 0;
   std::string broken_;
   bool stop_ = false, exited_ = false;

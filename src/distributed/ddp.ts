@@ -32,6 +32,7 @@ import { native } from '../native.js';
 import { Tensor } from '../tensor.js';
 import { allReduceDetached, broadcastDetached, waitAll } from './collectives.js';
 import { type ProcessGroup, resolveGroup } from './group.js';
+import { distAddon } from './native.js';
 
 export interface DistributedDataParallelOptions {
   /** Bucket size in MiB (default 25, as PyTorch). */
@@ -67,8 +68,15 @@ export interface DDPStats {
   waitMs: number;
   /** Copying gradients into the buckets and the averages back. */
   copyMs: number;
+  /** The buckets' all-reduces on the communication thread, start to end, summed. */
+  commMs: number;
+  /** The part of commMs that ran before backward was done (hidden behind it). */
+  hiddenMs: number;
   buckets: number;
 }
+
+/** process.hrtime's clock (CLOCK_MONOTONIC), the one the native side stamps works with. */
+const monotonicMs = () => Number(process.hrtime.bigint()) / 1e6;
 
 export class DistributedDataParallel extends Module {
   readonly module: Module;
@@ -124,7 +132,7 @@ export class DistributedDataParallel extends Module {
       unused: new Set(),
       readyParams: new Set(),
       handles: [],
-      stats: { waitMs: 0, copyMs: 0, buckets: 0 },
+      stats: { waitMs: 0, copyMs: 0, commMs: 0, hiddenMs: 0, buckets: 0 },
     };
     this.checkSameModel(params);
     this.broadcastState(params);
@@ -257,6 +265,7 @@ export class DistributedDataParallel extends Module {
     st.stats.waitMs = 0;
     st.stats.copyMs = 0;
     st.readyParams.clear();
+    distAddon().takeWorkTimes(st.group.nativeId); // only this backward's all-reduces count
     st.unused = st.options.findUnusedParameters ? this.unreached(out) : new Set();
   }
 
@@ -291,12 +300,13 @@ export class DistributedDataParallel extends Module {
   private gradReady(p: Tensor): void {
     const st = this.state;
     if (!st.armed || st.finalized || !st.sync) return;
+    const now = monotonicMs(); // when this is the last gradient, backward's compute ends here
     if (!st.backwardStarted) {
       st.backwardStarted = true;
       for (const u of st.unused) this.markReady(u);
     }
     if (!st.unused.has(p)) this.markReady(p);
-    if (st.nextLaunch === st.buckets.length) this.finish();
+    if (st.nextLaunch === st.buckets.length) this.finish(now);
   }
 
   private markReady(p: Tensor): void {
@@ -337,11 +347,20 @@ export class DistributedDataParallel extends Module {
   }
 
   /** Waits for every bucket's all-reduce and writes the averages into the gradients. */
-  private finish(): void {
+  private finish(backwardDone = monotonicMs()): void {
     const st = this.state;
     const t0 = performance.now();
     waitAll(st.group, 'DistributedDataParallel');
     const t1 = performance.now();
+    const times = distAddon().takeWorkTimes(st.group.nativeId);
+    let comm = 0;
+    let hidden = 0;
+    for (let i = 0; i + 1 < times.length; i += 2) {
+      comm += times[i + 1] - times[i];
+      hidden += Math.max(0, Math.min(times[i + 1], backwardDone) - times[i]);
+    }
+    st.stats.commMs = comm;
+    st.stats.hiddenMs = hidden;
     noGrad(() => {
       for (const b of st.buckets) {
         if (b.flat === null) continue;
@@ -365,9 +384,10 @@ export class DistributedDataParallel extends Module {
   syncGradients(): void {
     const st = this.state;
     if (!st.armed || st.finalized) return;
+    const backwardDone = monotonicMs(); // backward is over: nothing launched from here is hidden
     st.backwardStarted = true;
     while (st.nextLaunch < st.buckets.length) this.launch(st.buckets[st.nextLaunch++]);
-    this.finish();
+    this.finish(backwardDone);
   }
 
   /**

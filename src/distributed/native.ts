@@ -41,6 +41,9 @@ export interface DistAddon {
   /** Blocks the JS thread until the group's queued work is done; throws its error. */
   waitAll(group: number, timeoutMs: number): void;
   destroyGroup(group: number, timeoutMs: number): void;
+  /** [start, end, ...] of the detached works finished since the last call, in CLOCK_MONOTONIC
+   * milliseconds (process.hrtime's clock). */
+  takeWorkTimes(group: number): Float64Array;
   mpiProbe(): LibraryStatus;
   mpiInit(timeoutMs: number): Promise<{ rank: number; size: number; library: string }>;
   mpiFinalize(abort: boolean): void;

@@ -78,10 +78,20 @@ describe('DistributedDataParallel, 2 ranks', () => {
       expect(worstRelative(r0[`${optName}.noSync`].params, ref)).toBeGreaterThan(1e-4);
     }
     for (const r of [r0, r1]) {
-      expect(r.unused.headGrad.every((v: number) => v === 0)).toBe(true);
-      expect(r.unusedError).toMatch(/KilnError: DistributedDataParallel: the last backward did not produce gradients for every parameter \(e\.g\. unusedHead\.bias, unusedHead\.weight\): pass \{ findUnusedParameters: true \}/);
-      expect(r.fallbackError).toMatch(/KilnError: .*call ddp\.syncGradients\(\) after backward\(\)/);
+      for (const u of hasHooks ? [r.unused, r.unusedNative] : [r.unused]) {
+        expect(u.headGrad.every((v: number) => v === 0)).toBe(true);
+        expect(u.unusedError).toMatch(/KilnError: DistributedDataParallel: the last backward did not produce gradients for every parameter \(e\.g\. unusedHead\.bias, unusedHead\.weight\): pass \{ findUnusedParameters: true \}/);
+        expect(u.fallbackError).toMatch(/KilnError: .*call ddp\.syncGradients\(\) after backward\(\)/);
+      }
       expect(r.leaked).toBe(0);
     }
+    // the communication thread's clock: after backward, none of the all-reduce time is hidden;
+    // with the hooks, some of it runs while backward is still going
+    const { auto, afterBackward } = r0.overlap;
+    expect(auto.buckets).toBeGreaterThan(4);
+    expect(afterBackward.comm).toBeGreaterThan(0);
+    expect(afterBackward.hidden).toBe(0);
+    if (hasHooks) expect(auto.hidden).toBeGreaterThan(0);
+    expect(auto.hidden).toBeLessThanOrEqual(auto.comm);
   });
 });

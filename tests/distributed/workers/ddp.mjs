@@ -84,24 +84,25 @@ for (const optName of ['sgd', 'adam']) {
   restore();
   out[`${optName}.noSync`] = train(optName, { bucketCapMb: 0.001 }, { accumulate: true });
 }
-kiln.scope(() => { // a parameter the forward never uses: with findUnusedParameters it counts as ready at once
-  const restore = polyfillHooks();
+function unusedCase(polyfill) { // a parameter the forward never uses: with findUnusedParameters it counts as ready at once
+  const result = {};
+  const restore = polyfill ? polyfillHooks() : () => {};
   kiln.manualSeed(0);
   const model = mlp(kiln, [12, 16, 5]);
   model.unusedHead = new kiln.nn.Linear(16, 3);
   const ddp = new DistributedDataParallel(model, { findUnusedParameters: true, bucketCapMb: 1e-6 });
   const [[x, y]] = batches(kiln, 1, 16);
   kiln.F.crossEntropy(ddp.forward(x.narrow(0, rank * half, half)), y.narrow(0, rank * half, half)).backward();
-  out.unused = { finished: ddp.stats.buckets, grad0: Array.from(model.parameters()[0].grad.toTypedArray()), headGrad: Array.from(model.unusedHead.weight.grad.toTypedArray()) };
+  result.headGrad = Array.from(model.unusedHead.weight.grad.toTypedArray());
   // without the option, the next forward says which parameters got no gradient
   model.zeroGrad();
   const strict = new DistributedDataParallel(model, { bucketCapMb: 1e-6 });
   kiln.F.crossEntropy(strict.forward(x.narrow(0, rank * half, half)), y.narrow(0, rank * half, half)).backward();
   try {
     strict.forward(x);
-    out.unusedError = null;
+    result.unusedError = null;
   } catch (e) {
-    out.unusedError = `${e.name}: ${e.message}`;
+    result.unusedError = `${e.name}: ${e.message}`;
   }
   restore();
   // and without hooks, forwarding again before syncGradients is refused
@@ -110,15 +111,43 @@ kiln.scope(() => { // a parameter the forward never uses: with findUnusedParamet
   kiln.F.crossEntropy(fallback.forward(x.narrow(0, rank * half, half)), y.narrow(0, rank * half, half)).backward();
   try {
     fallback.forward(x);
-    out.fallbackError = null;
+    result.fallbackError = null;
   } catch (e) {
-    out.fallbackError = `${e.name}: ${e.message}`;
+    result.fallbackError = `${e.name}: ${e.message}`;
   }
   fallback.syncGradients();
   model.zeroGrad();
   for (const d of [ddp, strict, fallback]) d.dispose();
   for (const t of [x, y, ...model.parameters()]) t.dispose();
-});
+  return result;
+}
+out.unused = kiln.scope(() => unusedCase(true));
+if (out.hasHooks) out.unusedNative = kiln.scope(() => unusedCase(false));
+
+{ // overlap: 8 layers of 256 in buckets of 256 KB; the all-reduces begin while backward runs
+  const overlap = (gradSync) => kiln.scope(() => {
+    kiln.manualSeed(1);
+    const model = mlp(kiln, [256, ...Array(8).fill(256), 5]);
+    const ddp = new DistributedDataParallel(model, { bucketCapMb: 0.25, gradSync });
+    const x = kiln.randn([64, 256]);
+    const y = kiln.randint(0, 5, [64]);
+    let comm = 0;
+    let hidden = 0;
+    for (let i = 0; i < 10; i++) {
+      model.zeroGrad();
+      kiln.F.crossEntropy(ddp.forward(x), y).backward();
+      if (!ddp.overlapsBackward) ddp.syncGradients();
+      comm += ddp.stats.commMs;
+      hidden += ddp.stats.hiddenMs;
+    }
+    const buckets = ddp.bucketParameters.length;
+    ddp.dispose();
+    model.zeroGrad();
+    for (const t of model.parameters()) t.dispose();
+    return { comm, hidden, buckets };
+  });
+  out.overlap = { auto: overlap('auto'), afterBackward: overlap('afterBackward') };
+}
 out.leaked = kiln.memory().allocations - baseline;
 dist.destroyProcessGroup();
 await report(rank, out);
