@@ -13,6 +13,7 @@ struct ompi_op_t;
 struct ompi_request_t;
 struct ompi_group_t;
 struct ompi_errhandler_t;
+struct ompi_status_public_t;  // MPI_Status: Kiln passes MPI_STATUS_IGNORE (null) only
 
 namespace kiln::dist::mpi {
 
@@ -23,14 +24,7 @@ using Request = ompi_request_t*;
 using Group = ompi_group_t*;
 using Errhandler = ompi_errhandler_t*;
 
-// OpenMPI's MPI_Status (ompi_status_public_t)
-struct Status {
-  int MPI_SOURCE;
-  int MPI_TAG;
-  int MPI_ERROR;
-  int _cancelled;
-  size_t _ucount;
-};
+using Status = ompi_status_public_t;
 
 constexpr int SUCCESS = 0;
 constexpr int THREAD_MULTIPLE = 3;

@@ -15,6 +15,8 @@ export {
 } from './collectives.js';
 export type { ReduceOpName, ReduceOptions, GroupOption, P2POptions } from './collectives.js';
 export { TCPStore } from './store.js';
+export { backendStatus, isGlooAvailable, isMpiAvailable, isNcclAvailable } from './status.js';
+export type { EngineStatus } from './status.js';
 export type { TCPStoreOptions } from './store.js';
 export { readRankEnv } from './env.js';
 export { initDeviceMesh, DeviceMesh } from './mesh.js';
