@@ -2,6 +2,7 @@
 // compiled and run here where OpenMPI's headers are installed), and the NCCL check script's
 // self-test (Gloo on the CPU), so the GPU-only checks cannot rot between GPU sessions.
 import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 
@@ -18,7 +19,28 @@ const mpiFlags = (() => {
   }
 })();
 
+// An NCCL wheel on disk (this machine kind keeps some in /opt/pypi-more) and CUDA's cuda.h:
+// enough to compile nccl_api_check.cc, whose static_asserts are the check. (Running it needs
+// libnccl, 300 MB to unpack: tests/gpu/run.sh does that on the GPU machine.)
+const WHEELS = '/opt/pypi-more/files';
+const ncclWheel = existsSync(WHEELS) ? readdirSync(WHEELS).find((f) => /^nvidia_nccl_cu1\d-.*\.whl$/.test(f)) : undefined;
+const cudaInclude = '/usr/local/cuda/include';
+
 describe('declarations checked against the real headers', () => {
+  it.runIf(ncclWheel !== undefined && existsSync(join(cudaInclude, 'cuda.h')))('nccl_api.h matches nccl.h and cuda.h', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kiln-nccl-'));
+    try {
+      execFileSync('unzip', ['-q', '-o', join(WHEELS, ncclWheel!), 'nvidia/nccl/include/*', '-d', dir]);
+      const nccl = join(dir, 'nvidia', 'nccl');
+      const exe = join(dir, 'nccl_api_check');
+      execFileSync('g++', ['-std=c++17', `-I${join(nccl, 'include')}`, `-I${cudaInclude}`, join(root, 'native/dist/nccl_api_check.cc'), '-ldl', '-o', exe],
+        { stdio: 'pipe' });
+      expect(existsSync(exe)).toBe(true); // a wrong declaration is a static_assert: no executable
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it.runIf(mpiFlags !== null)('mpi_api.h matches mpi.h, and libmpi exports every name the loader looks up', () => {
     const exe = join(tmpdir(), `kiln-mpi-api-check-${process.pid}`);
     execFileSync('g++', ['-std=c++17', '-fPIC', ...mpiFlags!.compile, join(root, 'native/dist/mpi_api_check.cc'), ...mpiFlags!.link, '-ldl', '-o', exe],
