@@ -210,8 +210,13 @@ export async function initProcessGroup(options: InitProcessGroupOptions = {}): P
   if (!exitHooked) {
     exitHooked = true;
     // a script that ends without destroyProcessGroup still leaves MPI and the threads cleanly
+    // (briefly: an exiting process should not wait out a 30-minute timeout for a peer)
     process.on('exit', () => {
-      if (world !== null) destroyProcessGroup();
+      try {
+        if (world !== null) destroyWorld(Math.min(2000, world.timeoutMs));
+      } catch {
+        // exiting anyway; the error was the group's, already reported to whoever awaited it
+      }
     });
   }
 }
@@ -260,13 +265,18 @@ export function destroyProcessGroup(group?: ProcessGroup): void {
     w.groups.delete(group);
     return;
   }
+  destroyWorld();
+}
+
+function destroyWorld(timeoutMs?: number): void {
+  const w = world!;
   world = null;
   let failed = false;
   let first: unknown = null;
   for (const g of w.groups) {
     failed ||= g.failed;
     try {
-      g.destroy(g.timeoutMs);
+      g.destroy(timeoutMs ?? g.timeoutMs);
     } catch (e) {
       first ??= e;
     }
