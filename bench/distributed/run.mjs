@@ -1,7 +1,7 @@
 // The distributed benchmark: Kiln beside PyTorch 1.13 (Debian's python3-torch, Gloo) in the
 // same run, on 2 local ranks x 1 CPU thread each.
 //
-//   node bench/distributed/run.mjs [--rounds N] [--quick] [--json FILE] [--no-peer]
+//   node bench/distributed/run.mjs [--rounds N] [--quick] [--json FILE] [--no-peer] [--only allreduce|ddp]
 //
 //   all-reduce   in-place sum of 1-100 MB float32, GB/s (bytes / time), Kiln's Gloo engine and
 //                PyTorch's dist.all_reduce on Gloo
@@ -31,6 +31,9 @@ const jsonPath = arg('--json', join(root, 'bench/out/distributed.json'));
 const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const peer = !argv.includes('--no-peer');
 const sizes = quick ? '1,16' : '1,4,16,64,100';
+const only = arg('--only', null);
+const doAllReduce = only === null || only === 'allreduce';
+const doDdp = only === null || only === 'ddp';
 const minSec = quick ? '0.3' : '1';
 
 function freePort() {
@@ -72,54 +75,68 @@ async function torchJob(script, args) {
 const results = [];
 for (let round = 1; round <= rounds; round++) {
   const r = { round };
-  process.stderr.write(`round ${round}/${rounds}: Kiln all-reduce`);
-  r.kilnAllReduce = await kilnJob('allreduce-rank.mjs', [sizes, minSec]);
-  if (peer) {
-    process.stderr.write(', PyTorch all-reduce');
-    r.torchAllReduce = await torchJob('torch_allreduce.py', [sizes, minSec]);
+  process.stderr.write(`round ${round}/${rounds}:`);
+  if (doAllReduce) {
+    process.stderr.write(' Kiln all-reduce');
+    r.kilnAllReduce = await kilnJob('allreduce-rank.mjs', [sizes, minSec]);
+    if (peer) {
+      process.stderr.write(', PyTorch all-reduce');
+      r.torchAllReduce = await torchJob('torch_allreduce.py', [sizes, minSec]);
+    }
   }
-  process.stderr.write(', Kiln DDP');
-  r.kilnDdp = await kilnJob('ddp-rank.mjs', ['ddp', minSec]);
-  process.stderr.write(', Kiln 1 process');
-  r.kilnSingle = await run([[process.execPath, [join(here, 'ddp-rank.mjs'), 'single', minSec], { KILN_NUM_THREADS: '2' }]], 'single');
-  if (peer) {
-    process.stderr.write(', PyTorch DDP');
-    r.torchDdp = await torchJob('torch_ddp.py', [minSec]);
+  if (doDdp) {
+    process.stderr.write(', Kiln DDP');
+    r.kilnDdp = await kilnJob('ddp-rank.mjs', ['ddp', minSec]);
+    process.stderr.write(', Kiln 1 process');
+    r.kilnSingle = await run([[process.execPath, [join(here, 'ddp-rank.mjs'), 'single', minSec], { KILN_NUM_THREADS: '2' }]], 'single');
+    if (peer) {
+      process.stderr.write(', PyTorch DDP');
+      r.torchDdp = await torchJob('torch_ddp.py', [minSec]);
+    }
+    process.stderr.write(', Kiln DDP deep');
+    r.kilnDeep = await kilnJob('ddp-rank.mjs', ['ddp', minSec, 'auto', 'deep'], { BUCKET_CAP_MB: '4' });
   }
-  process.stderr.write(', Kiln DDP deep\n');
-  r.kilnDeep = await kilnJob('ddp-rank.mjs', ['ddp', minSec, 'auto', 'deep'], { BUCKET_CAP_MB: '4' });
+  process.stderr.write('\n');
   results.push(r);
 }
 
 const best = (key, score) => results.map((r) => r[key]).filter(Boolean).reduce((a, b) => (score(b) > score(a) ? b : a));
 const bestBw = (key, mb) => Math.max(...results.map((r) => r[key]?.find((e) => e.mb === mb)?.gbps ?? 0));
-const f = (x, d = 2) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
+const f = (x, d = 2) => (x === undefined || x === null || Number.isNaN(x) ? '-' : x.toFixed(d));
 
-console.log(`\nAll-reduce, 2 ranks on 127.0.0.1 (GB/s = bytes / time; best of ${rounds} rounds)`);
-console.log('| size | Kiln GB/s | PyTorch Gloo GB/s | Kiln / PyTorch |');
-console.log('|---|---|---|---|');
 const bw = [];
-for (const mb of sizes.split(',').map(Number)) {
-  const k = bestBw('kilnAllReduce', mb);
-  const t = peer ? bestBw('torchAllReduce', mb) : NaN;
-  bw.push({ mb, kiln: k, torch: t, ratio: k / t });
-  console.log(`| ${mb} MB | ${f(k)} | ${f(t)} | ${f(k / t)} |`);
+if (doAllReduce) {
+  console.log(`\nAll-reduce, 2 ranks on 127.0.0.1 (GB/s = bytes / time; best of ${rounds} rounds)`);
+  console.log('| size | Kiln GB/s | PyTorch Gloo GB/s | Kiln / PyTorch |');
+  console.log('|---|---|---|---|');
+  for (const mb of sizes.split(',').map(Number)) {
+    const k = bestBw('kilnAllReduce', mb);
+    const t = peer ? bestBw('torchAllReduce', mb) : NaN;
+    bw.push({ mb, kiln: k, torch: t, ratio: k / t });
+    console.log(`| ${mb} MB | ${f(k)} | ${f(t)} | ${f(k / t)} |`);
+  }
 }
-const kd = best('kilnDdp', (x) => x.samplesPerSec);
-const ks = best('kilnSingle', (x) => x.samplesPerSec);
-const td = peer ? best('torchDdp', (x) => x.samplesPerSec) : null;
-const deep = best('kilnDeep', (x) => x.samplesPerSec);
-console.log(`\nDDP training throughput, W3 MLP 784-2048-2048-10, Adam, 256 rows a step (best of ${rounds} rounds)`);
-console.log('| layout | samples/s | step ms | hidden share (comm thread) | hidden share (from step times) |');
-console.log('|---|---|---|---|---|');
-console.log(`| Kiln DDP, 2 ranks x 1 thread | ${f(kd.samplesPerSec, 0)} | ${f(kd.stepMs, 1)} | ${f(kd.hiddenShare)} | ${f(kd.hiddenFromSteps)} |`);
-console.log(`| Kiln, 1 process x 2 threads | ${f(ks.samplesPerSec, 0)} | ${f(ks.stepMs, 1)} | - | - |`);
-if (td) console.log(`| PyTorch DDP (Gloo), 2 ranks x 1 thread | ${f(td.samplesPerSec, 0)} | ${f(td.stepMs, 1)} | - | ${f(td.hiddenFromSteps)} |`);
-console.log(`| Kiln DDP, deep MLP 784-1024x8-10, 4 MB buckets | ${f(deep.samplesPerSec, 0)} | ${f(deep.stepMs, 1)} | ${f(deep.hiddenShare)} | ${f(deep.hiddenFromSteps)} |`);
-console.log(`\nKiln DDP / Kiln 1 process: ${f(kd.samplesPerSec / ks.samplesPerSec)}` +
-  (td ? `; Kiln DDP / PyTorch DDP: ${f(kd.samplesPerSec / td.samplesPerSec)} (target >= 1)` : '') +
-  `; hidden share ${f(kd.hiddenShare)} (target >= 0.5)`);
-console.log(`hidden share per round (Kiln W3): ${results.map((r) => f(r.kilnDdp.hiddenShare)).join(', ')}; deep: ${results.map((r) => f(r.kilnDeep.hiddenShare)).join(', ')}`);
+let kd = null;
+let ks = null;
+let td = null;
+let deep = null;
+if (doDdp) {
+  kd = best('kilnDdp', (x) => x.samplesPerSec);
+  ks = best('kilnSingle', (x) => x.samplesPerSec);
+  td = peer ? best('torchDdp', (x) => x.samplesPerSec) : null;
+  deep = best('kilnDeep', (x) => x.samplesPerSec);
+  console.log(`\nDDP training throughput, W3 MLP 784-2048-2048-10, Adam, 256 rows a step (best of ${rounds} rounds)`);
+  console.log('| layout | samples/s | step ms | hidden share (comm thread) | hidden share (from step times) |');
+  console.log('|---|---|---|---|---|');
+  console.log(`| Kiln DDP, 2 ranks x 1 thread | ${f(kd.samplesPerSec, 0)} | ${f(kd.stepMs, 1)} | ${f(kd.hiddenShare)} | ${f(kd.hiddenFromSteps)} |`);
+  console.log(`| Kiln, 1 process x 2 threads | ${f(ks.samplesPerSec, 0)} | ${f(ks.stepMs, 1)} | - | - |`);
+  if (td) console.log(`| PyTorch DDP (Gloo), 2 ranks x 1 thread | ${f(td.samplesPerSec, 0)} | ${f(td.stepMs, 1)} | - | ${f(td.hiddenFromSteps)} |`);
+  console.log(`| Kiln DDP, deep MLP 784-1024x8-10, 4 MB buckets | ${f(deep.samplesPerSec, 0)} | ${f(deep.stepMs, 1)} | ${f(deep.hiddenShare)} | ${f(deep.hiddenFromSteps)} |`);
+  console.log(`\nKiln DDP / Kiln 1 process: ${f(kd.samplesPerSec / ks.samplesPerSec)}` +
+    (td ? `; Kiln DDP / PyTorch DDP: ${f(kd.samplesPerSec / td.samplesPerSec)} (target >= 1)` : '') +
+    `; hidden share ${f(kd.hiddenShare)} (target >= 0.5)`);
+  console.log(`hidden share per round (Kiln W3): ${results.map((r) => f(r.kilnDdp.hiddenShare)).join(', ')}; deep: ${results.map((r) => f(r.kilnDeep.hiddenShare)).join(', ')}`);
+}
 
 mkdirSync(dirname(jsonPath), { recursive: true });
 writeFileSync(jsonPath, JSON.stringify({

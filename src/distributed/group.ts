@@ -12,6 +12,7 @@
 import { hostname as osHostname } from 'node:os';
 import { type Device, type DeviceLike, deviceId, parseDevice } from '../device.js';
 import { KilnError, check } from '../errors.js';
+import { setCurrentWorld } from './current.js';
 import { type RankEnv, readRankEnv } from './env.js';
 import { distAddon, glooAddon } from './native.js';
 
@@ -207,6 +208,7 @@ export async function initProcessGroup(options: InitProcessGroupOptions = {}): P
     backend, rank: env.rank, size: env.worldSize, env, timeoutMs, hostname, iface, device, serverId, groupCount: 0,
     defaultGroup, groups: new Set([defaultGroup]),
   };
+  setCurrentWorld({ rank: env.rank, size: env.worldSize });
   if (!exitHooked) {
     exitHooked = true;
     // a script that ends without destroyProcessGroup still leaves MPI and the threads cleanly
@@ -271,6 +273,7 @@ export function destroyProcessGroup(group?: ProcessGroup): void {
 function destroyWorld(timeoutMs?: number): void {
   const w = world!;
   world = null;
+  setCurrentWorld(null);
   let failed = false;
   let first: unknown = null;
   for (const g of w.groups) {

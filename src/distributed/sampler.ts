@@ -14,7 +14,7 @@
  */
 import { check } from '../errors.js';
 import { type Dataset, seededPermutation } from '../data/dataset.js';
-import { getRank, getWorldSize, isInitialized } from './group.js';
+import { currentWorld } from './current.js';
 
 export interface DistributedSamplerOptions {
   /** Default: the world size of the default process group. */
@@ -44,11 +44,11 @@ export class DistributedSampler implements Iterable<number> {
   constructor(dataset: Dataset<any> | { length: number }, options: DistributedSamplerOptions = {}) {
     check(dataset !== null && typeof dataset === 'object' && Number.isInteger(dataset.length) && dataset.length >= 0,
       'dataset: expected a Dataset (with a length)');
-    const initialized = isInitialized();
-    check(initialized || (options.numReplicas !== undefined && options.rank !== undefined),
+    const world = currentWorld();
+    check(world !== null || (options.numReplicas !== undefined && options.rank !== undefined),
       'DistributedSampler: pass numReplicas and rank, or initialize the process group first');
-    this.numReplicas = options.numReplicas ?? getWorldSize();
-    this.rank = options.rank ?? getRank();
+    this.numReplicas = options.numReplicas ?? world!.size;
+    this.rank = options.rank ?? world!.rank;
     check(Number.isInteger(this.numReplicas) && this.numReplicas >= 1, () => `numReplicas: expected a positive integer, got ${String(this.numReplicas)}`);
     check(Number.isInteger(this.rank) && this.rank >= 0 && this.rank < this.numReplicas,
       () => `rank: expected an integer in [0, ${this.numReplicas}), got ${String(this.rank)}`);
