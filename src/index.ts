@@ -35,3 +35,5 @@ export * as distributed from './distributed/index.js';
 export { fit, evaluate, saveCheckpoint, loadCheckpoint, writeReport } from './train/index.js';
 export type { FitOptions, FitHistory, EpochRecord, Callback, Callbacks, BatchInfo, EarlyStoppingOptions } from './train/index.js';
 export * as tune from './tune/index.js';
+export * as distributions from './distributions/index.js';
+export * as rl from './rl/index.js';

@@ -149,8 +149,16 @@ export function keep<T extends Tracked>(t: T): T {
   return t;
 }
 
+// The Tensor class, registered by tensor.ts (which imports this file): `instanceof` reads no
+// property of v, so a value whose property reads have effects (a Proxy, a getter) is safe to test.
+let tensorClass: (abstract new (...args: any[]) => Tracked) | null = null;
+/** @internal */
+export function registerTensorClass(cls: abstract new (...args: any[]) => Tracked): void {
+  tensorClass = cls;
+}
+
 function isTracked(v: object): v is Tracked {
-  return (v as { storage?: unknown }).storage instanceof Storage && '_scope' in v;
+  return tensorClass !== null && v instanceof tensorClass;
 }
 
 /**
@@ -179,11 +187,15 @@ function reachable(result: unknown, frame: ScopeFrame): Set<Tracked> {
       for (let i = 0; i < v.length; i++) stack.push(v[i]);
       continue;
     }
-    if (v instanceof Map) for (const [k, x] of v) stack.push(k, x);
-    else if (v instanceof Set) for (const x of v) stack.push(x);
-    for (const key of Reflect.ownKeys(v)) {
-      const d = Object.getOwnPropertyDescriptor(v, key);
-      if (d !== undefined && 'value' in d) stack.push(d.value);
+    try {
+      if (v instanceof Map) for (const [k, x] of v) stack.push(k, x);
+      else if (v instanceof Set) for (const x of v) stack.push(x);
+      for (const key of Reflect.ownKeys(v)) {
+        const d = Object.getOwnPropertyDescriptor(v, key);
+        if (d !== undefined && 'value' in d) stack.push(d.value);
+      }
+    } catch {
+      // a Proxy whose traps throw (a test library's assertion object): nothing to find in it
     }
   }
   return found;

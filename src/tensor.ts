@@ -9,7 +9,7 @@ import { type Device, type DeviceLike, parseDevice } from './device.js';
 import type { DType } from './dtype.js';
 import { KilnError, check } from './errors.js';
 import { full } from './creation.js';
-import { Storage, keep, track, untrack } from './memory.js';
+import { Storage, keep, registerTensorClass, track, untrack } from './memory.js';
 import { BinaryOp, UnaryOp, native } from './native.js';
 import * as ew from './ops/elementwise.js';
 import * as idx from './ops/indexing.js';
@@ -514,6 +514,8 @@ function noGradCopy(t: Tensor, device: Device): Tensor {
   disposeTemp(c, t);
   return out;
 }
+
+registerTensorClass(Tensor);
 
 function contiguousStridesOf(shape: readonly number[]): number[] {
   const s = new Array<number>(shape.length);

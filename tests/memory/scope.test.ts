@@ -193,4 +193,13 @@ describe('scope keeps what the return value reaches', () => {
     k.t.dispose();
     expect(live()).toEqual(m0);
   });
+
+  it('a returned value whose property reads throw (a Proxy) is passed over; tensors beside it are kept', () => {
+    const m0 = live();
+    const trap = new Proxy({}, { get: () => { throw new Error('no property reads'); } });
+    const r = kiln.scope(() => ({ trap, t: kiln.ones([3]), lost: new Proxy({ u: kiln.ones([2]) }, { ownKeys: () => { throw new Error('no keys'); } }) }));
+    expect(r.t.isDisposed).toBe(false);
+    r.t.dispose();
+    expect(live()).toEqual(m0);
+  });
 });
