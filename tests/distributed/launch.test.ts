@@ -69,11 +69,12 @@ describe('kiln launch', () => {
   it('SIGINT reaches every rank and the launcher exits 130', async () => {
     let launcher: any;
     const done = launch(['--nproc', '2', '--grace-ms', '2000', probe, 'wait'], { onSpawn: (c) => (launcher = c), timeoutMs: 30_000 });
-    // wait until both ranks have started
+    // wait until both ranks have their SIGINT handler in place
     let out = '';
     launcher.stdout.on('data', (d: Buffer) => (out += d));
-    for (let i = 0; i < 200 && pids(out).length < 2; i++) await new Promise((res) => setTimeout(res, 50));
-    expect(pids(out)).toHaveLength(2);
+    const ready = () => (out.match(/READY/g) ?? []).length;
+    for (let i = 0; i < 400 && ready() < 2; i++) await new Promise((res) => setTimeout(res, 50));
+    expect(ready()).toBe(2);
     launcher.kill('SIGINT');
     const r = await done;
     expect(r.code).toBe(130);

@@ -18,5 +18,6 @@ if (mode === 'env') {
     console.log('got SIGINT');
     process.exit(130);
   });
+  console.log('READY'); // the handler is in place
   setInterval(() => {}, 1000);
 }
