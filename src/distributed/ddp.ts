@@ -24,6 +24,7 @@
  * one parameter is all-reduced in place in the gradient itself (no copy).
  */
 import { noGrad, isGradEnabled } from '../autograd/engine.js';
+import { gradOnlyHooks } from '../autograd/hooks.js';
 import { KilnError, check } from '../errors.js';
 import { zeros } from '../creation.js';
 import { keep } from '../memory.js';
@@ -139,7 +140,9 @@ export class DistributedDataParallel extends Module {
     this.makeBuckets(params, cap);
     if (this.state.hooks) {
       for (const p of params) {
-        this.state.handles.push((p as any).registerPostAccumulateGradHook(() => this.gradReady(p)));
+        const hook = () => this.gradReady(p);
+        gradOnlyHooks.add(hook); // it only reads p.grad: backward may call it before the input gradient
+        this.state.handles.push((p as any).registerPostAccumulateGradHook(hook));
       }
     }
   }

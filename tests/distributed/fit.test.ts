@@ -45,8 +45,9 @@ describe('fit under DistributedDataParallel', () => {
 
     const crashed = tmp();
     const b = await launchFit(crashed, 'crash');
-    expect(b.code).toBe(3);
-    expect(b.stderr).toMatch(/kiln launch: rank 1 exited with code 3; stopping the other ranks/);
+    // rank 0 learns of the lost peer at once and may exit (1) before the launcher sees rank 1's 3
+    expect([1, 3]).toContain(b.code);
+    expect(b.stderr).toMatch(/kiln launch: rank (1 exited with code 3|0 exited with code 1); stopping the other ranks/);
     expect(checkpoints(crashed)).toEqual(['epoch-0001.safetensors', 'epoch-0002.safetensors']);
 
     const c = await launchFit(crashed, 'resume', join(crashed, 'epoch-0002.safetensors'));
