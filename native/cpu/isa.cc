@@ -54,6 +54,7 @@ IsaChoice choose() {
     }
   }
   c.table = tableFor(pick);
+  c.gemmConfig = pick == "avx512" ? &avx512::gemmConfig : pick == "avx2" ? &avx2::gemmConfig : &portable::gemmConfig;
   return c;
 }
 

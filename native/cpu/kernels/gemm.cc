@@ -17,18 +17,9 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "../cache_info.h"
 #include "gemm_ukernel.h"
 #include "kernels_isa.h"
-
-#ifndef KILN_GEMM_KC
-#define KILN_GEMM_KC 384
-#endif
-#ifndef KILN_GEMM_MC
-#define KILN_GEMM_MC 48
-#endif
-#ifndef KILN_GEMM_NC
-#define KILN_GEMM_NC 2048
-#endif
 
 namespace kiln::cpu::KILN_ISA_NS {
 namespace {
@@ -36,14 +27,48 @@ namespace {
 using gemm_detail::kMR;
 using gemm_detail::kNR;
 
-constexpr int64_t kKC = KILN_GEMM_KC;
-constexpr int64_t kMC = (KILN_GEMM_MC + kMR - 1) / kMR * kMR;
-constexpr int64_t kNC = (KILN_GEMM_NC + kNR - 1) / kNR * kNR;
 // Below this many multiply-adds a gemm runs on one thread (a fork/join costs ~1-2 us).
 constexpr int64_t kParallelMinWork = int64_t(1) << 17;
 
 inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 inline int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Cache blocking, chosen once from the processor's cache sizes (cache_info.h):
+//   kc: a packed B micro-panel (kc x NR) fills about half of L1D, so it stays there while the
+//       A micro-panels stream past it;
+//   mc: the packed A block (mc x kc) fills about half of L2;
+//   nc: the packed B panel (kc x nc), shared by the A blocks, stays in L3.
+// KILN_GEMM_BLOCKING=kc,mc,nc replaces the model (tuning runs).
+struct Blocking {
+  int64_t kc, mc, nc;
+  bool overridden;
+};
+
+Blocking chooseBlocking() {
+  const CacheSizes& cs = cacheSizes();
+  const GemmBlockingOverride& o = gemmBlockingOverride();
+  Blocking b{};
+  b.kc = cs.l1d / (2 * kNR * static_cast<int64_t>(sizeof(float))) / 16 * 16;
+  if (b.kc < 128) b.kc = 128;
+  if (b.kc > 1024) b.kc = 1024;
+  b.mc = cs.l2 / (2 * b.kc * static_cast<int64_t>(sizeof(float))) / kMR * kMR;
+  if (b.mc < kMR) b.mc = kMR;
+  if (b.mc > 1024) b.mc = 1024 / kMR * kMR;
+  b.nc = 2048;
+  if (o.kc > 0) {
+    b.kc = o.kc;
+    b.mc = (o.mc + kMR - 1) / kMR * kMR;
+    b.nc = o.nc;
+    b.overridden = true;
+  }
+  b.nc = (b.nc + kNR - 1) / kNR * kNR;
+  return b;
+}
+
+const Blocking& blocking() {
+  static const Blocking b = chooseBlocking();
+  return b;
+}
 
 // Per-thread packing buffers, grown on demand and kept for the next call.
 struct PackBuffers {
@@ -251,11 +276,12 @@ void gemmSerial(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float
     return;
   }
   // Equal-sized chunks, rounded to the tile sizes, so no block is a thin remainder.
-  const int64_t nk = ceilDiv(K, kKC);
+  const Blocking& bl = blocking();
+  const int64_t nk = ceilDiv(K, bl.kc);
   const int64_t kcMax = ceilDiv(K, nk);
-  const int64_t nm = ceilDiv(M, kMC);
+  const int64_t nm = ceilDiv(M, bl.mc);
   const int64_t mcMax = ceilDiv(ceilDiv(M, nm), kMR) * kMR;
-  const int64_t nn = ceilDiv(N, kNC);
+  const int64_t nn = ceilDiv(N, bl.nc);
   const int64_t ncMax = ceilDiv(ceilDiv(N, nn), kNR) * kNR;
 
   float* bufA = growBuffer(tPack.a, tPack.aCap, mcMax * kcMax);
@@ -324,6 +350,11 @@ void gemmOne(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float al
 }
 
 }  // namespace
+
+GemmConfig gemmConfig() {
+  const Blocking& b = blocking();
+  return GemmConfig{kMR, kNR, b.kc, b.mc, b.nc, b.overridden};
+}
 
 void gemm(const args::gemm& a) {
   const auto& [transA, transB, M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc, strideC, batch] = a;
