@@ -55,7 +55,8 @@ function randomBuffer(n) {
 }
 
 async function kilnResults() {
-  const bench = new Bench({ time: quick ? 150 : 400, warmupTime: quick ? 30 : 100, warmupIterations: 3 });
+  // at least 10 calls (not tinybench's 64: square 4096 is ~0.6 s a call) and the time
+  const bench = new Bench({ time: quick ? 150 : 400, iterations: 10, warmupTime: quick ? 30 : 100, warmupIterations: 3 });
   const handles = [];
   for (const s of shapes) {
     const { M, N, K, transA, transB } = s;

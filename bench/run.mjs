@@ -130,7 +130,7 @@ if (wantPeers) {
     run: (ids) => runPeer(python, [join(root, 'bench/peers/torch_workloads.py'), ...peerArgs(ids)], blas.env),
   });
   if (argv.includes('--no-tfjs')) {
-    peers.push({ name: 'TF.js', note: 'TF.js peer not run: --no-tfjs', failed: '--no-tfjs' });
+    peers.push({ name: 'TF.js', note: 'TF.js peer not run: --no-tfjs', failed: 'TF.js peer not run: --no-tfjs', off: true });
   } else {
     const script = join(root, 'bench/peers/tfjs_workloads.mjs');
     peers.push({
@@ -212,7 +212,7 @@ const header = [
 for (const line of header) console.log(line);
 const fmt = (v, d = 3) => (v === undefined ? '-' : v.toFixed(d));
 const pct = (v) => (v === undefined ? '-' : `${(100 * v).toFixed(0)}%`);
-const names = peers.map((p) => p.name);
+const names = peers.filter((p) => !p.off).map((p) => p.name); // a peer turned off gets no columns
 const row = (cells) => console.log(`| ${cells.join(' | ')} |`);
 row(['id', 'workload', 'Kiln ms', ...names.flatMap((n) => [`${n} ms`, `Kiln/${n}`]), 'target', 'met', `spread Kiln${names.map((n) => ` / ${n}`).join('')}`]);
 row(['---', '---', '---:', ...names.flatMap(() => ['---:', '---:']), '---', '---', '---']);
