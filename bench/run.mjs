@@ -141,6 +141,14 @@ if (wantPeers) {
   }
 }
 
+// the commit measured: read at the start (the tree may move while the rounds run)
+const commit = (() => {
+  const g = spawnSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
+  if (g.status !== 0) return 'unknown';
+  const dirty = spawnSync('git', ['-C', root, 'status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).stdout.trim();
+  return g.stdout.trim() + (dirty ? ' (with uncommitted changes)' : '');
+})();
+
 // The FMA ceiling of Kiln's path (a register-only loop, bench/fma-peak.cc): W1's bar on this machine.
 const peak = fmaPeak(quick ? 0.1 : 0.3);
 
@@ -191,12 +199,6 @@ for (const [i, w] of chosen.entries()) {
 }
 
 const cpuModel = cpus()[0]?.model?.trim() ?? 'unknown';
-const commit = (() => {
-  const g = spawnSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
-  if (g.status !== 0) return 'unknown';
-  const dirty = spawnSync('git', ['-C', root, 'status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).stdout.trim();
-  return g.stdout.trim() + (dirty ? ' (with uncommitted changes)' : '');
-})();
 const g = info.cpu.gemm;
 const header = [
   `${new Date().toISOString()}, commit ${commit}, CPU ${cpuModel} (${cpus().length} logical CPUs), load average ${load.map((x) => x.toFixed(1)).join(' -> ')} (start, after each round)`,
