@@ -9,7 +9,8 @@ import time
 
 import torch
 
-from blas_info import blas_info
+sys.dont_write_bytecode = True  # no __pycache__ beside the script
+from blas_info import blas_info  # noqa: E402
 
 
 def median_seconds(fn, min_time=0.4, rounds=7):
