@@ -1,7 +1,7 @@
 /** What Kiln runs on: the CPU kernel table and, when present, CUDA (with the reason if not). */
 import { type CudaStatus, cudaAddon, loadCuda } from './cuda.js';
 import { KilnError } from './errors.js';
-import { native } from './native.js';
+import { type CpuInfo, native } from './native.js';
 
 let cudaStatus: CudaStatus | null = null;
 
@@ -12,7 +12,7 @@ export function cudaInfo(): CudaStatus {
 }
 
 export interface BackendInfo {
-  cpu: { isa: string; detectedIsa: string; reason: string; threads: number; bf16: 'avx512_bf16' | 'emulated' };
+  cpu: CpuInfo;
   cuda: CudaStatus;
 }
 

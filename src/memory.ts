@@ -19,8 +19,8 @@ interface StorageCell {
   /** Tracked tensors of this storage not yet disposed. */
   refs: number;
   released: boolean;
-  /** Registered with the FinalizationRegistry (done once a tensor of it can outlive a scope). */
-  registered: boolean;
+  /** The GC backstop: 0 none, 1 asked for (waiting in `pendingBackstop`), 2 registered. */
+  backstop: 0 | 1 | 2;
 }
 
 export class Storage {
@@ -39,7 +39,7 @@ export class Storage {
     readonly dtype: DType,
     readonly numel: number,
   ) {
-    this.cell = { handle, device, refs: 0, released: false, registered: false };
+    this.cell = { handle, device, refs: 0, released: false, backstop: 0 };
   }
 
   /**
@@ -48,8 +48,17 @@ export class Storage {
    */
   ensureBackstop(): void {
     const c = this.cell;
-    if (!c.registered && !c.released) {
-      c.registered = true;
+    if (c.backstop === 0 && !c.released) {
+      c.backstop = 1;
+      deferBackstop(this);
+    }
+  }
+
+  /** @internal registers the backstop now, unless the storage was released while it waited */
+  _registerBackstop(): void {
+    const c = this.cell;
+    if (c.backstop === 1 && !c.released) {
+      c.backstop = 2;
       finalizer.register(this, c, c);
     }
   }
@@ -76,7 +85,7 @@ export class Storage {
     const c = this.cell;
     if (--c.refs === 0 && !c.released) {
       c.released = true;
-      if (c.registered) finalizer.unregister(c);
+      if (c.backstop === 2) finalizer.unregister(c);
       native.release(c.handle);
     }
   }
@@ -117,6 +126,25 @@ const finalizer = new FinalizationRegistry<StorageCell>((cell) => {
   cell.released = true;
   native.release(cell.handle);
 });
+
+// Registering with the FinalizationRegistry (and unregistering at dispose) costs about a
+// microsecond, and most storages that ask for the backstop are released soon after: a new .grad
+// every step, disposed by the next zeroGrad. So they wait here, held strongly (GC cannot take one
+// before it is registered), and those still live are registered in batches: when 256 wait, and in
+// a microtask (at the latest when the running synchronous code returns).
+const pendingBackstop: Storage[] = [];
+const BACKSTOP_BATCH = 256;
+
+function flushBackstops(): void {
+  for (let i = 0; i < pendingBackstop.length; i++) pendingBackstop[i]._registerBackstop();
+  pendingBackstop.length = 0;
+}
+
+function deferBackstop(s: Storage): void {
+  if (pendingBackstop.length === 0) queueMicrotask(flushBackstops);
+  pendingBackstop.push(s);
+  if (pendingBackstop.length >= BACKSTOP_BATCH) flushBackstops();
+}
 
 /** Called once for every tensor object created. */
 export function track(t: Tracked): void {

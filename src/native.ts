@@ -14,10 +14,24 @@ import type { NativeOps } from './native-ops.js';
 
 export type Handle = { readonly __brand: 'kiln.storage' };
 
+/** The CPU backend: its kernel table, threads, the caches it read and the GEMM blocking it chose. */
+export interface CpuInfo {
+  isa: string;
+  detectedIsa: string;
+  reason: string;
+  threads: number;
+  /** Bytes per core (L1D, L2) and as the OS reports it (L3); detected false: defaults were used. */
+  caches: { l1d: number; l2: number; l3: number; detected: boolean };
+  /** Micro-tile mr x nr and cache blocks kc, mc, nc; blocking says where they came from. */
+  gemm: { mr: number; nr: number; kc: number; mc: number; nc: number; blocking: string };
+  /** How bfloat16 GEMMs run: vdpbf16ps kernels, or float32 kernels on rounded operands. */
+  bf16: 'avx512_bf16' | 'emulated';
+}
+
 /** The memory exports and the helpers; the ops of native/include/ops.def are in NativeOps. */
 export interface NativeCore extends NativeOps {
   setErrorClass(ctor: new (message: string) => Error): void;
-  cpuInfo(): { isa: string; detectedIsa: string; reason: string; threads: number; bf16: 'avx512_bf16' | 'emulated' };
+  cpuInfo(): CpuInfo;
   registerCudaBackend(backend: unknown, device: number): void;
 
   alloc(device: number, dtype: number, numel: number): Handle;

@@ -1,6 +1,7 @@
 // TensorFlow.js peer for bench/run.mjs: the same workloads on its WASM backend, median ms as JSON.
 //
-//   node bench/peers/tfjs_workloads.mjs --quick|--full W1-256,W2,...   (prints one JSON line last)
+//   node bench/peers/tfjs_workloads.mjs --quick|--full W1-256,W2,... [warmIters,warmSec,minIters,minSec]
+//   (prints one JSON line last)
 //
 // Build: the SIMD one, 1 thread. The threaded build is off in Node (tfjs-backend-wasm sets
 // WASM_HAS_MULTITHREAD_SUPPORT false there, tensorflow/tfjs#3830). Forced on, its pthread
@@ -30,10 +31,11 @@ if (!(await tf.setBackend('wasm'))) throw new Error('the TF.js WASM backend did 
 
 const quick = process.argv[2] === '--quick';
 const ids = (process.argv[3] ?? '').split(',').filter(Boolean);
+const timing = process.argv[4]?.split(',').map(Number);
 
 /** Median ms of fn: warm up, then time at least minIters runs and minSec (as bench/run.mjs). */
 function measure(fn) {
-  const [warmIters, warmSec, minIters, minSec] = quick ? [2, 0.05, 5, 0.2] : [5, 0.3, 30, 1];
+  const [warmIters, warmSec, minIters, minSec] = timing ?? (quick ? [2, 0.05, 5, 0.2] : [5, 0.3, 30, 1]);
   for (let i = 0, t0 = performance.now(); i < warmIters || performance.now() - t0 < warmSec * 1e3; i++) fn();
   const times = [];
   for (const t0 = performance.now(); times.length < minIters || performance.now() - t0 < minSec * 1e3;) {

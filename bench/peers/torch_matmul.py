@@ -1,12 +1,16 @@
 """PyTorch CPU peer for bench/matmul.mjs: GFLOP/s of torch.mm (out=, operands as views, so
 transposed forms reach BLAS as transposes, not copies). Reads the shape list as JSON from argv[1]
-and prints one JSON object. Run with OPENBLAS_CORETYPE=SkylakeX (the AVX-512 kernels)."""
+and prints one JSON object. bench/matmul.mjs chooses the OpenBLAS kernel (OPENBLAS_CORETYPE) from
+the processor (bench/peer-blas.mjs); the object names the kernel that ran."""
 import json
 import os
 import sys
 import time
 
 import torch
+
+sys.dont_write_bytecode = True  # no __pycache__ beside the script
+from blas_info import blas_info  # noqa: E402
 
 
 def median_seconds(fn, min_time=0.4, rounds=7):
@@ -43,6 +47,7 @@ def main():
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "coretype": os.environ.get("OPENBLAS_CORETYPE"),
+        "corename": blas_info()["corename"],
         "blas": torch.__config__.show().split("BLAS_INFO=")[1].split(",")[0] if "BLAS_INFO=" in torch.__config__.show() else None,
         "results": results,
     }))

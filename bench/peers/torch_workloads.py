@@ -1,6 +1,7 @@
 """PyTorch CPU peer for bench/run.mjs: the same workloads, median milliseconds as JSON.
 
-usage: torch_workloads.py --quick|--full W1-256,W2,...   (prints one JSON line last)
+usage: torch_workloads.py --quick|--full W1-256,W2,... [warmIters,warmSec,minIters,minSec]
+(prints one JSON line last). Its OpenBLAS kernel is the one bench/run.mjs chose (peer-blas.mjs).
 """
 import json
 import sys
@@ -12,14 +13,15 @@ import torch.nn.functional as F
 
 quick = sys.argv[1] == '--quick'
 ids = sys.argv[2].split(',')
+timing = [float(v) for v in sys.argv[3].split(',')] if len(sys.argv) > 3 else None
 # PyTorch's default here: one ATen thread, OpenBLAS's own two threads for GEMM. Measured:
 # set_num_threads(2) makes training several times slower on this 2-core machine.
 torch.manual_seed(0)
 
 
 def measure(fn):
-    """Median ms: warm up (5 runs and 0.3 s), then time at least 30 runs and 1 s (as bench/run.mjs)."""
-    warm_iters, warm_sec, min_iters, min_sec = (2, 0.05, 5, 0.2) if quick else (5, 0.3, 30, 1.0)
+    """Median ms: warm up, then time at least min_iters runs and min_sec (as bench/run.mjs)."""
+    warm_iters, warm_sec, min_iters, min_sec = timing or ((2, 0.05, 5, 0.2) if quick else (5, 0.3, 30, 1.0))
     t0, i = time.perf_counter(), 0
     while i < warm_iters or time.perf_counter() - t0 < warm_sec:
         fn()

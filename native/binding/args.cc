@@ -24,13 +24,21 @@ EnvState::~EnvState() {
   errorClass.SuppressDestruct();  // the environment's references die with it
 }
 
+bool EnvState::splitHandle(double handle, uint32_t* slot, uint64_t* gen) {
+  if (!(handle >= 0 && handle < kMaxSafe)) return false;
+  const uint64_t h = static_cast<uint64_t>(handle);
+  if (static_cast<double>(h) != handle) return false;  // not an integer
+  *slot = static_cast<uint32_t>(h & (kSlotCount - 1));
+  *gen = h / kSlotCount;
+  return true;
+}
+
 Storage* EnvState::lookup(double handle) {
-  if (!(handle >= 0) || handle >= kMaxSafe || handle != std::floor(handle)) return nullptr;
-  uint32_t slot = static_cast<uint32_t>(std::fmod(handle, kSlotSpan));
-  double gen = std::floor(handle / kSlotSpan);
-  if (slot >= slots.size()) return nullptr;
+  uint32_t slot;
+  uint64_t gen;
+  if (!splitHandle(handle, &slot, &gen) || slot >= slots.size()) return nullptr;
   Slot& sl = slots[slot];
-  if (!sl.used || static_cast<double>(sl.gen) != gen) return nullptr;
+  if (!sl.used || sl.gen != gen) return nullptr;
   return &sl.storage;
 }
 
@@ -64,10 +72,11 @@ void exportFn(Napi::Env env, Napi::Object exports, const char* name, NativeFn fn
                         name));
 }
 
+// Each reader asks N-API for the value once: the getter itself reports a value of the wrong kind
+// (napi_number_expected, napi_boolean_expected), so no separate napi_typeof call is needed.
 int64_t intArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  Napi::Value v = info[i];
-  if (!v.IsNumber()) throw Error(withName(name, "expected an integer"));
-  double d = v.As<Napi::Number>().DoubleValue();
+  double d;
+  if (napi_get_value_double(info.Env(), info[i], &d) != napi_ok) throw Error(withName(name, "expected an integer"));
   // check before the cast: casting a double outside int64's range is undefined behaviour
   if (!(std::fabs(d) <= kMaxSafe) || d != std::trunc(d)) {
     throw Error(withName(name, "expected an integer of magnitude at most 2^53, got " + std::to_string(d)));
@@ -82,15 +91,15 @@ int64_t sizeArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
 }
 
 double numberArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  Napi::Value v = info[i];
-  if (!v.IsNumber()) throw Error(withName(name, "expected a number"));
-  return v.As<Napi::Number>().DoubleValue();
+  double d;
+  if (napi_get_value_double(info.Env(), info[i], &d) != napi_ok) throw Error(withName(name, "expected a number"));
+  return d;
 }
 
 bool boolArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  Napi::Value v = info[i];
-  if (!v.IsBoolean()) throw Error(withName(name, "expected a boolean"));
-  return v.As<Napi::Boolean>().Value();
+  bool b;
+  if (napi_get_value_bool(info.Env(), info[i], &b) != napi_ok) throw Error(withName(name, "expected a boolean"));
+  return b;
 }
 
 Dims dimsArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
@@ -104,8 +113,9 @@ Dims dimsArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   Dims out;
   out.n = static_cast<int>(n);
   for (uint32_t k = 0; k < n; ++k) {
-    Napi::Value e = arr.Get(k);
-    double d = e.IsNumber() ? e.As<Napi::Number>().DoubleValue() : -1;
+    napi_value e;
+    double d = -1;
+    if (napi_get_element(info.Env(), arr, k, &e) != napi_ok || napi_get_value_double(info.Env(), e, &d) != napi_ok) d = -1;
     if (!(d >= 0 && d <= kMaxSafe) || d != std::trunc(d)) {
       throw Error(withName(name, "expected an array of non-negative integers (entry " + std::to_string(k) + ")"));
     }
@@ -114,12 +124,18 @@ Dims dimsArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   return out;
 }
 
-Storage& storageArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  Napi::Value v = info[i];
-  if (!v.IsNumber()) throw Error(withName(name, "expected a tensor storage handle"));
-  Storage* s = envState(info.Env()).lookup(v.As<Napi::Number>().DoubleValue());
+Storage& storageArg(EnvState& st, const Napi::CallbackInfo& info, size_t i, const char* name) {
+  double handle;
+  if (napi_get_value_double(info.Env(), info[i], &handle) != napi_ok) {
+    throw Error(withName(name, "expected a tensor storage handle"));
+  }
+  Storage* s = st.lookup(handle);
   if (s == nullptr) throw Error(withName(name, "tensor has been disposed"));
   return *s;
+}
+
+Storage& storageArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  return storageArg(envState(info.Env()), info, i, name);
 }
 
 }  // namespace kiln::binding

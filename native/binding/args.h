@@ -46,6 +46,9 @@ struct EnvState {
 
   ~EnvState();  // the environment is going away (a worker ended): its storages are released
   Storage* lookup(double handle);
+  // slot and generation of a handle; false when it is not a non-negative integer below 2^53
+  static bool splitHandle(double handle, uint32_t* slot, uint64_t* gen);
+  static constexpr uint64_t kSlotCount = 16777216;  // 2^24, as kSlotSpan
 };
 
 EnvState& envState(Napi::Env env);
@@ -64,5 +67,6 @@ bool boolArg(const Napi::CallbackInfo& info, size_t i, const char* name);
 Dims dimsArg(const Napi::CallbackInfo& info, size_t i, const char* name);
 // The live storage a handle names; throws when it is not a handle or has been released.
 Storage& storageArg(const Napi::CallbackInfo& info, size_t i, const char* name);
+Storage& storageArg(EnvState& st, const Napi::CallbackInfo& info, size_t i, const char* name);
 
 }  // namespace kiln::binding

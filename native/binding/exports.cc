@@ -2,6 +2,7 @@
 // ops.def in ops.cc (the recurrences' loops in native/composite/); argument conversion in args.cc.
 #include <napi.h>
 
+#include "../cpu/cache_info.h"
 #include "../cpu/isa.h"
 #include "../cpu/thread_pool.h"
 #include "args.h"
@@ -21,7 +22,8 @@ Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// cpuInfo() -> {isa, detectedIsa, reason, threads, bf16}
+// cpuInfo() -> {isa, detectedIsa, reason, threads, bf16, caches: {l1d, l2, l3, detected},
+//   gemm: {mr, nr, kc, mc, nc, blocking}}
 Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const auto& c = cpu::isaChoice();
@@ -31,6 +33,25 @@ Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
   o.Set("reason", c.reason);
   o.Set("threads", cpu::numThreads());
   o.Set("bf16", c.bf16);
+  const auto& cs = cpu::cacheSizes();
+  auto caches = Napi::Object::New(env);
+  caches.Set("l1d", static_cast<double>(cs.l1d));
+  caches.Set("l2", static_cast<double>(cs.l2));
+  caches.Set("l3", static_cast<double>(cs.l3));
+  caches.Set("detected", cs.detected);
+  o.Set("caches", caches);
+  const cpu::GemmConfig g = c.gemmConfig();
+  auto gemm = Napi::Object::New(env);
+  gemm.Set("mr", g.mr);
+  gemm.Set("nr", g.nr);
+  gemm.Set("kc", static_cast<double>(g.kc));
+  gemm.Set("mc", static_cast<double>(g.mc));
+  gemm.Set("nc", static_cast<double>(g.nc));
+  const char* overrideError = cpu::gemmBlockingOverride().error;
+  gemm.Set("blocking", g.overridden ? "KILN_GEMM_BLOCKING"
+                       : overrideError != nullptr ? overrideError
+                       : cs.detected ? "from the cache sizes" : "from default cache sizes (none reported)");
+  o.Set("gemm", gemm);
   return o;
 }
 

@@ -67,8 +67,8 @@ Napi::Value Alloc(const Napi::CallbackInfo& info) {
 Napi::Value Release(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   EnvState& st = envState(env);
-  if (!info[0].IsNumber()) throw Error("handle: expected a tensor storage handle");
-  double handle = info[0].As<Napi::Number>().DoubleValue();
+  double handle;
+  if (napi_get_value_double(env, info[0], &handle) != napi_ok) throw Error("handle: expected a tensor storage handle");
   Storage* s = st.lookup(handle);
   if (s == nullptr) return env.Undefined();
   if (Backend* be = backendFor(s->device)) {
@@ -77,7 +77,9 @@ Napi::Value Release(const Napi::CallbackInfo& info) {
   }
   st.counters[s->device].bytes -= static_cast<int64_t>(s->bytes);
   st.counters[s->device].count -= 1;
-  uint32_t slot = static_cast<uint32_t>(std::fmod(handle, EnvState::kSlotSpan));
+  uint32_t slot;
+  uint64_t gen;
+  EnvState::splitHandle(handle, &slot, &gen);  // lookup() succeeded: a valid handle
   EnvState::Slot& sl = st.slots[slot];
   sl.storage = Storage{};
   sl.used = false;

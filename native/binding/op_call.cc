@@ -43,7 +43,8 @@ void OpCall::conv(ConvGeom& g, const char* name) {
 void* OpCall::buffer(const char* name, int64_t extent, bool optional, bool out, int want, DType* type) {
   Napi::Value h = info_[arg_ - 2];
   if (optional && (h.IsNull() || h.IsUndefined())) return nullptr;
-  Storage& s = storageArg(info_, arg_ - 2, name);
+  if (env_ == nullptr) env_ = &envState(info_.Env());
+  Storage& s = storageArg(*env_, info_, arg_ - 2, name);
   int64_t off = intArg(info_, arg_ - 1, name);
   if (off < 0 || off > s.numel || extent > s.numel - off) {
     throw Error(std::string(name) + ": range [" + std::to_string(off) + ", " + std::to_string(off + extent) +

@@ -132,6 +132,7 @@ class OpCall {
   const BufferSeen* find(const char* name) const;
 
   const Napi::CallbackInfo& info_;
+  EnvState* env_ = nullptr;  // looked up once, at the first buffer
   int pass_ = kScalars;
   size_t arg_ = 0;
   BufferSeen bufs_[kMaxBuffers];

@@ -64,6 +64,7 @@ IsaChoice choose() {
   const char* bf16Env = std::getenv("KILN_BF16");
   const bool emulate = bf16Env != nullptr && std::strcmp(bf16Env, "emulate") == 0;
   c.bf16 = pick == "avx512" && hasAvx512Bf16() && !emulate ? "avx512_bf16" : "emulated";
+  c.gemmConfig = pick == "avx512" ? &avx512::gemmConfig : pick == "avx2" ? &avx2::gemmConfig : &portable::gemmConfig;
   return c;
 }
 

@@ -9,6 +9,7 @@ namespace kiln::cpu {
 
 struct IsaChoice {
   const KernelTable* table;
+  GemmConfig (*gemmConfig)();  // the GEMM blocking of that table's ISA
   std::string detected;  // best level the processor supports
   std::string reason;    // why this table was chosen
   // bf16 matmul (gemmBf16): "avx512_bf16" (vdpbf16ps) or "emulated" (float32 kernels on rounded

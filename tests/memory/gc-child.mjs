@@ -6,6 +6,9 @@ const settle = () => new Promise((r) => setImmediate(r));
 const before = kiln.memory();
 (() => {
   for (let i = 0; i < 200; i++) kiln.ones([1024]).mul(2); // 4 KiB each, never disposed
+  // kept out of their scope (a .grad is kept the same way), then dropped: the backstop, which
+  // registers in batches, must still catch them (300 crosses a batch boundary)
+  for (let i = 0; i < 300; i++) kiln.scope(() => kiln.keep(kiln.ones([256])));
 })();
 const during = kiln.memory();
 for (let i = 0; i < 10 && kiln.memory().tensors > before.tensors; i++) {

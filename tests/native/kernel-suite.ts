@@ -17,6 +17,7 @@ import {
   rng,
   viewOffsets,
 } from './kernel-helpers';
+import { vectorSuite } from './vector-suite';
 
 // Op codes (native/include/backend.h).
 const U = {
@@ -929,6 +930,8 @@ export function kernelSuite(native: Native, forcedIsa: string | null): void {
         });
       }
     });
+
+    vectorSuite(native, buf);
 
     it('unwritten contiguous/strided helpers are consistent', () => {
       // sanity check on the test helpers themselves

@@ -75,6 +75,26 @@ describe('losses match PyTorch', () => {
     expect(F.nllLoss(logp, kiln.tensor([1, -1, 0], { dtype: 'int32' }), { ignoreIndex: -1 }).item()).toBeCloseTo(3.5, 6);
   });
 
+  it('the mean with ignored targets: gradient of the kept rows over their count; all ignored gives NaN', () => {
+    // float64 reference: d/dx_bc of mean over kept rows = (softmax_bc - [c == t_b]) / kept
+    const xs = [[0.5, -1, 2], [1, 1, 1], [-2, 0.25, 3], [0, 3, -1]];
+    const ts = [2, -1, 0, 1];
+    const x = kiln.tensor(xs, { requiresGrad: true });
+    const loss = F.crossEntropy(x, kiln.tensor(ts, { dtype: 'int32' }), { ignoreIndex: -1 });
+    loss.backward();
+    let want = 0;
+    const grad = xs.map((row, b) => {
+      const z = row.map(Math.exp);
+      const s = z.reduce((a, v) => a + v, 0);
+      if (ts[b] === -1) return row.map(() => 0);
+      want += Math.log(s) - row[ts[b]];
+      return row.map((_, c) => (z[c] / s - (c === ts[b] ? 1 : 0)) / 3);
+    });
+    expect(loss.item()).toBeCloseTo(want / 3, 6);
+    (x.grad!.toArray() as number[][]).forEach((row, b) => row.forEach((g, c) => expect(g).toBeCloseTo(grad[b][c], 6)));
+    expect(F.crossEntropy(x, kiln.tensor([-1, -1, -1, -1], { dtype: 'int32' }), { ignoreIndex: -1 }).item()).toBeNaN();
+  });
+
   it('bad targets name the argument', () => {
     const x = kiln.randn([4, 3]);
     expect(() => F.crossEntropy(x, kiln.tensor([0, 1, 2, 3], { dtype: 'int32' }))).toThrow(/target: index 3 is out of range \[0, 3\)/);

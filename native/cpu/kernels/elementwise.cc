@@ -28,14 +28,14 @@ void mapUnary(float* __restrict y, const float* __restrict x, int64_t n, const F
   });
 }
 
-// y = f(x) with a 16-wide AVX-512 body (vf) and the scalar form (sf) for the tail; without
-// AVX-512 the scalar form does everything.
+// y = f(x) with a vector body (vf, vec_math.h) and the scalar form (sf) for the tail; the
+// portable table has no vector body and runs the scalar form.
 template <class V, class S>
 void mapUnaryVec(float* y, const float* x, int64_t n, const V& vf, const S& sf) {
-#if defined(__AVX512F__)
+#if defined(KILN_VEC)
   parallel_for(n, kElemGrain, [&](int64_t b, int64_t e) {
     int64_t i = b;
-    for (; i + 16 <= e; i += 16) _mm512_storeu_ps(y + i, vf(_mm512_loadu_ps(x + i)));
+    for (; i + kVecW <= e; i += kVecW) vstore(y + i, vf(vload(x + i)));
     for (; i < e; ++i) y[i] = sf(x[i]);
   });
 #else
@@ -57,8 +57,8 @@ inline float signOf(float x) { return x > 0 ? 1.0f : x < 0 ? -1.0f : x; }  // ke
 
 }  // namespace
 
-#if defined(__AVX512F__)
-#define VEC(f) [](__m512 v) { return f(v); }
+#if defined(KILN_VEC)
+#define VEC(f) [](vfloat v) { return f(v); }
 #else
 #define VEC(f) 0
 #endif
@@ -70,15 +70,15 @@ void unary(const args::unary& a) {
   const float alpha = a.alpha, beta = a.beta;
   switch (a.op) {
     case UnaryOp::Neg: return mapUnary(y, x, n, [](float v) { return -v; });
-    case UnaryOp::Exp: return mapUnaryVec(y, x, n, VEC(exp512), [](float v) { return expf(v); });
+    case UnaryOp::Exp: return mapUnaryVec(y, x, n, VEC(vexp), [](float v) { return expf(v); });
     case UnaryOp::Log: return mapUnary(y, x, n, [](float v) { return logf(v); });
     case UnaryOp::Sqrt: return mapUnary(y, x, n, [](float v) { return sqrtf(v); });
     case UnaryOp::Rsqrt: return mapUnary(y, x, n, [](float v) { return 1.0f / sqrtf(v); });
     case UnaryOp::Abs: return mapUnary(y, x, n, [](float v) { return fabsf(v); });
     case UnaryOp::Sign: return mapUnary(y, x, n, [](float v) { return signOf(v) + 0.0f; });
     case UnaryOp::Relu: return mapUnary(y, x, n, [](float v) { return v < 0 ? 0.0f : v; });
-    case UnaryOp::Sigmoid: return mapUnaryVec(y, x, n, VEC(sigmoid512), [](float v) { return sigmoid(v); });
-    case UnaryOp::Tanh: return mapUnaryVec(y, x, n, VEC(tanh512), [](float v) { return tanhFast(v); });
+    case UnaryOp::Sigmoid: return mapUnaryVec(y, x, n, VEC(vsigmoid), [](float v) { return sigmoid(v); });
+    case UnaryOp::Tanh: return mapUnaryVec(y, x, n, VEC(vtanh), [](float v) { return tanhFast(v); });
     case UnaryOp::Gelu:
       return mapUnary(y, x, n, [](float v) { return 0.5f * v * (1.0f + erff(v * kInvSqrt2)); });
     case UnaryOp::LeakyRelu:

@@ -17,18 +17,9 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "../cache_info.h"
 #include "gemm_ukernel.h"
 #include "kernels_isa.h"
-
-#ifndef KILN_GEMM_KC
-#define KILN_GEMM_KC 384
-#endif
-#ifndef KILN_GEMM_MC
-#define KILN_GEMM_MC 48
-#endif
-#ifndef KILN_GEMM_NC
-#define KILN_GEMM_NC 2048
-#endif
 
 namespace kiln::cpu::KILN_ISA_NS {
 namespace {
@@ -36,14 +27,48 @@ namespace {
 using gemm_detail::kMR;
 using gemm_detail::kNR;
 
-constexpr int64_t kKC = KILN_GEMM_KC;
-constexpr int64_t kMC = (KILN_GEMM_MC + kMR - 1) / kMR * kMR;
-constexpr int64_t kNC = (KILN_GEMM_NC + kNR - 1) / kNR * kNR;
 // Below this many multiply-adds a gemm runs on one thread (a fork/join costs ~1-2 us).
 constexpr int64_t kParallelMinWork = int64_t(1) << 17;
 
 inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 inline int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Cache blocking, chosen once from the processor's cache sizes (cache_info.h):
+//   kc: a packed B micro-panel (kc x NR) fills about half of L1D, so it stays there while the
+//       A micro-panels stream past it;
+//   mc: the packed A block (mc x kc) fills about half of L2;
+//   nc: the packed B panel (kc x nc), shared by the A blocks, stays in L3.
+// KILN_GEMM_BLOCKING=kc,mc,nc replaces the model (tuning runs).
+struct Blocking {
+  int64_t kc, mc, nc;
+  bool overridden;
+};
+
+Blocking chooseBlocking() {
+  const CacheSizes& cs = cacheSizes();
+  const GemmBlockingOverride& o = gemmBlockingOverride();
+  Blocking b{};
+  b.kc = cs.l1d / (2 * kNR * static_cast<int64_t>(sizeof(float))) / 16 * 16;
+  if (b.kc < 128) b.kc = 128;
+  if (b.kc > 1024) b.kc = 1024;
+  b.mc = cs.l2 / (2 * b.kc * static_cast<int64_t>(sizeof(float))) / kMR * kMR;
+  if (b.mc < kMR) b.mc = kMR;
+  if (b.mc > 1024) b.mc = 1024 / kMR * kMR;
+  b.nc = 2048;
+  if (o.kc > 0) {
+    b.kc = o.kc;
+    b.mc = (o.mc + kMR - 1) / kMR * kMR;
+    b.nc = o.nc;
+    b.overridden = true;
+  }
+  b.nc = (b.nc + kNR - 1) / kNR * kNR;
+  return b;
+}
+
+const Blocking& blocking() {
+  static const Blocking b = chooseBlocking();
+  return b;
+}
 
 // Per-thread packing buffers, grown on demand and kept for the next call.
 struct PackBuffers {
@@ -61,7 +86,8 @@ thread_local PackBuffers tPack;
 inline float* growBuffer(float*& p, int64_t& cap, int64_t n) {
   if (cap < n) {
     std::free(p);
-    size_t bytes = (static_cast<size_t>(n) * sizeof(float) + 63) & ~static_cast<size_t>(63);
+    // + one vector of slack: packing may store a full vector at the end of the last panel
+    size_t bytes = (static_cast<size_t>(n + 16) * sizeof(float) + 63) & ~static_cast<size_t>(63);
     p = static_cast<float*>(std::aligned_alloc(64, bytes));
     cap = p ? n : 0;
   }
@@ -103,6 +129,61 @@ inline void transpose16(__m512 r[16]) {
 }
 #endif
 
+#if defined(__AVX2__) && !defined(__AVX512F__)
+// In-register 8x8 transpose: r[i][k] -> r[k][i].
+inline void transpose8(__m256 r[8]) {
+  __m256 t[8], u[8];
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; ++i) {
+    t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+#pragma GCC unroll 2
+  for (int g = 0; g < 2; ++g) {
+    u[4 * g + 0] = _mm256_shuffle_ps(t[4 * g + 0], t[4 * g + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    u[4 * g + 1] = _mm256_shuffle_ps(t[4 * g + 0], t[4 * g + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    u[4 * g + 2] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    u[4 * g + 3] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+#pragma GCC unroll 4
+  for (int c = 0; c < 4; ++c) {
+    r[c] = _mm256_permute2f128_ps(u[c], u[4 + c], 0x20);
+    r[4 + c] = _mm256_permute2f128_ps(u[c], u[4 + c], 0x31);
+  }
+}
+#endif
+
+// d[0:width) = s[0:n) then zeros (n <= width <= 32): one k-row of a micro-panel. The source is
+// read only where it exists (masked loads), so an edge row never reads past its matrix.
+inline void copyPad(float* __restrict d, const float* __restrict s, int n, int width) {
+#if defined(__AVX512F__)
+  for (int v = 0; v < width; v += 16) {
+    const int left = n - v;
+    const __mmask16 in = left >= 16 ? __mmask16(0xffff) : left <= 0 ? __mmask16(0) : __mmask16((1u << left) - 1u);
+    const int w = width - v;
+    const __mmask16 out = w >= 16 ? __mmask16(0xffff) : __mmask16((1u << w) - 1u);
+    _mm512_mask_storeu_ps(d + v, out, _mm512_maskz_loadu_ps(in, s + v));
+  }
+#elif defined(__AVX2__)
+  int v = 0;
+  for (; v + 8 <= width; v += 8) {
+    const int left = n - v;
+    if (left >= 8) {
+      _mm256_storeu_ps(d + v, _mm256_loadu_ps(s + v));
+    } else {
+      const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+      const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(left), lane);
+      _mm256_storeu_ps(d + v, _mm256_maskload_ps(s + v, mask));
+    }
+  }
+  for (; v < width; ++v) d[v] = v < n ? s[v] : 0.f;
+#else
+  int v = 0;
+  for (; v < n; ++v) d[v] = s[v];
+  for (; v < width; ++v) d[v] = 0.f;
+#endif
+}
+
 // Packs op(A)[0:mc, 0:kc] into MR-row micro-panels: dst[panel][k][i], zero rows past mc.
 // A points at op(A)[0][0]; op(A)[i][k] = transA ? A[k*lda + i] : A[i*lda + k].
 void packA(bool transA, const float* A, int64_t lda, int64_t mc, int64_t kc, float* dst) {
@@ -111,37 +192,35 @@ void packA(bool transA, const float* A, int64_t lda, int64_t mc, int64_t kc, flo
     float* d = dst + ir * kc;
     if (transA) {
       const float* s = A + ir;
-      if (mr == kMR) {
-        for (int64_t k = 0; k < kc; ++k) {
-          const float* sk = s + k * lda;
-#pragma GCC unroll 16
-          for (int i = 0; i < kMR; ++i) d[k * kMR + i] = sk[i];
-        }
-      } else {
-        for (int64_t k = 0; k < kc; ++k) {
-          const float* sk = s + k * lda;
-          int64_t i = 0;
-          for (; i < mr; ++i) d[k * kMR + i] = sk[i];
-          for (; i < kMR; ++i) d[k * kMR + i] = 0.f;
-        }
-      }
+      for (int64_t k = 0; k < kc; ++k) copyPad(d + k * kMR, s + k * lda, static_cast<int>(mr), kMR);
     } else {
       const float* s = A + ir * lda;
       int64_t kStart = 0;
 #if defined(__AVX512F__)
-      // Full panels: 16 k at a time through an in-register transpose (rows past kMR are zero).
-      if (mr == kMR) {
-        static_assert(kMR <= 16, "transpose packs at most 16 rows");
-        const __mmask16 rowMask = static_cast<__mmask16>((1u << kMR) - 1u);
-        for (; kStart + 16 <= kc; kStart += 16) {
-          __m512 r[16];
+      // 16 k at a time through an in-register transpose (rows past mr are zero).
+      static_assert(kMR <= 16, "transpose packs at most 16 rows");
+      const __mmask16 rowMask = static_cast<__mmask16>((1u << kMR) - 1u);
+      for (; kStart + 16 <= kc; kStart += 16) {
+        __m512 r[16];
 #pragma GCC unroll 16
-          for (int i = 0; i < 16; ++i)
-            r[i] = i < kMR ? _mm512_loadu_ps(s + i * lda + kStart) : _mm512_setzero_ps();
-          transpose16(r);
+        for (int i = 0; i < 16; ++i)
+          r[i] = i < mr ? _mm512_loadu_ps(s + i * lda + kStart) : _mm512_setzero_ps();
+        transpose16(r);
 #pragma GCC unroll 16
-          for (int k = 0; k < 16; ++k) _mm512_mask_storeu_ps(d + (kStart + k) * kMR, rowMask, r[k]);
-        }
+        for (int k = 0; k < 16; ++k) _mm512_mask_storeu_ps(d + (kStart + k) * kMR, rowMask, r[k]);
+      }
+#elif defined(__AVX2__)
+      // 8 k at a time through an in-register transpose (rows past mr are zero). Each k stores a
+      // whole vector: its 8 - kMR extra lanes land on the next k's slot (written after it) or,
+      // for the last one, in the buffer's slack.
+      static_assert(kMR <= 8, "transpose packs at most 8 rows");
+      for (; kStart + 8 <= kc; kStart += 8) {
+        __m256 r[8];
+#pragma GCC unroll 8
+        for (int i = 0; i < 8; ++i) r[i] = i < mr ? _mm256_loadu_ps(s + i * lda + kStart) : _mm256_setzero_ps();
+        transpose8(r);
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; ++k) _mm256_storeu_ps(d + (kStart + k) * kMR, r[k]);
       }
 #endif
       // Walk k in chunks so each source row is read contiguously and the destination chunk
@@ -175,29 +254,37 @@ void packB(bool transB, const float* B, int64_t ldb, int64_t kc, int64_t nc, flo
           for (int j = 0; j < kNR; ++j) d[k * kNR + j] = sk[j];
         }
       } else {
-        for (int64_t k = 0; k < kc; ++k) {
-          const float* sk = s + k * ldb;
-          int64_t j = 0;
-          for (; j < nr; ++j) d[k * kNR + j] = sk[j];
-          for (; j < kNR; ++j) d[k * kNR + j] = 0.f;
-        }
+        for (int64_t k = 0; k < kc; ++k) copyPad(d + k * kNR, s + k * ldb, static_cast<int>(nr), kNR);
       }
     } else {
       const float* s = B + jr * ldb;
       int64_t kStart = 0;
 #if defined(__AVX512F__)
-      // Full panels: 16 columns x 16 k at a time through an in-register transpose.
-      if (nr == kNR) {
-        for (; kStart + 16 <= kc; kStart += 16) {
+      // 16 columns x 16 k at a time through an in-register transpose (columns past nr are zero).
+      for (; kStart + 16 <= kc; kStart += 16) {
 #pragma GCC unroll 2
-          for (int j0 = 0; j0 < kNR; j0 += 16) {
-            __m512 r[16];
+        for (int j0 = 0; j0 < kNR; j0 += 16) {
+          __m512 r[16];
 #pragma GCC unroll 16
-            for (int j = 0; j < 16; ++j) r[j] = _mm512_loadu_ps(s + (j0 + j) * ldb + kStart);
-            transpose16(r);
+          for (int j = 0; j < 16; ++j)
+            r[j] = j0 + j < nr ? _mm512_loadu_ps(s + (j0 + j) * ldb + kStart) : _mm512_setzero_ps();
+          transpose16(r);
 #pragma GCC unroll 16
-            for (int k = 0; k < 16; ++k) _mm512_store_ps(d + (kStart + k) * kNR + j0, r[k]);
-          }
+          for (int k = 0; k < 16; ++k) _mm512_store_ps(d + (kStart + k) * kNR + j0, r[k]);
+        }
+      }
+#elif defined(__AVX2__)
+      // 8 columns x 8 k at a time through an in-register transpose (columns past nr are zero).
+      for (; kStart + 8 <= kc; kStart += 8) {
+#pragma GCC unroll 2
+        for (int j0 = 0; j0 < kNR; j0 += 8) {
+          __m256 r[8];
+#pragma GCC unroll 8
+          for (int j = 0; j < 8; ++j)
+            r[j] = j0 + j < nr ? _mm256_loadu_ps(s + (j0 + j) * ldb + kStart) : _mm256_setzero_ps();
+          transpose8(r);
+#pragma GCC unroll 8
+          for (int k = 0; k < 8; ++k) _mm256_store_ps(d + (kStart + k) * kNR + j0, r[k]);
         }
       }
 #endif
@@ -251,11 +338,12 @@ void gemmSerial(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float
     return;
   }
   // Equal-sized chunks, rounded to the tile sizes, so no block is a thin remainder.
-  const int64_t nk = ceilDiv(K, kKC);
+  const Blocking& bl = blocking();
+  const int64_t nk = ceilDiv(K, bl.kc);
   const int64_t kcMax = ceilDiv(K, nk);
-  const int64_t nm = ceilDiv(M, kMC);
+  const int64_t nm = ceilDiv(M, bl.mc);
   const int64_t mcMax = ceilDiv(ceilDiv(M, nm), kMR) * kMR;
-  const int64_t nn = ceilDiv(N, kNC);
+  const int64_t nn = ceilDiv(N, bl.nc);
   const int64_t ncMax = ceilDiv(ceilDiv(N, nn), kNR) * kNR;
 
   float* bufA = growBuffer(tPack.a, tPack.aCap, mcMax * kcMax);
@@ -324,6 +412,11 @@ void gemmOne(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float al
 }
 
 }  // namespace
+
+GemmConfig gemmConfig() {
+  const Blocking& b = blocking();
+  return GemmConfig{kMR, kNR, b.kc, b.mc, b.nc, b.overridden};
+}
 
 void gemm(const args::gemm& a) {
   const auto& [transA, transB, M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc, strideC, batch] = a;

@@ -12,16 +12,16 @@ namespace {
 inline void cellForwardRow(float* __restrict gt, float* __restrict h, const float* __restrict hh,
                            const float* __restrict hPrev, int64_t H) {
   int64_t j = 0;
-#if defined(__AVX512F__)
-  for (; j + 16 <= H; j += 16) {
-    const __m512 r = sigmoid512(_mm512_add_ps(_mm512_loadu_ps(gt + j), _mm512_loadu_ps(hh + j)));
-    const __m512 z = sigmoid512(_mm512_add_ps(_mm512_loadu_ps(gt + H + j), _mm512_loadu_ps(hh + H + j)));
-    const __m512 n = tanh512(_mm512_fmadd_ps(r, _mm512_loadu_ps(hh + 2 * H + j), _mm512_loadu_ps(gt + 2 * H + j)));
-    const __m512 hp = _mm512_loadu_ps(hPrev + j);
-    _mm512_storeu_ps(gt + j, r);
-    _mm512_storeu_ps(gt + H + j, z);
-    _mm512_storeu_ps(gt + 2 * H + j, n);
-    _mm512_storeu_ps(h + j, _mm512_fmadd_ps(z, _mm512_sub_ps(hp, n), n));  // (1 - z) n + z hPrev
+#if defined(KILN_VEC)
+  for (; j + kVecW <= H; j += kVecW) {
+    const vfloat r = vsigmoid(vload(gt + j) + vload(hh + j));
+    const vfloat z = vsigmoid(vload(gt + H + j) + vload(hh + H + j));
+    const vfloat n = vtanh(vfma(r, vload(hh + 2 * H + j), vload(gt + 2 * H + j)));
+    const vfloat hp = vload(hPrev + j);
+    vstore(gt + j, r);
+    vstore(gt + H + j, z);
+    vstore(gt + 2 * H + j, n);
+    vstore(h + j, vfma(z, hp - n, n));  // (1 - z) n + z hPrev
   }
 #endif
   for (; j < H; ++j) {
@@ -44,25 +44,22 @@ inline void cellBackwardRow(float* __restrict dproj, float* __restrict dhh, floa
                             const float* dh, const float* dhRec, const float* __restrict gt,
                             const float* __restrict hh, const float* __restrict hPrev, int64_t H) {
   int64_t j = 0;
-#if defined(__AVX512F__)
-  const __m512 one = _mm512_set1_ps(1.f);
-  const __m512 zero = _mm512_setzero_ps();
-  auto load = [](const float* p, int64_t k, __m512 zr) { return p ? _mm512_loadu_ps(p + k) : zr; };
-  for (; j + 16 <= H; j += 16) {
-    const __m512 r = _mm512_loadu_ps(gt + j), z = _mm512_loadu_ps(gt + H + j), n = _mm512_loadu_ps(gt + 2 * H + j);
-    const __m512 dH = _mm512_add_ps(load(dh, j, zero), load(dhRec, j, zero));
-    const __m512 dnPre = _mm512_mul_ps(_mm512_mul_ps(dH, _mm512_sub_ps(one, z)), _mm512_fnmadd_ps(n, n, one));
-    const __m512 dzPre = _mm512_mul_ps(_mm512_mul_ps(dH, _mm512_sub_ps(_mm512_loadu_ps(hPrev + j), n)),
-                                       _mm512_mul_ps(z, _mm512_sub_ps(one, z)));
-    const __m512 drPre = _mm512_mul_ps(_mm512_mul_ps(dnPre, _mm512_loadu_ps(hh + 2 * H + j)),
-                                       _mm512_mul_ps(r, _mm512_sub_ps(one, r)));
-    _mm512_storeu_ps(dproj + j, drPre);
-    _mm512_storeu_ps(dproj + H + j, dzPre);
-    _mm512_storeu_ps(dproj + 2 * H + j, dnPre);
-    _mm512_storeu_ps(dhh + j, drPre);
-    _mm512_storeu_ps(dhh + H + j, dzPre);
-    _mm512_storeu_ps(dhh + 2 * H + j, _mm512_mul_ps(dnPre, r));
-    _mm512_storeu_ps(dhPrev + j, _mm512_mul_ps(dH, z));
+#if defined(KILN_VEC)
+  const vfloat one = vset(1.f);
+  auto load = [](const float* p, int64_t k) { return p ? vload(p + k) : vzero(); };
+  for (; j + kVecW <= H; j += kVecW) {
+    const vfloat r = vload(gt + j), z = vload(gt + H + j), n = vload(gt + 2 * H + j);
+    const vfloat dH = load(dh, j) + load(dhRec, j);
+    const vfloat dnPre = (dH * (one - z)) * vfnma(n, n, one);
+    const vfloat dzPre = (dH * (vload(hPrev + j) - n)) * (z * (one - z));
+    const vfloat drPre = (dnPre * vload(hh + 2 * H + j)) * (r * (one - r));
+    vstore(dproj + j, drPre);
+    vstore(dproj + H + j, dzPre);
+    vstore(dproj + 2 * H + j, dnPre);
+    vstore(dhh + j, drPre);
+    vstore(dhh + H + j, dzPre);
+    vstore(dhh + 2 * H + j, dnPre * r);
+    vstore(dhPrev + j, dH * z);
   }
 #endif
   for (; j < H; ++j) {

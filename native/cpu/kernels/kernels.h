@@ -21,9 +21,16 @@ struct KernelTable {
 #include "../../include/ops_undef.h"
 };
 
+// The GEMM's micro-tile and cache blocking on one instruction set (gemm.cc).
+struct GemmConfig {
+  int mr, nr;
+  int64_t kc, mc, nc;
+  bool overridden;  // by KILN_GEMM_BLOCKING
+};
+
 // One table per instruction set, filled in kernels/table.cc.
-namespace portable { const KernelTable& kernelTable(); }
-namespace avx2 { const KernelTable& kernelTable(); }
-namespace avx512 { const KernelTable& kernelTable(); }
+namespace portable { const KernelTable& kernelTable(); GemmConfig gemmConfig(); }
+namespace avx2 { const KernelTable& kernelTable(); GemmConfig gemmConfig(); }
+namespace avx512 { const KernelTable& kernelTable(); GemmConfig gemmConfig(); }
 
 }  // namespace kiln::cpu

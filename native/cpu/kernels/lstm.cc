@@ -16,19 +16,19 @@ inline void cellForwardRow(float* __restrict gt, float* __restrict h, float* __r
   float* gg = gt + 2 * H;
   float* go = gt + 3 * H;
   int64_t j = 0;
-#if defined(__AVX512F__)
-  for (; j + 16 <= H; j += 16) {
-    const __m512 i = sigmoid512(_mm512_loadu_ps(gi + j));
-    const __m512 f = sigmoid512(_mm512_loadu_ps(gf + j));
-    const __m512 g = tanh512(_mm512_loadu_ps(gg + j));
-    const __m512 o = sigmoid512(_mm512_loadu_ps(go + j));
-    const __m512 cn = _mm512_fmadd_ps(f, _mm512_loadu_ps(cPrev + j), _mm512_mul_ps(i, g));
-    _mm512_storeu_ps(gi + j, i);
-    _mm512_storeu_ps(gf + j, f);
-    _mm512_storeu_ps(gg + j, g);
-    _mm512_storeu_ps(go + j, o);
-    _mm512_storeu_ps(c + j, cn);
-    _mm512_storeu_ps(h + j, _mm512_mul_ps(o, tanh512(cn)));
+#if defined(KILN_VEC)
+  for (; j + kVecW <= H; j += kVecW) {
+    const vfloat i = vsigmoid(vload(gi + j));
+    const vfloat f = vsigmoid(vload(gf + j));
+    const vfloat g = vtanh(vload(gg + j));
+    const vfloat o = vsigmoid(vload(go + j));
+    const vfloat cn = vfma(f, vload(cPrev + j), i * g);
+    vstore(gi + j, i);
+    vstore(gf + j, f);
+    vstore(gg + j, g);
+    vstore(go + j, o);
+    vstore(c + j, cn);
+    vstore(h + j, o * vtanh(cn));
   }
 #endif
   for (; j < H; ++j) {
@@ -58,28 +58,25 @@ inline void cellBackwardRow(float* __restrict dgt, float* __restrict dcPrev, con
   const float* gg = gt + 2 * H;
   const float* go = gt + 3 * H;
   int64_t j = 0;
-#if defined(__AVX512F__)
-  const __m512 one = _mm512_set1_ps(1.f);
-  const __m512 zero = _mm512_setzero_ps();
-  auto load = [](const float* p, int64_t k, __m512 z) { return p ? _mm512_loadu_ps(p + k) : z; };
-  for (; j + 16 <= H; j += 16) {
-    const __m512 i = _mm512_loadu_ps(gi + j), f = _mm512_loadu_ps(gf + j);
-    const __m512 g = _mm512_loadu_ps(gg + j), o = _mm512_loadu_ps(go + j);
-    const __m512 tc = tanh512(_mm512_loadu_ps(c + j));
-    const __m512 dH = _mm512_add_ps(load(dh, j, zero), load(dhRec, j, zero));
+#if defined(KILN_VEC)
+  const vfloat one = vset(1.f);
+  auto load = [](const float* p, int64_t k) { return p ? vload(p + k) : vzero(); };
+  for (; j + kVecW <= H; j += kVecW) {
+    const vfloat i = vload(gi + j), f = vload(gf + j);
+    const vfloat g = vload(gg + j), o = vload(go + j);
+    const vfloat tc = vtanh(vload(c + j));
+    const vfloat dH = load(dh, j) + load(dhRec, j);
     // dC = dc + dh * o * (1 - tanh(c)^2)
-    const __m512 dC = _mm512_fmadd_ps(_mm512_mul_ps(dH, o), _mm512_fnmadd_ps(tc, tc, one),
-                                      _mm512_add_ps(load(dc, j, zero), load(dcRec, j, zero)));
-    const __m512 di = _mm512_mul_ps(_mm512_mul_ps(dC, g), _mm512_mul_ps(i, _mm512_sub_ps(one, i)));
-    const __m512 df = _mm512_mul_ps(_mm512_mul_ps(dC, _mm512_loadu_ps(cPrev + j)),
-                                    _mm512_mul_ps(f, _mm512_sub_ps(one, f)));
-    const __m512 dg = _mm512_mul_ps(_mm512_mul_ps(dC, i), _mm512_fnmadd_ps(g, g, one));
-    const __m512 dO = _mm512_mul_ps(_mm512_mul_ps(dH, tc), _mm512_mul_ps(o, _mm512_sub_ps(one, o)));
-    _mm512_storeu_ps(dgt + j, di);
-    _mm512_storeu_ps(dgt + H + j, df);
-    _mm512_storeu_ps(dgt + 2 * H + j, dg);
-    _mm512_storeu_ps(dgt + 3 * H + j, dO);
-    _mm512_storeu_ps(dcPrev + j, _mm512_mul_ps(dC, f));
+    const vfloat dC = vfma(dH * o, vfnma(tc, tc, one), load(dc, j) + load(dcRec, j));
+    const vfloat di = (dC * g) * (i * (one - i));
+    const vfloat df = (dC * vload(cPrev + j)) * (f * (one - f));
+    const vfloat dg = (dC * i) * vfnma(g, g, one);
+    const vfloat dO = (dH * tc) * (o * (one - o));
+    vstore(dgt + j, di);
+    vstore(dgt + H + j, df);
+    vstore(dgt + 2 * H + j, dg);
+    vstore(dgt + 3 * H + j, dO);
+    vstore(dcPrev + j, dC * f);
   }
 #endif
   for (; j < H; ++j) {

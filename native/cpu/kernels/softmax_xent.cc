@@ -12,21 +12,21 @@ constexpr int64_t kTile = 256;  // inner columns handled together when inner > 1
 
 inline float maxNan(float acc, float v) { return ((v > acc) | (v != v)) ? v : acc; }
 
-// sum_j exp(x[j] - m), also stored to out when it is not null; 16 lanes at a time with AVX-512,
+// sum_j exp(x[j] - m), also stored to out when it is not null; a vector at a time (AVX-512 or AVX2),
 // lane sums flushed into a double every 256 vectors so long rows keep their precision.
 double expShiftSum(const float* __restrict x, float m, int64_t n, float* __restrict out) {
   double sum = 0;
   int64_t j = 0;
-#if defined(__AVX512F__)
-  const __m512 mv = _mm512_set1_ps(m);
-  while (j + 16 <= n) {
-    __m512 acc = _mm512_setzero_ps();
-    for (int k = 0; k < 256 && j + 16 <= n; ++k, j += 16) {
-      __m512 e = exp512(_mm512_sub_ps(_mm512_loadu_ps(x + j), mv));
-      if (out != nullptr) _mm512_storeu_ps(out + j, e);
-      acc = _mm512_add_ps(acc, e);
+#if defined(KILN_VEC)
+  const vfloat mv = vset(m);
+  while (j + kVecW <= n) {
+    vfloat acc = vzero();
+    for (int k = 0; k < 256 && j + kVecW <= n; ++k, j += kVecW) {
+      const vfloat e = vexp(vload(x + j) - mv);
+      if (out != nullptr) vstore(out + j, e);
+      acc = acc + e;
     }
-    sum += _mm512_reduce_add_ps(acc);
+    sum += vsum(acc);
   }
 #endif
   for (; j < n; ++j) {
