@@ -159,7 +159,7 @@ function signAndLog(lu: LU, n: number, A: Tensor): { sign: Tensor; logabsdet: Te
       if (piv[b * n + j] !== j) s = -s;
       s *= sg[b * n + j];
     }
-    out[b] = s;
+    out[b] = s + 0; // -0 (a zero pivot) reads as 0
   }
   d.dispose();
   signs.dispose();

@@ -276,14 +276,21 @@ inline bool betterMinD(double v, double best) { return v < best || (v != v && be
 
 void reduceRowF64(ReduceOp op, void* out, int64_t o, const double* __restrict x, int64_t n) {
   if (op == ReduceOp::Sum || op == ReduceOp::Mean) {
-    double acc[8] = {};
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-      for (int l = 0; l < 8; ++l) acc[l] += x[i + l];
-    double s = 0;
-    for (; i < n; ++i) s += x[i];
-    for (int l = 0; l < 8; ++l) s += acc[l];
-    static_cast<double*>(out)[o] = op == ReduceOp::Mean ? s / static_cast<double>(n) : s;
+    // 8 lanes over blocks of kBlock, each block's total added into the row's: two levels, so
+    // a long row's rounding error grows with n / kBlock + kBlock / 8, not n
+    double total = 0;
+    for (int64_t b = 0; b < n; b += kBlock) {
+      const int64_t e = minI64(n, b + kBlock);
+      double acc[8] = {};
+      int64_t i = b;
+      for (; i + 8 <= e; i += 8)
+        for (int l = 0; l < 8; ++l) acc[l] += x[i + l];
+      double s = 0;
+      for (; i < e; ++i) s += x[i];
+      for (int l = 0; l < 8; ++l) s += acc[l];
+      total += s;
+    }
+    static_cast<double*>(out)[o] = op == ReduceOp::Mean ? total / static_cast<double>(n) : total;
     return;
   }
   if (op == ReduceOp::Max || op == ReduceOp::Min) {
