@@ -36,3 +36,5 @@ export type { FitOptions, FitHistory, EpochRecord, Callback, Callbacks, BatchInf
 export * as tune from './tune/index.js';
 export * as distributions from './distributions/index.js';
 export * as linalg from './linalg/index.js';
+export * as cluster from './cluster/index.js';
+export * as mixture from './mixture/index.js';
