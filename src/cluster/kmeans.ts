@@ -204,10 +204,9 @@ export function lloydRuns(X: Tensor, xSq: Tensor, centers0: Tensor, maxIter: num
   let i = 0;
   for (; i < maxIter; i++) {
     const step = lloydStep(X, xSq, centers);
-    const next = scope(() => keep(newCenters(X, centers, step)));
+    const next = scope(() => keep(newCenters(X, xSq, centers, step)));
     step.sums.dispose();
     step.counts.dispose();
-    step.minDist.dispose();
     const shift = scope(() => next.sub(centers).square().sum().item());
     centers.dispose();
     centers = next;
@@ -234,14 +233,17 @@ export function lloydRuns(X: Tensor, xSq: Tensor, centers0: Tensor, maxIter: num
  * sums / counts, after moving empty clusters onto the rows farthest from their centers
  * (sklearn's _relocate_empty_clusters_dense: the farthest row leaves its cluster's sum).
  */
-function newCenters(X: Tensor, centers: Tensor, step: LloydStep): Tensor {
+function newCenters(X: Tensor, xSq: Tensor, centers: Tensor, step: LloydStep): Tensor {
   const counts = Float64Array.from(step.counts.toTypedArray());
   const empty: number[] = [];
   counts.forEach((c, j) => c === 0 && empty.push(j));
   if (empty.length === 0) return step.sums.div(step.counts.unsqueeze(1));
   const k = centers.shape[0];
   const d = X.shape[1];
-  const dist = step.minDist.toTypedArray();
+  const { minDist, labels: again } = assign(X, xSq, centers);  // rare: only with an empty cluster
+  const dist = minDist.toTypedArray();
+  minDist.dispose();
+  again.dispose();
   const order = Array.from(dist.keys()).sort((a, b) => dist[b] - dist[a] || a - b).slice(0, empty.length);
   const sums = Float64Array.from(step.sums.toTypedArray());
   const rows = X.indexSelect(0, tensor(Int32Array.from(order), { dtype: 'int32', device: X.device })).toTypedArray();
