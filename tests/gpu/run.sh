@@ -9,7 +9,8 @@
 # 3. compile and run native/cuda/cublas_api_check.cc against the wheel's headers (our hand-written
 # declarations must match them: a wrong enum is a silent wrong answer); 4. status; 5. every op on
 # CUDA against the CPU (tests/gpu/check-ops.mjs); 6. MLP/CNN/LSTM training steps against the CPU
-# (tests/gpu/check-training.mjs); 7. autograd across devices (tests/gpu/check-autograd.mjs).
+# (tests/gpu/check-training.mjs); 7. autograd across devices (tests/gpu/check-autograd.mjs);
+# 8. float64, kiln.linalg's round trip, GaussianMixture and KMeans (tests/gpu/check-mixture.mjs).
 # Exit status: non-zero if any step failed.
 set -u
 cd "$(dirname "$0")/../.."
@@ -75,5 +76,10 @@ log "check-autograd"
 timeout 300 "$NODE" tests/gpu/check-autograd.mjs "$OUT" 2>&1 | tee "$OUT/check-autograd.txt"
 ag=${PIPESTATUS[0]}
 [ "$ag" -ne 0 ] && rc=$ag
-log "done: cublas_api_check $([ $rc -eq 3 ] && echo FAILED || echo ok), check-ops exit $ops, check-training exit $train, check-autograd exit $ag; results in $OUT"
+# 8. float64 on CUDA, linalg's CPU round trip, EM and k-means against the CPU
+log "check-mixture"
+timeout 300 "$NODE" tests/gpu/check-mixture.mjs "$OUT" 2>&1 | tee "$OUT/check-mixture.txt"
+mix=${PIPESTATUS[0]}
+[ "$mix" -ne 0 ] && rc=$mix
+log "done: cublas_api_check $([ $rc -eq 3 ] && echo FAILED || echo ok), check-ops exit $ops, check-training exit $train, check-autograd exit $ag, check-mixture exit $mix; results in $OUT"
 exit $rc
