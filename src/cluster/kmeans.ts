@@ -10,7 +10,7 @@ import { tensor } from '../creation.js';
 import { check, shapeStr } from '../errors.js';
 import { keep, scope } from '../memory.js';
 import type { Tensor } from '../tensor.js';
-import { type LloydStep, assign, inertiaOf, lloydStep } from './lloyd.js';
+import { type LloydStep, assign, inertiaOf, lloydStep, withOnes } from './lloyd.js';
 import { kmeansPlusPlus } from './plusplus.js';
 import { type DataLike, asData, checkKeys, choiceOption, chooseDistinct, intOption, makeRng, numberOption } from './util.js';
 
@@ -84,6 +84,7 @@ export class KMeans {
         const mean = data.mean(0, true);
         const Xc = data.sub(mean);
         const xSq = Xc.square().sum(1);
+        const Xa = withOnes(Xc);
         const tolAbs = Xc.square().mean(0).mean().item() * this.tol;
         let keepRun: LloydResult | null = null;
         const runs = given === null ? this.nInit : 1;
@@ -92,7 +93,7 @@ export class KMeans {
             const c0 = given !== null ? initialCenters(given, data, mean) : this.initCenters(Xc, xSq, rand);
             return keep(c0);
           });
-          const run = lloydRuns(Xc, xSq, init, this.maxIter, tolAbs);
+          const run = lloydRuns(Xc, Xa, xSq, init, this.maxIter, tolAbs);
           if (this.verbose > 0) console.log(`KMeans: run ${r}: inertia ${run.inertia}, ${run.nIter} iterations`);
           if (keepRun === null || run.inertia < keepRun.inertia) {
             keepRun?.centers.dispose();
@@ -197,13 +198,13 @@ function initialCenters(init: Tensor | number[][], X: Tensor, mean: Tensor): Ten
  * labels repeat (strict convergence) or the squared center shift is at most tolAbs, then
  * reassigns to the final centers when the stop was not strict.
  */
-export function lloydRuns(X: Tensor, xSq: Tensor, centers0: Tensor, maxIter: number, tolAbs: number): LloydResult {
+export function lloydRuns(X: Tensor, Xa: Tensor, xSq: Tensor, centers0: Tensor, maxIter: number, tolAbs: number): LloydResult {
   let centers = centers0;
   let labelsOld: Tensor | null = null;
   let strict = false;
   let i = 0;
   for (; i < maxIter; i++) {
-    const step = lloydStep(X, xSq, centers);
+    const step = lloydStep(Xa, centers);
     const next = scope(() => keep(newCenters(X, xSq, centers, step)));
     step.sums.dispose();
     step.counts.dispose();

@@ -1,8 +1,7 @@
 /**
- * One Lloyd step over all rows: each row's nearest center (squared Euclidean distance), that
- * distance, and the per-cluster sums and counts of the rows (the next centers' numerators).
- * Tensor ops in row chunks (so the [rows, clusters] distances stay small): one GEMM per chunk,
- * argmin, then the sums by indexAdd. Works on every backend (no fused native kernel yet).
+ * Lloyd's algorithm as tensor ops: each row's nearest center (squared Euclidean distance) by
+ * chunked GEMM + argmin (chunks keep the [rows, clusters] block small), the per-cluster sums and
+ * counts by one indexAdd. Works on every backend (no fused native kernel yet).
  */
 import { noGrad } from '../autograd/engine.js';
 import { full } from '../creation.js';
@@ -53,17 +52,28 @@ function assignRows(X: Tensor, xSq: Tensor, centers: Tensor, withDist: boolean):
   }));
 }
 
-/** A full step: assignment plus the per-cluster sums and counts of the assigned rows. */
-export function lloydStep(X: Tensor, xSq: Tensor, centers: Tensor): LloydStep {
-  const { labels } = assignRows(X, xSq, centers, false);
-  return noGrad(() => {
+/** X with a column of ones [n, d + 1]: a Lloyd step's distances and counts then come from X alone. */
+export function withOnes(X: Tensor): Tensor {
+  return noGrad(() => scope(() => cat([X, full([X.shape[0], 1], 1, { dtype: X.dtype, device: X.device })], 1)));
+}
+
+/**
+ * A full step from Xa = withOnes(X): labels from one GEMM per chunk ([x, 1] . [-2c, ||c||^2] =
+ * ||c||^2 - 2 x.c) and argmin, then one indexAdd of Xa gives the sums and, in its last column,
+ * the counts.
+ */
+export function lloydStep(Xa: Tensor, centers: Tensor): LloydStep {
+  return noGrad(() => scope(() => {
+    const [n, d1] = Xa.shape;
     const k = centers.shape[0];
-    const sums = indexAddInto([k, X.shape[1]], 0, labels, X);
-    const ones = full([X.shape[0]], 1, { dtype: X.dtype, device: X.device });
-    const counts = indexAddInto([k], 0, labels, ones);
-    ones.dispose();
-    return { labels, minDist: null, sums, counts };
-  });
+    const cA = cat([centers.mul(-2), centers.square().sum(1, true)], 1).t().contiguous();
+    const step = chunkRows(n, k);
+    const parts: Tensor[] = [];
+    for (let s = 0; s < n; s += step) parts.push(Xa.narrow(0, s, Math.min(step, n - s)).matmul(cA).argmin(1));
+    const labels = keep(parts.length === 1 ? parts[0] : cat(parts));
+    const acc = indexAddInto([k, d1], 0, labels, Xa);
+    return { labels, minDist: null, sums: keep(acc.narrow(1, 0, d1 - 1).contiguous()), counts: keep(acc.select(1, d1 - 1).contiguous()) };
+  }));
 }
 
 /** sum over rows of ||x - center[label]||^2, computed from the differences (not the expansion). */
