@@ -38,3 +38,4 @@ export * as distributions from './distributions/index.js';
 export * as linalg from './linalg/index.js';
 export * as cluster from './cluster/index.js';
 export * as mixture from './mixture/index.js';
+export * as rl from './rl/index.js';
