@@ -2,7 +2,8 @@
 // components, 50 EM iterations from a fixed init) and KMeans (1M x 16, 32 clusters, Lloyd from
 // fixed centers), each beside scikit-learn 1.2 on the same data and init in the same run.
 //
-//   npm run build:ts && nice -n 10 node bench/mixture.mjs [--rounds N] [--quick] [--json FILE]
+//   npm run build:ts && nice -n 10 node bench/mixture.mjs [--rounds N] [--quick] [--only gmm|kmeans] [--no-f32]
+//     [--gmm-n N] [--gmm-iters N] [--json FILE]
 //
 // Rounds alternate Kiln and sklearn (the machine is shared); the table keeps each side's best
 // round. sklearn runs with OPENBLAS_CORETYPE=SkylakeX (its fastest OpenBLAS kernel here) and its
@@ -20,8 +21,12 @@ const argv = process.argv.slice(2);
 const arg = (name, dflt) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : dflt);
 const quick = argv.includes('--quick');
 const rounds = Number(arg('--rounds', quick ? 1 : 2));
-const jsonPath = arg('--json', join(root, 'bench/out/mixture.json'));
+const only = arg('--only', null);
+const jsonPath = arg('--json', join(root, `bench/out/mixture${only ? `-${only}` : ''}.json`));
 const gmmCfg = quick ? { n: 20000, d: 32, k: 16, iters: 10 } : { n: 200000, d: 32, k: 16, iters: 50 };
+gmmCfg.n = Number(arg('--gmm-n', gmmCfg.n));
+gmmCfg.iters = Number(arg('--gmm-iters', gmmCfg.iters));
+const noF32 = argv.includes('--no-f32');
 const kmCfg = quick ? { n: 100000, d: 16, k: 32, iters: 20 } : { n: 1000000, d: 16, k: 32, iters: 30 };
 
 /** Anisotropic blobs: k centers in [-10, 10]^d, each cluster a random linear map of N(0, I). */
@@ -52,11 +57,13 @@ const pickRows = (X, n, d, k) => {
 };
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-bench-mixture-'));
-const gX = blobs(gmmCfg.n, gmmCfg.d, gmmCfg.k, 1);
-const gMeans = pickRows(gX, gmmCfg.n, gmmCfg.d, gmmCfg.k);
-const kX = blobs(kmCfg.n, kmCfg.d, kmCfg.k, 2);
-const kInit = pickRows(kX, kmCfg.n, kmCfg.d, kmCfg.k);
-const write = (name, a) => writeFileSync(join(dir, name), Buffer.from(a.buffer, a.byteOffset, a.byteLength));
+const wantGmm = only !== 'kmeans';
+const wantKm = only !== 'gmm';
+const gX = wantGmm ? blobs(gmmCfg.n, gmmCfg.d, gmmCfg.k, 1) : null;
+const gMeans = wantGmm ? pickRows(gX, gmmCfg.n, gmmCfg.d, gmmCfg.k) : null;
+const kX = wantKm ? blobs(kmCfg.n, kmCfg.d, kmCfg.k, 2) : null;
+const kInit = wantKm ? pickRows(kX, kmCfg.n, kmCfg.d, kmCfg.k) : null;
+const write = (name, a) => a && writeFileSync(join(dir, name), Buffer.from(a.buffer, a.byteOffset, a.byteLength));
 write('gmm-X.f64', gX);
 write('gmm-means.f64', gMeans);
 write('km-X.f64', kX);
@@ -112,9 +119,9 @@ const keepBest = (key, r) => {
 };
 const log = [];
 for (let round = 0; round < rounds; round++) {
-  for (const [key, fn] of [['gmm kiln f64', () => kilnGmm('float64')], ['gmm sklearn', () => sklearn('gmm')],
+  for (const [key, fn] of /** @type {[string, () => any][]} */ ([['gmm kiln f64', () => kilnGmm('float64')], ['gmm sklearn', () => sklearn('gmm')],
     ['gmm kiln f32', () => kilnGmm('float32')], ['kmeans kiln f64', () => kilnKmeans('float64')],
-    ['kmeans sklearn', () => sklearn('kmeans')], ['kmeans kiln f32', () => kilnKmeans('float32')]]) {
+    ['kmeans sklearn', () => sklearn('kmeans')], ['kmeans kiln f32', () => kilnKmeans('float32')]]).filter(([key]) => (!only || key.startsWith(only)) && !(noF32 && key.endsWith('f32')))) {
     const r = fn();
     log.push({ round, key, ...r });
     console.error(`round ${round} ${key}: ${JSON.stringify(r)}`);
@@ -135,7 +142,7 @@ const rows = [
 ];
 console.log('| workload | size | Kiln s | sklearn s | Kiln / sklearn | iterations Kiln / sklearn | result Kiln / sklearn |');
 console.log('| --- | --- | ---: | ---: | ---: | --- | --- |');
-for (const [name, size, a, b, res] of rows) {
+for (const [name, size, a, b, res] of rows.filter((r) => r[2] || r[3])) {
   console.log(`| ${name} | ${size} | ${fmt(a)} | ${fmt(b)} | ${ratio(a, b)} | ${a?.nIter} / ${b?.nIter ?? 'n/a'} | ${a?.[res]?.toPrecision(10)} / ${b?.[res]?.toPrecision(10) ?? b?.skipped} |`);
 }
 mkdirSync(dirname(jsonPath), { recursive: true });

@@ -343,7 +343,7 @@ export class GaussianMixture {
     if (this.weightsInit !== undefined) {
       p.weights?.dispose();
       p.weights = initTensor(this.weightsInit, [k], 'weightsInit', opts);
-      const w = p.weights.toTypedArray();
+      const w = Array.from(p.weights.toTypedArray());
       check(w.every((v) => v >= 0 && v <= 1), () => 'weightsInit: expected values in [0, 1]');
       const sum = w.reduce((a, b) => a + b, 0);
       check(Math.abs(1 - sum) < 1e-6, () => `weightsInit: expected weights that sum to 1, got ${sum}`);
