@@ -360,6 +360,7 @@ void cholesky(const args::cholesky& a) {
 }
 
 void solveTriangular(const args::solveTriangular& a) {
+  if (a.m == 0 || a.k == 0) return;  // nothing to solve: batch may be any size (every extent is 0)
   if (a.XType == DType::F64) solveTriangularAs<double>(a);
   else solveTriangularAs<float>(a);
 }
@@ -370,6 +371,7 @@ void luFactor(const args::luFactor& a) {
 }
 
 void luSolve(const args::luSolve& a) {
+  if (a.n == 0 || a.k == 0) return;  // nothing to solve: batch may be any size (every extent is 0)
   if (a.XType == DType::F64) luSolveAs<double>(a);
   else luSolveAs<float>(a);
 }

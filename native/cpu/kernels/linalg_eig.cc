@@ -299,6 +299,7 @@ void eigh(const args::eigh& a) {
 }
 
 void qr(const args::qr& a) {
+  if (a.m == 0) return;  // no rows, empty Q and R: batch may be any size (every extent is 0)
   if (a.AType == DType::F64) qrAs<double>(a);
   else qrAs<float>(a);
 }
