@@ -12,7 +12,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const opsDefPath = join(root, 'native/include/ops.def');
 export const declarationPath = join(root, 'src/native-ops.ts');
 
-const BUFFER_KINDS = new Set(['IN', 'OUT', 'OPT_IN', 'OPT_OUT', 'IN_ANY', 'OUT_ANY', 'INDEX', 'INDEX_OR']);
+const BUFFER_KINDS = new Set(['IN', 'OUT', 'OPT_IN', 'OPT_OUT', 'IN_ANY', 'OUT_ANY', 'OPT_IN_ANY', 'INDEX', 'INDEX_OR']);
 const NUMBER_KINDS = new Set(['ENUM', 'SIZE', 'I32', 'U64', 'F32', 'F64']);
 const NO_ARGUMENT_KINDS = new Set(['ALIAS', 'CHECK']);
 

@@ -1,8 +1,9 @@
 /** Creating tensors: from data, constants, ranges and random distributions. */
 import { type DeviceLike, parseDevice } from './device.js';
-import { type DType, parseDType } from './dtype.js';
+import { type DType, allocTyped, parseDType } from './dtype.js';
 import { check, checkFinite, checkInt, shapeStr } from './errors.js';
 import { native } from './native.js';
+import { castTo } from './ops/shape.js';
 import { checkShape, empty, sizeOf } from './ops/util.js';
 import { takeCounters } from './random.js';
 import type { Tensor } from './tensor.js';
@@ -67,9 +68,11 @@ export function tensor(
     dtype = opts.dtype ? parseDType(opts.dtype) : 'float32';
   }
   const t = empty(shape, dtype, device);
-  let host: Float32Array | Int32Array;
+  let host: Float32Array | Int32Array | Float64Array;
   if (dtype === 'int32') {
     host = values instanceof Int32Array ? values : Int32Array.from(values, (v) => Math.trunc(v));
+  } else if (dtype === 'float64') {
+    host = values instanceof Float64Array ? values : Float64Array.from(values);
   } else {
     host = values instanceof Float32Array ? values : Float32Array.from(values);
   }
@@ -96,14 +99,32 @@ export const zerosLike = (t: Tensor, opts: TensorOptions = {}) => full(t.shape, 
 export const onesLike = (t: Tensor, opts: TensorOptions = {}) => full(t.shape, 1, likeOpts(t, opts));
 export const fullLike = (t: Tensor, value: number, opts: TensorOptions = {}) => full(t.shape, value, likeOpts(t, opts));
 
+/**
+ * The random generators draw float32 (Philox); a float64 request casts those draws (so its
+ * values are float32 numbers held in float64, the same on every backend).
+ */
+function randomDType(opts: TensorOptions): 'float32' | 'float64' {
+  const d = opts.dtype === undefined ? 'float32' : parseDType(opts.dtype);
+  check(d !== 'int32', 'dtype: random floats need float32 or float64 (randint draws int32)');
+  return d as 'float32' | 'float64';
+}
+
+function castDraw(t: Tensor, dtype: 'float32' | 'float64'): Tensor {
+  if (dtype === 'float32') return t;
+  const out = castTo(t, dtype);
+  t.dispose();
+  return out;
+}
+
 /** Uniform on [low, high). */
 export function uniform(shape: readonly number[], low = 0, high = 1, opts: TensorOptions = {}): Tensor {
   checkFinite(low, 'low');
   checkFinite(high, 'high');
+  const dtype = randomDType(opts);
   const t = empty(checkShape(shape), 'float32', parseDevice(opts.device));
   const [seed, offset] = takeCounters(t.numel);
   if (t.numel > 0) native.randomUniform(t.storage.handle, 0, t.numel, seed, offset, low, high);
-  return finish(t, opts);
+  return finish(castDraw(t, dtype), opts);
 }
 
 export const rand = (shape: readonly number[], opts: TensorOptions = {}) => uniform(shape, 0, 1, opts);
@@ -113,10 +134,11 @@ export function normal(shape: readonly number[], mean = 0, std = 1, opts: Tensor
   checkFinite(mean, 'mean');
   checkFinite(std, 'std');
   check(std >= 0, () => `std: expected a non-negative number, got ${std}`);
+  const dtype = randomDType(opts);
   const t = empty(checkShape(shape), 'float32', parseDevice(opts.device));
   const [seed, offset] = takeCounters(t.numel);
   if (t.numel > 0) native.randomNormal(t.storage.handle, 0, t.numel, seed, offset, mean, std);
-  return finish(t, opts);
+  return finish(castDraw(t, dtype), opts);
 }
 
 export const randn = (shape: readonly number[], opts: TensorOptions = {}) => normal(shape, 0, 1, opts);
@@ -146,8 +168,8 @@ export function arange(start: number, end?: number, step = 1, opts: TensorOption
   check(step !== 0, 'step: must not be 0');
   const n = Math.max(0, Math.ceil((end - start) / step));
   const allInt = Number.isInteger(start) && Number.isInteger(end) && Number.isInteger(step);
-  const dtype = opts.dtype ?? (allInt ? 'int32' : 'float32');
-  const host = dtype === 'int32' ? new Int32Array(n) : new Float32Array(n);
+  const dtype = opts.dtype === undefined ? (allInt ? 'int32' : 'float32') : parseDType(opts.dtype);
+  const host = allocTyped(dtype, n);
   for (let i = 0; i < n; i++) host[i] = start + i * step;
   return tensor(host, { ...opts, dtype, shape: [n] });
 }
@@ -155,15 +177,16 @@ export function arange(start: number, end?: number, step = 1, opts: TensorOption
 export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {
   checkInt(steps, 'steps');
   check(steps >= 0, 'steps: expected a non-negative integer');
-  const host = new Float32Array(steps);
+  const host = new Float64Array(steps);
   for (let i = 0; i < steps; i++) host[i] = steps === 1 ? start : start + ((end - start) * i) / (steps - 1);
-  return tensor(host, { ...opts, dtype: 'float32', shape: [steps] });
+  return tensor(host, { ...opts, dtype: opts.dtype ?? 'float32', shape: [steps] });
 }
 
 export function eye(n: number, m = n, opts: TensorOptions = {}): Tensor {
   checkInt(n, 'n');
   checkInt(m, 'm');
-  const host = new Float32Array(n * m);
+  check(n >= 0 && m >= 0, 'eye: n and m must be non-negative');
+  const host = new Float64Array(n * m);
   for (let i = 0; i < Math.min(n, m); i++) host[i * m + i] = 1;
   return tensor(host, { ...opts, shape: [n, m] });
 }

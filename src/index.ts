@@ -36,6 +36,9 @@ export { fit, evaluate, saveCheckpoint, loadCheckpoint, writeReport } from './tr
 export type { FitOptions, FitHistory, EpochRecord, Callback, Callbacks, BatchInfo, EarlyStoppingOptions } from './train/index.js';
 export * as tune from './tune/index.js';
 export * as distributions from './distributions/index.js';
+export * as linalg from './linalg/index.js';
+export * as cluster from './cluster/index.js';
+export * as mixture from './mixture/index.js';
 export * as rl from './rl/index.js';
 // ecosystem (issue 21): kiln.train (TensorBoardLogger and the fit pieces), kiln.onnx
 export * as train from './train/index.js';

@@ -5,13 +5,14 @@ import type { Handle } from './native.js';
 
 export interface NativeOps {
   /**
-   * fill, cast, layout
-   * dst[i] = value (int32: NaN gives 0, out-of-range values saturate, as in cast)
+   * fill, cast, layout (every dtype; layout moves copy 4- or 8-byte elements)
+   * dst[i] = value (int32: NaN gives 0, out-of-range values saturate, as in cast; float32 rounds it)
    */
   fill(dst: Handle, dstOff: number, n: number, value: number): void;
   /**
-   * dst[i] = src[i] converted. float32 -> int32 truncates toward zero, saturates out-of-range
-   * values to INT32_MIN / INT32_MAX and maps NaN to 0, on every backend (docs/design-notes.md).
+   * dst[i] = src[i] converted. float -> int32 truncates toward zero, saturates out-of-range
+   * values to INT32_MIN / INT32_MAX and maps NaN to 0, on every backend (docs/design-notes.md);
+   * float64 -> float32 rounds to nearest.
    */
   cast(dst: Handle, dstOff: number, src: Handle, srcOff: number, n: number): void;
   /**
@@ -24,7 +25,8 @@ export interface NativeOps {
    */
   copyStrided(dst: Handle, dstOff: number, src: Handle, srcOff: number, shape: readonly number[], dstStrides: readonly number[], srcStrides: readonly number[]): void;
   /**
-   * elementwise (float32)
+   * elementwise (float32 or float64; the buffers of one call share a dtype)
+   * alpha and beta are doubles (float32 kernels round them).
    */
   unary(op: number, y: Handle, yOff: number, x: Handle, xOff: number, n: number, alpha: number, beta: number): void;
   /**
@@ -34,24 +36,24 @@ export interface NativeOps {
    */
   unaryBackward(op: number, dx: Handle, dxOff: number, dy: Handle, dyOff: number, x: Handle | null, xOff: number, y: Handle | null, yOff: number, n: number, alpha: number, beta: number): void;
   /**
-   * out (contiguous, shape) = a op b with broadcasting. a and b share a dtype (float32, or int32
-   * for Add/Sub/Mul/Max/Min and comparisons); arithmetic writes that dtype, comparisons float32.
+   * out (contiguous, shape) = a op b with broadcasting. a and b share a dtype (float32, float64, or
+   * int32 for Add/Sub/Mul/Max/Min and comparisons); arithmetic writes that dtype, comparisons float32.
    */
   binary(op: number, out: Handle, outOff: number, a: Handle, aOff: number, b: Handle, bOff: number, shape: readonly number[], aStrides: readonly number[], bStrides: readonly number[]): void;
   /**
-   * out = cond != 0 ? a : b, all float32, broadcasting.
+   * out = cond != 0 ? a : b, broadcasting; cond float32, out, a and b float32 or float64.
    */
   where(out: Handle, outOff: number, cond: Handle, condOff: number, a: Handle, aOff: number, b: Handle, bOff: number, shape: readonly number[], condStrides: readonly number[], aStrides: readonly number[], bStrides: readonly number[]): void;
   /**
    * reductions over [outer, n, inner] -> [outer, inner]
-   * float32: Sum/Mean in float blocks flushed into double; Max/Min propagate NaN; ArgMax/ArgMin
-   * write int32, the first extreme (NaN counts as the extreme). int32: Sum accumulates in int64
-   * and wraps to int32 on store (exact whenever the sum fits); Max/Min/ArgMax/ArgMin are exact;
-   * Mean needs float32.
+   * float32: Sum/Mean in float blocks flushed into double; float64: in double (pairs of blocks);
+   * Max/Min propagate NaN; ArgMax/ArgMin write int32, the first extreme (NaN counts as the
+   * extreme). int32: Sum accumulates in int64 and wraps to int32 on store (exact whenever the sum
+   * fits); Max/Min/ArgMax/ArgMin are exact; Mean needs a float dtype.
    */
   reduce(op: number, out: Handle, outOff: number, x: Handle, xOff: number, outer: number, n: number, inner: number): void;
   /**
-   * softmax over [outer, n, inner]
+   * softmax over [outer, n, inner], float32 or float64
    */
   softmax(y: Handle, yOff: number, x: Handle, xOff: number, outer: number, n: number, inner: number, log: boolean): void;
   softmaxBackward(dx: Handle, dxOff: number, dy: Handle, dyOff: number, y: Handle, yOff: number, outer: number, n: number, inner: number, log: boolean): void;
@@ -91,6 +93,7 @@ export interface NativeOps {
   gruCellBackward(dproj: Handle, dprojOff: number, dhh: Handle, dhhOff: number, dhPrev: Handle, dhPrevOff: number, dh: Handle | null, dhOff: number, dhRec: Handle | null, dhRecOff: number, gates: Handle, gatesOff: number, hh: Handle, hhOff: number, hPrev: Handle, hPrevOff: number, B: number, H: number): void;
   /**
    * matmul, row-major: C[i] = alpha * op(A[i]) @ op(B[i]) + beta * C[i], i < batch
+   * A, B and C are all float32 or all float64 (alpha and beta are float32 scalars either way).
    * op(A) is M x K, op(B) is K x N; lda/ldb/ldc are the row strides of A, B, C as stored;
    * strideA/B/C step between batch items (0 broadcasts; strideC 0 with beta 1 sums the items into
    * one C, in order). beta == 0 ignores C's old contents.
@@ -102,7 +105,7 @@ export interface NativeOps {
    */
   indexSelect(out: Handle, outOff: number, src: Handle, srcOff: number, idx: Handle, idxOff: number, outer: number, n: number, inner: number, nIdx: number): void;
   /**
-   * dst[o, idx[j], i] += src[o, j, i]  (dst is not cleared)
+   * dst[o, idx[j], i] += src[o, j, i]  (dst is not cleared; float32 or float64)
    */
   indexAdd(dst: Handle, dstOff: number, src: Handle, srcOff: number, idx: Handle, idxOff: number, outer: number, n: number, inner: number, nIdx: number): void;
   /**
@@ -110,7 +113,7 @@ export interface NativeOps {
    */
   gather(out: Handle, outOff: number, src: Handle, srcOff: number, idx: Handle, idxOff: number, outer: number, n: number, inner: number, k: number): void;
   /**
-   * dst[o, idx[o, j, i], i] += src[o, j, i]  (dst is not cleared)
+   * dst[o, idx[o, j, i], i] += src[o, j, i]  (dst is not cleared; float32 or float64)
    */
   scatterAdd(dst: Handle, dstOff: number, src: Handle, srcOff: number, idx: Handle, idxOff: number, outer: number, n: number, inner: number, k: number): void;
   /**
@@ -151,6 +154,45 @@ export interface NativeOps {
    * buf may be null when momentum == 0; firstStep initialises it to the gradient.
    */
   sgdStep(p: Handle, pOff: number, g: Handle, gOff: number, buf: Handle | null, bufOff: number, n: number, lr: number, momentum: number, dampening: number, weightDecay: number, nesterov: boolean, firstStep: boolean, maximize: boolean): void;
+  /**
+   * L = the Cholesky factor of A [batch, n, n]: lower (A = L L^T) or upper (A = U^T U), read from
+   * that triangle of A only; L's other triangle is zero. Left-looking, blocked through gemm for
+   * n > 128; dot products in float64. info[i] = k > 0: the leading minor of order k of matrix i
+   * is not positive-definite (L then holds the partial factor); -1: A holds NaN or infinity.
+   */
+  cholesky(L: Handle, LOff: number, info: Handle, infoOff: number, A: Handle, AOff: number, batch: number, n: number, upper: boolean): void;
+  /**
+   * X = op(A)^-1 B (left) or B op(A)^-1 (right), op(A) = A or A^T (transA), for A triangular as
+   * stored (lower, or upper); unitriangular takes its diagonal as ones. B and X are [batch, m, k];
+   * A is [n, n], n = m (left) or k (right), its items strideA apart (0: one A for every item).
+   * X may be exactly B (solved in place). A zero on the diagonal gives inf/NaN, as LAPACK's trsm.
+   */
+  solveTriangular(X: Handle, XOff: number, A: Handle, AOff: number, strideA: number, B: Handle, BOff: number, batch: number, m: number, k: number, upper: boolean, transA: boolean, left: boolean, unitriangular: boolean): void;
+  /**
+   * P A = L U with partial pivoting (LAPACK getrf), blocked through gemm for n > 128: LU holds L
+   * below the diagonal (its unit diagonal implied) and U on and above it; pivots[i, j] is the row
+   * swapped with row j at step j (0-based). info[i] = k > 0: U[k-1, k-1] is exactly zero (A is
+   * singular; the factorization is still completed); -1: A holds NaN or infinity.
+   */
+  luFactor(LU: Handle, LUOff: number, pivots: Handle, pivotsOff: number, info: Handle, infoOff: number, A: Handle, AOff: number, batch: number, n: number): void;
+  /**
+   * X = A^-1 B (or A^-T B with trans) from luFactor's LU and pivots; B and X are [batch, n, k] and
+   * X may be exactly B.
+   */
+  luSolve(X: Handle, XOff: number, LU: Handle, LUOff: number, pivots: Handle, pivotsOff: number, B: Handle, BOff: number, batch: number, n: number, k: number, trans: boolean): void;
+  /**
+   * Eigenvalues w [batch, n] (ascending) and orthonormal eigenvectors V [batch, n, n] (column j
+   * for w[j]) of symmetric A, read from its lower (or upper) triangle: Householder
+   * tridiagonalization and implicit QL (EISPACK tred2 / tql2), in float64 in work [batch, n + 2, n].
+   * info[i] = k > 0: eigenvalue k-1 did not converge in 30 n iterations; -1: A holds NaN or infinity.
+   */
+  eigh(w: Handle, wOff: number, V: Handle, VOff: number, info: Handle, infoOff: number, work: Handle, workOff: number, A: Handle, AOff: number, batch: number, n: number, upper: boolean): void;
+  /**
+   * A [batch, m, n] = Q R by Householder reflections (LAPACK geqrf + orgqr) in float64 in work
+   * [batch, m, n + m + 1]. p = min(m, n): reduced, Q [m, p] and R [p, n]; complete, Q [m, m] and
+   * R [m, n]. R's diagonal may be negative (as LAPACK's).
+   */
+  qr(Q: Handle, QOff: number, R: Handle, ROff: number, work: Handle, workOff: number, A: Handle, AOff: number, batch: number, m: number, n: number, complete: boolean): void;
   /**
    * recurrences over a whole sequence (native/composite/)
    * Plain RNN, act = tanh or relu: h_t = act(proj_t + bHh + h_{t-1} wHh^T). proj, hs [T, B, H].

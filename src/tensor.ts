@@ -6,7 +6,7 @@ import { type BackwardOptions, backward as runBackward } from './autograd/backwa
 import { type GradNode, type TensorHook, record } from './autograd/engine.js';
 import { RemovableHandle } from './autograd/hooks.js';
 import { type Device, type DeviceLike, parseDevice } from './device.js';
-import type { DType } from './dtype.js';
+import { type DType, allocTyped, isFloating } from './dtype.js';
 import { KilnError, check } from './errors.js';
 import { full } from './creation.js';
 import { Storage, keep, registerTensorClass, track, untrack } from './memory.js';
@@ -93,7 +93,7 @@ export class Tensor {
   set requiresGrad(value: boolean) {
     check(typeof value === 'boolean', 'requiresGrad: expected a boolean');
     check(this.isLeaf || value, 'requiresGrad: can only be turned off on a leaf tensor (use detach())');
-    check(!value || this.dtype === 'float32', () => `requiresGrad: only float32 tensors can require gradients, this one is ${this.dtype}`);
+    check(!value || isFloating(this.dtype), () => `requiresGrad: only float32 and float64 tensors can require gradients, this one is ${this.dtype}`);
     this._requiresGrad = value;
   }
   /** In place, returns this (PyTorch's requires_grad_). */
@@ -184,10 +184,11 @@ export class Tensor {
 
   // ---- data access (these wait for the device) ----
 
-  toTypedArray(): Float32Array | Int32Array {
+  /** The values, row-major: a Float32Array, Int32Array or Float64Array (by dtype). */
+  toTypedArray(): Float32Array | Int32Array | Float64Array {
     this._checkAlive();
     const n = this.numel;
-    const out = this.dtype === 'int32' ? new Int32Array(n) : new Float32Array(n);
+    const out = allocTyped(this.dtype, n);
     if (n === 0) return out;
     const c = contiguous(this);
     native.read(c.storage.handle, c.offset, out);
@@ -242,7 +243,7 @@ export class Tensor {
 
   /** @internal ones with this tensor's shape (the implicit gradient of a scalar). */
   _onesLike(): Tensor {
-    const t = empty(this.shape, 'float32', this.device);
+    const t = empty(this.shape, isFloating(this.dtype) ? this.dtype : 'float32', this.device);
     native.fill(t.storage.handle, 0, t.numel, 1);
     return t;
   }
@@ -360,11 +361,14 @@ export class Tensor {
   // ---- devices and dtypes ----
 
   /**
-   * A copy on another device, or with another dtype ('float32' | 'int32'); this when nothing
-   * changes. A device copy is recorded: its gradient goes back to this tensor's device.
+   * A copy on another device, or with another dtype ('float32' | 'float64' | 'int32'); this when
+   * nothing changes. Device copies and float casts are recorded: the gradient goes back to this
+   * tensor's device and dtype.
    */
   to(target: DeviceLike | DType): Tensor {
-    if (target === 'float32' || target === 'int32') return this.dtype === target ? this : shp.castTo(this, target);
+    if (target === 'float32' || target === 'int32' || target === 'float64') {
+      return this.dtype === target ? this : shp.castTo(this, target);
+    }
     const device = parseDevice(target);
     if (device === this.device) return this;
     const c = contiguous(this);
@@ -422,6 +426,9 @@ export class Tensor {
   }
   int(): Tensor {
     return this.to('int32');
+  }
+  double(): Tensor {
+    return this.to('float64');
   }
 
   // ---- elementwise ----

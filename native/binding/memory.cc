@@ -34,7 +34,7 @@ Napi::Value Alloc(const Napi::CallbackInfo& info) {
   EnvState& st = envState(env);
   Backend& be = backendArg(info, 0);
   int64_t dtype = intArg(info, 1, "dtype");
-  if (dtype != 0 && dtype != 1) throw Error("dtype: expected 0 (float32) or 1 (int32)");
+  if (!isDType(dtype)) throw Error("dtype: expected 0 (float32), 1 (int32) or 2 (float64)");
   Storage s;
   s.device = static_cast<int>(intArg(info, 0, "device"));
   s.dtype = static_cast<DType>(dtype);
@@ -88,15 +88,18 @@ Napi::Value Release(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// Typed-array argument: data pointer and element count (4-byte elements).
-void* typedArrayArg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t* count) {
+// Typed-array argument: data pointer and element count. Its element type must fit the
+// storage's dtype: Float64Array for float64, a 4-byte array (Float32Array, Int32Array,
+// Uint32Array) for float32 and int32.
+void* typedArrayArg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t* count, DType dtype) {
   Napi::Value v = info[i];
-  if (!v.IsTypedArray()) throw Error(std::string(name) + ": expected a Float32Array or Int32Array");
+  const char* want = dtype == DType::F64 ? "a Float64Array (the tensor is float64)" : "a Float32Array or Int32Array";
+  if (!v.IsTypedArray()) throw Error(std::string(name) + ": expected " + want);
   auto ta = v.As<Napi::TypedArray>();
   auto type = ta.TypedArrayType();
-  if (type != napi_float32_array && type != napi_int32_array && type != napi_uint32_array) {
-    throw Error(std::string(name) + ": expected a Float32Array or Int32Array");
-  }
+  bool ok = dtype == DType::F64 ? type == napi_float64_array
+                                : type == napi_float32_array || type == napi_int32_array || type == napi_uint32_array;
+  if (!ok) throw Error(std::string(name) + ": expected " + want);
   *count = static_cast<int64_t>(ta.ElementLength());
   return static_cast<char*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
 }
@@ -116,30 +119,34 @@ char* rangeArg(const Napi::CallbackInfo& info, size_t i, const char* name, int64
 // write(handle, offset, typedArray): host -> storage
 Napi::Value Write(const Napi::CallbackInfo& info) {
   int64_t count = 0;
-  void* host = typedArrayArg(info, 2, "data", &count);
+  void* host = typedArrayArg(info, 2, "data", &count, storageArg(info, 0, "dst").dtype);
   Storage* s;
   char* dst = rangeArg(info, 0, "dst", count, &s);
-  backendFor(s->device)->copyFromHost(dst, host, static_cast<size_t>(count) * 4);
+  backendFor(s->device)->copyFromHost(dst, host, static_cast<size_t>(count) * dtypeSize(s->dtype));
   return info.Env().Undefined();
 }
 
 // read(handle, offset, typedArray): storage -> host (waits for pending device work)
 Napi::Value Read(const Napi::CallbackInfo& info) {
   int64_t count = 0;
-  void* host = typedArrayArg(info, 2, "out", &count);
+  void* host = typedArrayArg(info, 2, "out", &count, storageArg(info, 0, "src").dtype);
   Storage* s;
   const char* src = rangeArg(info, 0, "src", count, &s);
-  backendFor(s->device)->copyToHost(host, src, static_cast<size_t>(count) * 4);
+  backendFor(s->device)->copyToHost(host, src, static_cast<size_t>(count) * dtypeSize(s->dtype));
   return info.Env().Undefined();
 }
 
-// copy(dst, dstOff, src, srcOff, numel): between any two devices (overlap allowed on one).
+// copy(dst, dstOff, src, srcOff, numel): between any two devices (overlap allowed on one), of
+// one dtype.
 Napi::Value Copy(const Napi::CallbackInfo& info) {
   int64_t n = sizeArg(info, 4, "numel");
   Storage *ds, *ss;
   char* dst = rangeArg(info, 0, "dst", n, &ds);
   const char* src = rangeArg(info, 2, "src", n, &ss);
-  size_t bytes = static_cast<size_t>(n) * 4;
+  if (ds->dtype != ss->dtype) {
+    throw Error(std::string("src: expected the dtype of dst (") + dtypeName(ds->dtype) + "), got " + dtypeName(ss->dtype));
+  }
+  size_t bytes = static_cast<size_t>(n) * dtypeSize(ds->dtype);
   if (bytes == 0) return info.Env().Undefined();
   int dd = ds->device, sd = ss->device;
   if (dd == sd) {

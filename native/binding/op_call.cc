@@ -51,7 +51,8 @@ void* OpCall::buffer(const char* name, int64_t extent, bool optional, bool out, 
                 ") is outside its storage of " + std::to_string(s.numel) + " elements");
   }
   if (want >= 0 && int(s.dtype) != want) {
-    throw Error(std::string(name) + ": expected a " + (want == int(DType::F32) ? "float32" : "int32") + " tensor");
+    throw Error(std::string(name) + ": expected a " + dtypeName(static_cast<DType>(want)) + " tensor, got " +
+                dtypeName(s.dtype));
   }
   if (type != nullptr) *type = s.dtype;
   void* p = static_cast<char*>(s.ptr) + off * static_cast<int64_t>(dtypeSize(s.dtype));

@@ -73,9 +73,10 @@ class OpCall {
   void out(T*& p, const char* name, const Ext& extent, bool optional) {
     if (at(kBuffers, 2)) p = static_cast<T*>(buffer(name, extent(), optional, true, dtypeOf<T>()));
   }
+  // optional: the handle may be null (the pointer is then null and the type float32)
   template <class Ext>
-  void inAny(const void*& p, DType& type, const char* name, const Ext& extent) {
-    if (at(kBuffers, 2)) p = buffer(name, extent(), false, false, -1, &type);
+  void inAny(const void*& p, DType& type, const char* name, const Ext& extent, bool optional = false) {
+    if (at(kBuffers, 2)) p = buffer(name, extent(), optional, false, -1, &type);
   }
   template <class Ext>
   void outAny(void*& p, DType& type, const char* name, const Ext& extent) {
@@ -145,5 +146,7 @@ template <>
 inline int OpCall::dtypeOf<float>() { return int(DType::F32); }
 template <>
 inline int OpCall::dtypeOf<int32_t>() { return int(DType::I32); }
+template <>
+inline int OpCall::dtypeOf<double>() { return int(DType::F64); }
 
 }  // namespace kiln::binding

@@ -23,6 +23,7 @@ namespace {
 #define OPT_OUT(T, x, extent) c.out(a.x, #x, [&]() -> int64_t { return (extent); }, true);
 #define IN_ANY(x, extent) c.inAny(a.x, a.x##Type, #x, [&]() -> int64_t { return (extent); });
 #define OUT_ANY(x, extent) c.outAny(a.x, a.x##Type, #x, [&]() -> int64_t { return (extent); });
+#define OPT_IN_ANY(x, extent) c.inAny(a.x, a.x##Type, #x, [&]() -> int64_t { return (extent); }, true);
 #define INDEX(x, count, bound) \
   c.index(a.x, #x, [&]() -> int64_t { return (count); }, [&]() -> int64_t { return (bound); }, false, [] { return 0; });
 #define INDEX_OR(x, count, bound, except)                                                                   \
@@ -86,6 +87,7 @@ Napi::Value OpSpecs(const Napi::CallbackInfo& info) {
 #define OPT_OUT(T, x, extent) addField(env, fields, {"OPT_OUT", #x, #T, 0});
 #define IN_ANY(x, extent) addField(env, fields, {"IN_ANY", #x, nullptr, 0});
 #define OUT_ANY(x, extent) addField(env, fields, {"OUT_ANY", #x, nullptr, 0});
+#define OPT_IN_ANY(x, extent) addField(env, fields, {"OPT_IN_ANY", #x, nullptr, 0});
 #define INDEX(x, count, bound) addField(env, fields, {"INDEX", #x, "int32_t", 0});
 #define INDEX_OR(x, count, bound, except) addField(env, fields, {"INDEX_OR", #x, "int32_t", 0});
 #define ALIAS(out, in, layoutOk)

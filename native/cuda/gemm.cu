@@ -1,5 +1,6 @@
-// matmul: cuBLASLt (cuBLAS as a fallback) through the dlopen'ed table in cublas_loader.cc, and
-// ours only for C = beta * C when K == 0.
+// matmul: float32 through cuBLASLt (cuBLAS as a fallback) through the dlopen'ed table in
+// cublas_loader.cc, and ours for C = beta * C when K == 0; float64 through our own tiled kernel
+// (shared-memory 16 x 16 tiles: correct, not tuned; cuBLAS's dgemm is not loaded).
 #include <climits>
 #include <string>
 
@@ -32,7 +33,13 @@ uint32_t alignmentOf(const void* p, int64_t ld, int64_t stride, int64_t batch) {
 // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T: cuBLAS sees B first.
 // Returns false (nothing enqueued) when cuBLASLt has no algorithm for the problem.
 bool gemmLt(DeviceContext& dev, const args::gemm& g) {
-  const auto& [transA, transB, M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc, strideC, batch] = g;
+  const bool transA = g.transA, transB = g.transB;
+  const int64_t M = g.M, N = g.N, K = g.K, lda = g.lda, strideA = g.strideA, ldb = g.ldb, strideB = g.strideB;
+  const int64_t ldc = g.ldc, strideC = g.strideC, batch = g.batch;
+  const float alpha = g.alpha, beta = g.beta;
+  const float* A = static_cast<const float*>(g.A);
+  const float* B = static_cast<const float*>(g.B);
+  float* C = static_cast<float*>(g.C);
   const CublasLib& L = cublasLib();
   if (!L.ok) throw Error("cuda: gemm: " + L.reason);
   blas::LtHandle h = dev.lt();
@@ -110,7 +117,13 @@ bool gemmLt(DeviceContext& dev, const args::gemm& g) {
 }
 
 void gemmClassic(DeviceContext& dev, const args::gemm& g) {
-  const auto& [transA, transB, M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc, strideC, batch] = g;
+  const bool transA = g.transA, transB = g.transB;
+  const int64_t M = g.M, N = g.N, K = g.K, lda = g.lda, strideA = g.strideA, ldb = g.ldb, strideB = g.strideB;
+  const int64_t ldc = g.ldc, strideC = g.strideC, batch = g.batch;
+  const float alpha = g.alpha, beta = g.beta;
+  const float* A = static_cast<const float*>(g.A);
+  const float* B = static_cast<const float*>(g.B);
+  float* C = static_cast<float*>(g.C);
   const CublasLib& L = cublasLib();
   blas::Handle h = dev.classic();
   if (h == nullptr) throw Error("cuda: gemm: libcublas is not available for the fallback path");
@@ -137,20 +150,69 @@ void scaleMatrix(cudaStream_t s, float* C, int64_t M, int64_t N, int64_t ldc, in
   checkLaunch("gemm(scale, K == 0)");
 }
 
+constexpr int kTileD = 16;
+
+// C[b] = alpha op(A[b]) op(B[b]) + beta C[b] in float64, one 16 x 16 tile of C per block.
+__global__ void gemmF64Kernel(bool tA, bool tB, int64_t M, int64_t N, int64_t K, double alpha, const double* A,
+                              int64_t lda, int64_t sA, const double* B, int64_t ldb, int64_t sB, double beta, double* C,
+                              int64_t ldc, int64_t sC, int64_t batch) {
+  __shared__ double As[kTileD][kTileD + 1], Bs[kTileD][kTileD + 1];
+  const int tx = threadIdx.x, ty = threadIdx.y;
+  for (int64_t b = blockIdx.z; b < batch; b += gridDim.z) {
+    const double* Ab = A + b * sA;
+    const double* Bb = B + b * sB;
+    double* Cb = C + b * sC;
+    for (int64_t rowTile = blockIdx.y; rowTile * kTileD < M; rowTile += gridDim.y) {
+      const int64_t i = rowTile * kTileD + ty, j = static_cast<int64_t>(blockIdx.x) * kTileD + tx;
+      double acc = 0.0;
+      for (int64_t k0 = 0; k0 < K; k0 += kTileD) {
+        const int64_t ka = k0 + tx, kb = k0 + ty;
+        As[ty][tx] = (i < M && ka < K) ? (tA ? Ab[ka * lda + i] : Ab[i * lda + ka]) : 0.0;
+        Bs[ty][tx] = (kb < K && j < N) ? (tB ? Bb[j * ldb + kb] : Bb[kb * ldb + j]) : 0.0;
+        __syncthreads();
+#pragma unroll
+        for (int kk = 0; kk < kTileD; ++kk) acc += As[ty][kk] * Bs[kk][tx];
+        __syncthreads();
+      }
+      if (i < M && j < N) {
+        double* c = Cb + i * ldc + j;
+        *c = alpha * acc + (beta == 0.0 ? 0.0 : beta * *c);
+      }
+    }
+  }
+}
+
+void gemmF64(DeviceContext& dev, const args::gemm& a) {
+  dim3 block(kTileD, kTileD);
+  int64_t rowTiles = (a.M + kTileD - 1) / kTileD, colTiles = (a.N + kTileD - 1) / kTileD;
+  if (colTiles > INT_MAX) throw Error("cuda: gemm: N is too large for the float64 kernel");
+  dim3 grid(static_cast<unsigned>(colTiles), static_cast<unsigned>(rowTiles < 65535 ? rowTiles : 65535),
+            static_cast<unsigned>(a.batch < 65535 ? a.batch : 65535));
+  const bool ordered = a.strideC == 0 && a.batch > 1;  // items accumulate into one C: run them in order
+  for (int64_t i = 0; i < (ordered ? a.batch : 1); ++i) {
+    gemmF64Kernel<<<ordered ? dim3(grid.x, grid.y, 1) : grid, block, 0, dev.stream()>>>(
+        a.transA, a.transB, a.M, a.N, a.K, a.alpha, static_cast<const double*>(a.A) + i * a.strideA, a.lda,
+        ordered ? 0 : a.strideA, static_cast<const double*>(a.B) + i * a.strideB, a.ldb, ordered ? 0 : a.strideB,
+        a.beta, static_cast<double*>(a.C), a.ldc, ordered ? 0 : a.strideC, ordered ? 1 : a.batch);
+    checkLaunch("gemm(float64)");
+  }
+}
+
 }  // namespace
 
 void gemm(DeviceContext& dev, const args::gemm& a) {
   if (a.M <= 0 || a.N <= 0 || a.batch <= 0) return;
+  if (a.AType == DType::F64) return gemmF64(dev, a);
   if (a.K <= 0) {
-    scaleMatrix(dev.stream(), a.C, a.M, a.N, a.ldc, a.strideC, a.batch, a.beta);
+    scaleMatrix(dev.stream(), static_cast<float*>(a.C), a.M, a.N, a.ldc, a.strideC, a.batch, a.beta);
     return;
   }
   if (a.strideC == 0 && a.batch > 1) {
     // Every item writes the same C: run them in order, as a loop over the batch would.
     for (int64_t i = 0; i < a.batch; ++i) {
       args::gemm one = a;
-      one.A = a.A + i * a.strideA;
-      one.B = a.B + i * a.strideB;
+      one.A = static_cast<const float*>(a.A) + i * a.strideA;
+      one.B = static_cast<const float*>(a.B) + i * a.strideB;
       one.strideA = one.strideB = 0;
       one.batch = 1;
       gemm(dev, one);

@@ -7,7 +7,8 @@ namespace kiln::cuda {
 namespace {
 
 // out[o, j, i] = src[o, idx[j], i]
-__global__ void indexSelectKernel(int32_t* err, uint32_t* out, const uint32_t* src, const int32_t* idx,
+template <class W>
+__global__ void indexSelectKernel(int32_t* err, W* out, const W* src, const int32_t* idx,
                                   int64_t outer, int64_t n, int64_t inner, int64_t nIdx) {
   KILN_GRID_STRIDE(t, outer * nIdx * inner) {
     int64_t i = t % inner, r = t / inner, j = r % nIdx, o = r / nIdx;
@@ -21,7 +22,8 @@ __global__ void indexSelectKernel(int32_t* err, uint32_t* out, const uint32_t* s
 }
 
 // dst[o, idx[j], i] += src[o, j, i]
-__global__ void indexAddKernel(int32_t* err, float* dst, const float* src, const int32_t* idx, int64_t outer,
+template <class T>
+__global__ void indexAddKernel(int32_t* err, T* dst, const T* src, const int32_t* idx, int64_t outer,
                                int64_t n, int64_t inner, int64_t nIdx) {
   KILN_GRID_STRIDE(t, outer * nIdx * inner) {
     int64_t i = t % inner, r = t / inner, j = r % nIdx, o = r / nIdx;
@@ -35,7 +37,8 @@ __global__ void indexAddKernel(int32_t* err, float* dst, const float* src, const
 }
 
 // out[o, j, i] = src[o, idx[o, j, i], i]
-__global__ void gatherKernel(int32_t* err, uint32_t* out, const uint32_t* src, const int32_t* idx,
+template <class W>
+__global__ void gatherKernel(int32_t* err, W* out, const W* src, const int32_t* idx,
                              int64_t outer, int64_t n, int64_t inner, int64_t k) {
   KILN_GRID_STRIDE(t, outer * k * inner) {
     int64_t i = t % inner, o = t / (k * inner);
@@ -49,7 +52,8 @@ __global__ void gatherKernel(int32_t* err, uint32_t* out, const uint32_t* src, c
 }
 
 // dst[o, idx[o, j, i], i] += src[o, j, i]
-__global__ void scatterAddKernel(int32_t* err, float* dst, const float* src, const int32_t* idx, int64_t outer,
+template <class T>
+__global__ void scatterAddKernel(int32_t* err, T* dst, const T* src, const int32_t* idx, int64_t outer,
                                  int64_t n, int64_t inner, int64_t k) {
   KILN_GRID_STRIDE(t, outer * k * inner) {
     int64_t i = t % inner, o = t / (k * inner);
@@ -67,34 +71,52 @@ __global__ void scatterAddKernel(int32_t* err, float* dst, const float* src, con
 void indexSelect(DeviceContext& dev, const args::indexSelect& a) {
   int64_t total = a.outer * a.nIdx * a.inner;
   if (total <= 0) return;
-  indexSelectKernel<<<gridFor(total), kThreads, 0, dev.stream()>>>(dev.errorWord(), static_cast<uint32_t*>(a.out),
-                                                                    static_cast<const uint32_t*>(a.src), a.idx, a.outer,
-                                                                    a.n, a.inner, a.nIdx);
+  if (dtypeSize(a.srcType) == 8) {
+    indexSelectKernel<uint64_t><<<gridFor(total), kThreads, 0, dev.stream()>>>(
+        dev.errorWord(), static_cast<uint64_t*>(a.out), static_cast<const uint64_t*>(a.src), a.idx, a.outer, a.n, a.inner, a.nIdx);
+  } else {
+    indexSelectKernel<uint32_t><<<gridFor(total), kThreads, 0, dev.stream()>>>(
+        dev.errorWord(), static_cast<uint32_t*>(a.out), static_cast<const uint32_t*>(a.src), a.idx, a.outer, a.n, a.inner, a.nIdx);
+  }
   checkLaunch("indexSelect");
 }
 
 void indexAdd(DeviceContext& dev, const args::indexAdd& a) {
   int64_t total = a.outer * a.nIdx * a.inner;
   if (total <= 0) return;
-  indexAddKernel<<<gridFor(total), kThreads, 0, dev.stream()>>>(dev.errorWord(), a.dst, a.src, a.idx, a.outer, a.n,
-                                                                 a.inner, a.nIdx);
+  if (a.dstType == DType::F64) {
+    indexAddKernel<double><<<gridFor(total), kThreads, 0, dev.stream()>>>(
+        dev.errorWord(), static_cast<double*>(a.dst), static_cast<const double*>(a.src), a.idx, a.outer, a.n, a.inner, a.nIdx);
+  } else {
+    indexAddKernel<float><<<gridFor(total), kThreads, 0, dev.stream()>>>(
+        dev.errorWord(), static_cast<float*>(a.dst), static_cast<const float*>(a.src), a.idx, a.outer, a.n, a.inner, a.nIdx);
+  }
   checkLaunch("indexAdd");
 }
 
 void gather(DeviceContext& dev, const args::gather& a) {
   int64_t total = a.outer * a.k * a.inner;
   if (total <= 0) return;
-  gatherKernel<<<gridFor(total), kThreads, 0, dev.stream()>>>(dev.errorWord(), static_cast<uint32_t*>(a.out),
-                                                               static_cast<const uint32_t*>(a.src), a.idx, a.outer, a.n,
-                                                               a.inner, a.k);
+  if (dtypeSize(a.srcType) == 8) {
+    gatherKernel<uint64_t><<<gridFor(total), kThreads, 0, dev.stream()>>>(
+        dev.errorWord(), static_cast<uint64_t*>(a.out), static_cast<const uint64_t*>(a.src), a.idx, a.outer, a.n, a.inner, a.k);
+  } else {
+    gatherKernel<uint32_t><<<gridFor(total), kThreads, 0, dev.stream()>>>(
+        dev.errorWord(), static_cast<uint32_t*>(a.out), static_cast<const uint32_t*>(a.src), a.idx, a.outer, a.n, a.inner, a.k);
+  }
   checkLaunch("gather");
 }
 
 void scatterAdd(DeviceContext& dev, const args::scatterAdd& a) {
   int64_t total = a.outer * a.k * a.inner;
   if (total <= 0) return;
-  scatterAddKernel<<<gridFor(total), kThreads, 0, dev.stream()>>>(dev.errorWord(), a.dst, a.src, a.idx, a.outer, a.n,
-                                                                   a.inner, a.k);
+  if (a.dstType == DType::F64) {
+    scatterAddKernel<double><<<gridFor(total), kThreads, 0, dev.stream()>>>(
+        dev.errorWord(), static_cast<double*>(a.dst), static_cast<const double*>(a.src), a.idx, a.outer, a.n, a.inner, a.k);
+  } else {
+    scatterAddKernel<float><<<gridFor(total), kThreads, 0, dev.stream()>>>(
+        dev.errorWord(), static_cast<float*>(a.dst), static_cast<const float*>(a.src), a.idx, a.outer, a.n, a.inner, a.k);
+  }
   checkLaunch("scatterAdd");
 }
 

@@ -123,6 +123,83 @@ __global__ void reduceI32Columns(ReduceOp op, int32_t* out, const int32_t* x, in
   }
 }
 
+// float64: one block per output (inner == 1, a row) or one thread per output (a column); sums in
+// double, extrema and first indices with the float32 rules.
+__device__ __forceinline__ bool betterD(double a, int64_t ia, double b, int64_t ib, bool isMax) {
+  if (ia < 0) return false;
+  if (ib < 0) return true;
+  bool an = a != a, bn = b != b;
+  if (an || bn) return (an && bn) ? ia < ib : an;
+  if (a == b) return ia < ib;
+  return isMax ? a > b : a < b;
+}
+
+__device__ __forceinline__ void writeOutD(ReduceOp op, void* out, int64_t o, double sum, double best, int64_t at, int64_t n) {
+  switch (op) {
+    case ReduceOp::Sum: static_cast<double*>(out)[o] = sum; break;
+    case ReduceOp::Mean: static_cast<double*>(out)[o] = sum / static_cast<double>(n); break;
+    case ReduceOp::Max:
+    case ReduceOp::Min: static_cast<double*>(out)[o] = best; break;
+    default: static_cast<int32_t*>(out)[o] = static_cast<int32_t>(at); break;
+  }
+}
+
+__global__ void reduceRowsD(ReduceOp op, void* out, const double* x, int64_t outer, int64_t n) {
+  __shared__ double shV[kThreads];
+  __shared__ int64_t shI[kThreads];
+  bool sum = op == ReduceOp::Sum || op == ReduceOp::Mean;
+  bool isMax = op == ReduceOp::Max || op == ReduceOp::ArgMax;
+  for (int64_t row = blockIdx.x; row < outer; row += gridDim.x) {
+    const double* xr = x + row * n;
+    double v = 0.0;
+    int64_t at = -1;
+    for (int64_t j = threadIdx.x; j < n; j += blockDim.x) {
+      if (sum) v += xr[j];
+      else if (betterD(xr[j], j, v, at, isMax)) {
+        v = xr[j];
+        at = j;
+      }
+    }
+    __syncthreads();
+    shV[threadIdx.x] = v;
+    shI[threadIdx.x] = at;
+    __syncthreads();
+    for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+      if (threadIdx.x < s) {
+        double ov = shV[threadIdx.x + s];
+        int64_t oi = shI[threadIdx.x + s];
+        if (sum) shV[threadIdx.x] += ov;
+        else if (betterD(ov, oi, shV[threadIdx.x], shI[threadIdx.x], isMax)) {
+          shV[threadIdx.x] = ov;
+          shI[threadIdx.x] = oi;
+        }
+      }
+      __syncthreads();
+    }
+    if (threadIdx.x == 0) writeOutD(op, out, row, shV[0], shV[0], shI[0], n);
+  }
+}
+
+__global__ void reduceColumnsD(ReduceOp op, void* out, const double* x, int64_t outer, int64_t n, int64_t inner) {
+  bool sum = op == ReduceOp::Sum || op == ReduceOp::Mean;
+  bool isMax = op == ReduceOp::Max || op == ReduceOp::ArgMax;
+  KILN_GRID_STRIDE(t, outer * inner) {
+    int64_t o = t / inner, i = t - o * inner;
+    const double* xc = x + o * n * inner + i;
+    double v = 0.0;
+    int64_t at = -1;
+    for (int64_t j = 0; j < n; ++j) {
+      double e = xc[j * inner];
+      if (sum) v += e;
+      else if (betterD(e, j, v, at, isMax)) {
+        v = e;
+        at = j;
+      }
+    }
+    writeOutD(op, out, t, v, v, at, n);
+  }
+}
+
 }  // namespace
 
 void reduce(DeviceContext& dev, const args::reduce& a) {
@@ -136,6 +213,22 @@ void reduce(DeviceContext& dev, const args::reduce& a) {
     reduceI32Columns<<<gridFor(total), kThreads, 0, s>>>(op, static_cast<int32_t*>(out),
                                                          static_cast<const int32_t*>(a.x), outer, n, inner);
     checkLaunch("reduce(int32)");
+    return;
+  }
+  if (a.xType == DType::F64) {
+    if (n == 0) {
+      if (op != ReduceOp::Sum && op != ReduceOp::Mean) throw Error("cuda: reduce: cannot reduce an empty dim with this op");
+      fill(dev, {.dst = out, .dstType = DType::F64, .n = total, .value = op == ReduceOp::Sum ? 0.0 : std::nan("")});
+      return;
+    }
+    const double* xd = static_cast<const double*>(a.x);
+    if (inner == 1) {
+      unsigned blocks = static_cast<unsigned>(outer < 65535 * 16 ? outer : 65535 * 16);
+      reduceRowsD<<<blocks, kThreads, 0, s>>>(op, out, xd, outer, n);
+    } else {
+      reduceColumnsD<<<gridFor(total), kThreads, 0, s>>>(op, out, xd, outer, n, inner);
+    }
+    checkLaunch("reduce(float64)");
     return;
   }
   const float* x = static_cast<const float*>(a.x);

@@ -136,25 +136,68 @@ __global__ void xentBackward(int32_t* err, float* dlogits, const float* dloss, c
 
 unsigned rowBlocks(int64_t rows) { return static_cast<unsigned>(rows < 65535 * 16 ? rows : 65535 * 16); }
 
+// float64: one thread per (outer, inner) slot walking down n, in double.
+__global__ void softmaxSlotsD(double* y, const double* x, int64_t outer, int64_t n, int64_t inner, bool log) {
+  KILN_GRID_STRIDE(t, outer * inner) {
+    int64_t o = t / inner, i = t - o * inner;
+    const double* xc = x + o * n * inner + i;
+    double* yc = y + o * n * inner + i;
+    double m = xc[0];
+    for (int64_t j = 1; j < n; ++j) m = (xc[j * inner] > m || xc[j * inner] != xc[j * inner]) ? xc[j * inner] : m;
+    double sum = 0.0;
+    for (int64_t j = 0; j < n; ++j) sum += exp(xc[j * inner] - m);
+    double k = log ? ::log(sum) : 1.0 / sum;
+    for (int64_t j = 0; j < n; ++j) yc[j * inner] = log ? (xc[j * inner] - m) - k : exp(xc[j * inner] - m) * k;
+  }
+}
+
+__global__ void softmaxBackwardSlotsD(double* dx, const double* dy, const double* y, int64_t outer, int64_t n,
+                                      int64_t inner, bool log) {
+  KILN_GRID_STRIDE(t, outer * inner) {
+    int64_t o = t / inner, i = t - o * inner;
+    int64_t base = o * n * inner + i;
+    double dot = 0.0;
+    for (int64_t j = 0; j < n; ++j) {
+      int64_t k = base + j * inner;
+      dot += log ? dy[k] : dy[k] * y[k];
+    }
+    for (int64_t j = 0; j < n; ++j) {
+      int64_t k = base + j * inner;
+      dx[k] = log ? dy[k] - exp(y[k]) * dot : y[k] * (dy[k] - dot);
+    }
+  }
+}
+
 }  // namespace
 
 void softmax(DeviceContext& dev, const args::softmax& a) {
   if (a.outer * a.n * a.inner <= 0) return;
-  if (a.inner == 1) {
-    softmaxRows<<<rowBlocks(a.outer), kThreads, 0, dev.stream()>>>(a.y, a.x, a.outer, a.n, a.log);
+  if (a.xType == DType::F64) {
+    softmaxSlotsD<<<gridFor(a.outer * a.inner), kThreads, 0, dev.stream()>>>(
+        static_cast<double*>(a.y), static_cast<const double*>(a.x), a.outer, a.n, a.inner, a.log);
+  } else if (a.inner == 1) {
+    softmaxRows<<<rowBlocks(a.outer), kThreads, 0, dev.stream()>>>(static_cast<float*>(a.y), static_cast<const float*>(a.x),
+                                                                   a.outer, a.n, a.log);
   } else {
-    softmaxColumns<<<gridFor(a.outer * a.inner), kThreads, 0, dev.stream()>>>(a.y, a.x, a.outer, a.n, a.inner, a.log);
+    softmaxColumns<<<gridFor(a.outer * a.inner), kThreads, 0, dev.stream()>>>(
+        static_cast<float*>(a.y), static_cast<const float*>(a.x), a.outer, a.n, a.inner, a.log);
   }
   checkLaunch("softmax");
 }
 
 void softmaxBackward(DeviceContext& dev, const args::softmaxBackward& a) {
   if (a.outer * a.n * a.inner <= 0) return;
-  if (a.inner == 1) {
-    softmaxBackwardRows<<<rowBlocks(a.outer), kThreads, 0, dev.stream()>>>(a.dx, a.dy, a.y, a.outer, a.n, a.log);
+  if (a.dxType == DType::F64) {
+    softmaxBackwardSlotsD<<<gridFor(a.outer * a.inner), kThreads, 0, dev.stream()>>>(
+        static_cast<double*>(a.dx), static_cast<const double*>(a.dy), static_cast<const double*>(a.y), a.outer, a.n, a.inner,
+        a.log);
+  } else if (a.inner == 1) {
+    softmaxBackwardRows<<<rowBlocks(a.outer), kThreads, 0, dev.stream()>>>(
+        static_cast<float*>(a.dx), static_cast<const float*>(a.dy), static_cast<const float*>(a.y), a.outer, a.n, a.log);
   } else {
-    softmaxBackwardColumns<<<gridFor(a.outer * a.inner), kThreads, 0, dev.stream()>>>(a.dx, a.dy, a.y, a.outer, a.n,
-                                                                                       a.inner, a.log);
+    softmaxBackwardColumns<<<gridFor(a.outer * a.inner), kThreads, 0, dev.stream()>>>(
+        static_cast<float*>(a.dx), static_cast<const float*>(a.dy), static_cast<const float*>(a.y), a.outer, a.n, a.inner,
+        a.log);
   }
   checkLaunch("softmaxBackward");
 }

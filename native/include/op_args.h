@@ -20,6 +20,7 @@
 #define OPT_OUT(T, x, extent) T* x;
 #define IN_ANY(x, extent) const void* x; DType x##Type;
 #define OUT_ANY(x, extent) void* x; DType x##Type;
+#define OPT_IN_ANY(x, extent) const void* x; DType x##Type;
 #define INDEX(x, count, bound) const int32_t* x;
 #define INDEX_OR(x, count, bound, except) const int32_t* x;
 #define ALIAS(out, in, layoutOk)

@@ -22,7 +22,7 @@ enum class UnaryOp : int32_t {
 
 // What unaryBackward reads besides dy for an op: its input x, its output y, or nothing.
 enum class GradReads { Nothing, Input, Output };
-constexpr GradReads unaryGradReads(UnaryOp op, float alpha) {
+constexpr GradReads unaryGradReads(UnaryOp op, double alpha) {
   switch (op) {
     case UnaryOp::Exp: case UnaryOp::Sqrt: case UnaryOp::Rsqrt: case UnaryOp::Sigmoid: case UnaryOp::Tanh:
       return GradReads::Output;
@@ -30,7 +30,7 @@ constexpr GradReads unaryGradReads(UnaryOp op, float alpha) {
     case UnaryOp::RSubScalar: case UnaryOp::Count:
       return GradReads::Nothing;
     case UnaryOp::PowScalar:
-      return alpha == 0.0f ? GradReads::Nothing : GradReads::Input;
+      return alpha == 0.0 ? GradReads::Nothing : GradReads::Input;
     default:
       return GradReads::Input;
   }

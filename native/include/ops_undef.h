@@ -15,6 +15,7 @@
 #undef OPT_OUT
 #undef IN_ANY
 #undef OUT_ANY
+#undef OPT_IN_ANY
 #undef INDEX
 #undef INDEX_OR
 #undef ALIAS

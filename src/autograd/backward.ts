@@ -12,7 +12,8 @@
 import { zeros } from '../creation.js';
 import { KilnError, check, shapeStr } from '../errors.js';
 import { Storage, keep, scope } from '../memory.js';
-import { placeRows } from '../ops/shape.js';
+import { castTo, placeRows } from '../ops/shape.js';
+import { isFloating } from '../dtype.js';
 import { type Tensor, collectMade } from '../tensor.js';
 import { type Edge, GradNode, type TensorHook, checkFresh, readVersions, withGradMode } from './engine.js';
 import { gradOnlyHooks } from './hooks.js';
@@ -351,15 +352,23 @@ function runNode(n: GradNode, dys: (Tensor | undefined)[], task: Task, finalized
 
 /** Routes a rule's gradients to the next nodes and leaves. */
 function deliver(n: GradNode, grads: (Tensor | null | undefined)[], dys: (Tensor | undefined)[], task: Task): void {
+  let castFrom: Tensor[] | null = null;
   for (let i = 0; i < n.next.length; i++) {
     const e = n.next[i];
     let g = grads[i];
     if (e === null || g === null || g === undefined) continue; // an unused gradient is freed with the run's scope
+    // a gradient takes its input's dtype (a float32 tensor used in float64 math gets float32)
+    const want = n.inputs[i].dtype;
+    if (g.dtype !== want && isFloating(want)) {
+      (castFrom ??= []).push(g);
+      g = castTo(g, want);
+    }
     // every pending gradient is an object this run owns alone
     if (!task.createGraph && (dys.includes(g) || grads.indexOf(g) !== grads.lastIndexOf(g))) g = alias(g);
     if (isNode(e)) addToNode(task, e, n.nextNr?.[i] ?? 0, g);
     else addToLeaf(task, e, g);
   }
+  if (castFrom !== null && !task.createGraph) for (const g of castFrom) if (!dys.includes(g)) g.dispose();
 }
 
 function runPart(n: GradNode, part: Edge[], dy: Tensor, dys: (Tensor | undefined)[], task: Task, rule: Rule): void {
@@ -431,7 +440,7 @@ function sliceInPlace(n: GradNode, dy: Tensor, task: Task): boolean {
 }
 
 function zerosOf(shape: readonly number[], like: Tensor): Tensor {
-  return zeros([...shape], { device: like.device });
+  return zeros([...shape], { device: like.device, dtype: isFloating(like.dtype) ? like.dtype : 'float32' });
 }
 
 function checkRoots(what: string, outputs: Tensor[], grads: (Tensor | null | undefined)[]): void {
@@ -447,7 +456,7 @@ function checkRoots(what: string, outputs: Tensor[], grads: (Tensor | null | und
     } else {
       check(g instanceof r.constructor, () => `gradient: expected a Tensor for ${name}`);
       g._checkAlive('gradient');
-      check(g.dtype === 'float32', () => `gradient: expected a float32 tensor, got ${g.dtype}`);
+      check(g.dtype === r.dtype, () => `gradient: expected a ${r.dtype} tensor (the dtype of ${name}), got ${g.dtype}`);
       check(g.device === r.device, () => `gradient: on ${g.device}, expected ${r.device} (the device of ${name})`);
       check(g.shape.length === r.shape.length && g.shape.every((d, k) => d === r.shape[k]),
         () => `gradient: expected shape ${shapeStr(r.shape)}, got ${shapeStr(g.shape)}`);

@@ -12,6 +12,7 @@
  * with recording on under createGraph, so a backward written with Kiln ops is differentiable.
  */
 import { zeros } from '../creation.js';
+import { isFloating } from '../dtype.js';
 import { KilnError, check, shapeStr } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { isGradEnabled, noGrad, recordMulti } from './engine.js';
@@ -98,7 +99,7 @@ export class Function {
       () => `${name}.forward: expected a Tensor or an array of tensors, got ${typeof result}`);
     if (!needs.some(Boolean)) return result;
     // int32 outputs (indices) are non-differentiable without being marked, as in PyTorch
-    const fixed = (o: Tensor) => ctx._nonDifferentiable.has(o) || o.dtype !== 'float32';
+    const fixed = (o: Tensor) => ctx._nonDifferentiable.has(o) || !isFloating(o.dtype);
     // outputs are new objects, so an input returned as is, or a tensor made outside, keeps its own history
     const wrapped = outs.map((o) => (fixed(o) ? o : o._alias(false)));
     const diffIndex = outs.map((o, j) => (fixed(o) ? -1 : j)).filter((j) => j >= 0);

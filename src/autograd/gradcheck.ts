@@ -1,13 +1,15 @@
 /**
  * gradcheck and gradgradcheck, as torch.autograd's: the analytical Jacobian (one backward per
- * output element) against central finite differences. Kiln evaluates in float32, so fn runs in
- * float32 on inputs perturbed on the host, and the differences and comparisons are formed in
- * float64 on the host, dividing by the step actually taken (the float32-rounded x + h minus
- * x - h). The defaults suit float32: h = eps * max(1, |x|) with eps = 1e-3, and an entry passes
- * when |analytical - numerical| <= atol + rtol * |numerical| with atol = 1e-3, rtol = 1e-2.
+ * output element) against central finite differences. fn runs in the inputs' dtype on inputs
+ * perturbed on the host; the differences and comparisons are formed in float64 on the host,
+ * dividing by the step actually taken (for float32, the rounded x + h minus x - h). An entry
+ * passes when |analytical - numerical| <= atol + rtol * |numerical|, h = eps * max(1, |x|).
+ * Defaults: float32 inputs eps 1e-3, atol 1e-3, rtol 1e-2; when any input that requires grad is
+ * float64, PyTorch's eps 1e-6, atol 1e-5, rtol 1e-3.
  * Keep inputs small (the cost is one backward per output element and two forwards per input
  * element) and away from kinks (relu at 0).
  */
+import { isFloating } from '../dtype.js';
 import { KilnError, check, shapeStr } from '../errors.js';
 import { scope } from '../memory.js';
 import { native } from '../native.js';
@@ -41,20 +43,22 @@ function checkInputs(inputs: unknown, what: string): Tensor[] {
     () => `${what}: expected a non-empty array of tensors`);
   const ts = inputs as Tensor[];
   check(ts.some((t) => t.requiresGrad), () => `${what}: at least one input must require grad`);
-  ts.forEach((t, i) => check(!t.requiresGrad || t.dtype === 'float32', () => `${what}[${i}]: expected float32, got ${t.dtype}`));
+  ts.forEach((t, i) => check(!t.requiresGrad || isFloating(t.dtype), () => `${what}[${i}]: expected float32 or float64, got ${t.dtype}`));
   return ts;
 }
 
-/** A float32 leaf with these values. */
-function leafOf(values: Float32Array, shape: readonly number[], device: Tensor['device'], requiresGrad: boolean): Tensor {
-  const t = empty(shape, 'float32', device);
+type FloatArray = Float32Array | Float64Array;
+
+/** A leaf with these values (float32 or float64 by the array). */
+function leafOf(values: FloatArray, shape: readonly number[], device: Tensor['device'], requiresGrad: boolean): Tensor {
+  const t = empty(shape, values instanceof Float64Array ? 'float64' : 'float32', device);
   if (values.length > 0) native.write(t.storage.handle, 0, values);
   if (requiresGrad) t.requiresGrad = true;
   return t;
 }
 
 /** fn's outputs, flattened to float64, for inputs with input k's element j set to v. */
-function evaluate(fn: Fn, inputs: Tensor[], host: Float32Array[], k: number, j: number, v: number): Float64Array[] {
+function evaluate(fn: Fn, inputs: Tensor[], host: FloatArray[], k: number, j: number, v: number): Float64Array[] {
   return scope(() => {
     const values = host[k].slice();
     values[j] = v;
@@ -71,10 +75,11 @@ function evaluate(fn: Fn, inputs: Tensor[], host: Float32Array[], k: number, j: 
 export function gradcheck(fn: Fn, inputs: Tensor[], options: GradcheckOptions = {}): boolean {
   check(typeof fn === 'function', 'fn: expected a function');
   const ts = checkInputs(inputs, 'inputs');
-  const { eps = 1e-3, atol = 1e-3, rtol = 1e-2, raiseException = true } = options;
+  const f64 = ts.some((t) => t.requiresGrad && t.dtype === 'float64');
+  const { eps = f64 ? 1e-6 : 1e-3, atol = f64 ? 1e-5 : 1e-3, rtol = f64 ? 1e-3 : 1e-2, raiseException = true } = options;
   check(eps > 0 && atol >= 0 && rtol >= 0, 'options: eps must be positive, atol and rtol non-negative');
   const wrt = ts.map((t, i) => (t.requiresGrad ? i : -1)).filter((i) => i >= 0);
-  const host = ts.map((t) => (t.dtype === 'float32' ? (t.toTypedArray() as Float32Array) : new Float32Array(0)));
+  const host = ts.map((t) => (isFloating(t.dtype) ? (t.toTypedArray() as FloatArray) : new Float32Array(0)));
 
   // analytical: row r of d out_o / d inputs from one backward with a one-hot gradient
   const analytical = scope(() => enableGrad(() => {
@@ -86,7 +91,7 @@ export function gradcheck(fn: Fn, inputs: Tensor[], options: GradcheckOptions = 
           rows.push(wrt.map((k) => new Float64Array(ts[k].numel)));
           continue;
         }
-        const onehot = new Float32Array(o.numel);
+        const onehot = o.dtype === 'float64' ? new Float64Array(o.numel) : new Float32Array(o.numel);
         onehot[r] = 1;
         const gradOutputs = leafOf(onehot, o.shape, o.device, false);
         const g = grad(o, wrt.map((k) => ts[k]), { gradOutputs, retainGraph: true, allowUnused: true });
@@ -100,8 +105,9 @@ export function gradcheck(fn: Fn, inputs: Tensor[], options: GradcheckOptions = 
     const x = host[k];
     for (let j = 0; j < x.length; j++) {
       const h = eps * Math.max(1, Math.abs(x[j]));
-      const up = Math.fround(x[j] + h);
-      const down = Math.fround(x[j] - h);
+      const round = x instanceof Float64Array ? (v: number) => v : Math.fround;
+      const up = round(x[j] + h);
+      const down = round(x[j] - h);
       const plus = evaluate(fn, ts, host, k, j, up);
       const minus = evaluate(fn, ts, host, k, j, down);
       for (let o = 0; o < plus.length; o++) {
@@ -133,10 +139,11 @@ export function gradgradcheck(fn: Fn, inputs: Tensor[], gradOutputs?: Tensor[] |
   let gos: Tensor[];
   if (gradOutputs === undefined || gradOutputs === null) {
     const rand = hostRandom(1234);
+    const f64 = ts.some((t) => t.requiresGrad && t.dtype === 'float64');
     gos = shapes.map((s) => {
       const n = s.reduce((a, b) => a * b, 1);
-      const v = Float32Array.from({ length: n }, () => Math.fround(2 * rand() - 1));
-      return leafOf(v, s, ts[0].device, true);
+      const v = Float64Array.from({ length: n }, () => Math.fround(2 * rand() - 1));
+      return leafOf(f64 ? v : Float32Array.from(v), s, ts[0].device, true);
     });
   } else {
     check(Array.isArray(gradOutputs) && gradOutputs.length === shapes.length && gradOutputs.every((g) => g instanceof Tensor),

@@ -16,6 +16,7 @@ import { type UnaryOpName, native } from '../native.js';
 import { where } from '../ops/elementwise.js';
 import { UNARY_READS, avgPool2d, avgPool2dBackward, col2im, im2col, placeInto, unaryBackward } from '../ops/grad-ops.js';
 import { indexAddInto, scatterAddInto } from '../ops/indexing.js';
+import { choleskyGrad, diagonalGrad, eighGrad, qrGrad, slogdetGrad, solveGrad, solveTriangularGrad } from '../linalg/grad.js';
 import { linearBackward } from '../ops/linear.js';
 import { gruSequenceBackward, lstmSequenceBackward, rnnSequenceBackward } from '../ops/rnn.js';
 import { sumTo } from '../ops/reduce.js';
@@ -195,6 +196,7 @@ export const gradRules = {
     });
   },
   toDevice: ({ inputs: [x] }, dy) => [dy.to(x.device)],
+  cast: ({ inputs: [x] }, dy) => [dy.to(x.dtype)],
 
   // ---- linear algebra
   // under autocast (saved.bf16) the gradient GEMMs run in bfloat16 too
@@ -204,6 +206,15 @@ export const gradRules = {
   ]),
   linear: ({ inputs: [x, w, b], next, saved }, dy) =>
     linearBackward(x, w, b, dy, [next[0] !== null, next[1] !== null, next[2] != null], saved.bf16 === true),
+
+  // ---- kiln.linalg (src/linalg/grad.ts)
+  cholesky: choleskyGrad,
+  solveTriangular: solveTriangularGrad,
+  solve: solveGrad,
+  slogdet: slogdetGrad,
+  eigh: eighGrad,
+  qr: qrGrad,
+  diagonal: diagonalGrad,
 
   // ---- indexing
   indexSelect: ({ inputs: [x], saved }, dy) => [indexAddInto(x.shape, saved.dim, saved.index, dy)],
@@ -223,7 +234,7 @@ export const gradRules = {
     }
     const [outer, n, inner] = splitAt(y.shape, saved.dim);
     const dyc = contiguous(dy);
-    const dx = empty(y.shape, 'float32', y.device);
+    const dx = empty(y.shape, y.dtype, y.device);
     native.softmaxBackward(dx.storage.handle, 0, dyc.storage.handle, dyc.offset, y.storage.handle, y.offset, outer, n, inner, saved.log);
     disposeTemp(dyc, dy);
     return [dx];

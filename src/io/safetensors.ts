@@ -51,6 +51,13 @@ function hostArray(t: Tensor): HostArray {
   return t.toTypedArray() as HostArray;
 }
 
+/** Writing supports float32 and int32 (the format module's rule); float64 is refused, not narrowed. */
+function checkWritable(name: string, t: Tensor, what: string): void {
+  if (t.dtype === 'float64') {
+    throw new KilnError(`${what}: tensor '${name}' is float64; Kiln writes float32 and int32 safetensors (cast it with .float())`);
+  }
+}
+
 function makeTensor(data: HostArray, dtype: KilnDType, shape: number[], device?: DeviceLike): Tensor {
   return tensor(data, { dtype, shape, device });
 }
@@ -60,6 +67,7 @@ export function serializeSafetensors(tensors: Record<string, Tensor>, metadata?:
   const host: Record<string, { dtype: KilnDType; shape: number[]; data: HostArray }> = {};
   for (const [name, t] of Object.entries(tensors)) {
     if (!(t instanceof Tensor)) throw new KilnError(`serializeSafetensors: value for '${name}' is not a Tensor`);
+    checkWritable(name, t, 'serializeSafetensors');
     host[name] = { dtype: t.dtype as KilnDType, shape: [...t.shape], data: hostArray(t) };
   }
   return encodeSafetensors(host, metadata);
@@ -197,6 +205,7 @@ export async function save(obj: unknown, path: string, opts: SaveOptions = {}): 
   }
   for (const [name, t] of tensors) {
     if (t.isDisposed) throw new KilnError(`save: tensor '${name}' has been disposed`);
+    checkWritable(name, t, 'save');
   }
   const entries = [...tensors].map(([name, t]) => [name, { dtype: t.dtype as KilnDType, shape: [...t.shape] }] as [string, { dtype: KilnDType; shape: number[] }]);
   const layout = layoutSafetensors(entries, metadata);

@@ -123,7 +123,10 @@ export class Trace {
         'traced op (detach() or an internal alias); make it with reshape/permute/slice on the traced tensor');
     }
     if (this.made.size !== this.madeList.length) this.made = new Set(this.madeList);
-    const data = t.numel === 0 ? (t.dtype === 'int32' ? new Int32Array(0) : new Float32Array(0)) : t.toTypedArray();
+    if (t.dtype !== 'float32' && t.dtype !== 'int32') {
+      throw new KilnError(`onnx.export: ${consumer} reads a ${t.dtype} constant ${shapeStr(t.shape)}; export handles float32 and int32`);
+    }
+    const data = t.numel === 0 ? (t.dtype === 'int32' ? new Int32Array(0) : new Float32Array(0)) : (t.toTypedArray() as Float32Array | Int32Array);
     return this.add({ kind: 'const', shape: [...t.shape], dtype: t.dtype, data, madeInPass: this.made.has(t), version: t.storage.version }, t);
   }
 

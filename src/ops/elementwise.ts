@@ -4,16 +4,18 @@ import { check, checkFinite } from '../errors.js';
 import { BinaryOp, type BinaryOpName, UnaryOp, type UnaryOpName, native } from '../native.js';
 import { Tensor } from '../tensor.js';
 import { UNARY_READS } from './grad-ops.js';
-import { broadcastShapes, broadcastStrides, checkFloat, checkSameDevice, checkTensor, contiguous, disposeTemp, empty } from './util.js';
+import { isFloating, promoteTypes } from '../dtype.js';
+import { castTo } from './shape.js';
+import { broadcastShapes, broadcastStrides, checkFloating, checkSameDevice, checkTensor, contiguous, disposeTemp, empty } from './util.js';
 
 export type Scalar = number;
 export type TensorOrScalar = Tensor | Scalar;
 
 /** y = f(x) through the native unary kernel, without recording. */
 export function unaryRaw(x: Tensor, op: UnaryOpName, alpha = 0, beta = 0): Tensor {
-  checkFloat(x, op);
+  checkFloating(x, op);
   const xc = contiguous(x);
-  const out = empty(x.shape, 'float32', x.device);
+  const out = empty(x.shape, x.dtype, x.device);
   native.unary(UnaryOp[op], out.storage.handle, 0, xc.storage.handle, xc.offset, out.numel, alpha, beta);
   disposeTemp(xc, x);
   return out;
@@ -58,16 +60,20 @@ export function clamp(x: Tensor, min?: number | null, max?: number | null): Tens
   return unary(x, 'clamp', lo, hi);
 }
 
-/** Converts int32 operands to float32 when the other operand is float32. */
+/** Both operands in their promoted dtype (promoteTypes: float64 > float32 > int32), as PyTorch. */
 function promote(a: Tensor, b: Tensor): [Tensor, Tensor] {
   if (a.dtype === b.dtype) return [a, b];
-  return [a.dtype === 'int32' ? a.float() : a, b.dtype === 'int32' ? b.float() : b];
+  const d = promoteTypes(a.dtype, b.dtype);
+  return [a.dtype === d ? a : castTo(a, d), b.dtype === d ? b : castTo(b, d)];
 }
 
-/** A 0-d tensor holding value on like's device: int32 when like is int32 and value an integer. */
+/**
+ * A 0-d tensor holding value on like's device, in like's dtype when that is a float dtype (a
+ * number does not promote a tensor, as in PyTorch), int32 for an integer beside int32, else float32.
+ */
 function scalarTensor(value: number, like: Tensor, forceFloat = false): Tensor {
   checkFinite(value, 'other');
-  const dtype = !forceFloat && like.dtype === 'int32' && Number.isInteger(value) ? 'int32' : 'float32';
+  const dtype = isFloating(like.dtype) ? like.dtype : !forceFloat && Number.isInteger(value) ? 'int32' : 'float32';
   const t = empty([], dtype, like.device);
   native.fill(t.storage.handle, 0, 1, value);
   return t;
@@ -88,7 +94,10 @@ export function binaryRaw(op: BinaryOpName, a0: Tensor, b0: Tensor): Tensor {
   const isCompare = BinaryOp[op] >= BinaryOp.eq;
   if (a.dtype === 'int32' && (op === 'div' || op === 'pow')) {
     // true division, as in PyTorch
-    [a, b] = [a.float(), b.float()];
+    const [ai, bi] = [a, b];
+    [a, b] = [ai.float(), bi.float()];
+    if (ai !== a0) ai.dispose();
+    if (bi !== b0) bi.dispose();
   }
   const shape = broadcastShapes(a.shape, b.shape, op);
   const out = empty(shape, isCompare ? 'float32' : a.dtype, a.device);
@@ -131,13 +140,13 @@ function binaryRecorded(op: BinaryOpName, a: Tensor, b: Tensor): Tensor {
 
 export function add(a: Tensor, b: TensorOrScalar, alpha = 1): Tensor {
   checkTensor(a, 'input');
-  if (typeof b === 'number') return a.dtype === 'float32' ? unary(a, 'addScalar', b * alpha) : binary('add', a, b * alpha);
+  if (typeof b === 'number') return isFloating(a.dtype) ? unary(a, 'addScalar', b * alpha) : binary('add', a, b * alpha);
   return withScaled('add', a, b, alpha);
 }
 
 export function sub(a: Tensor, b: TensorOrScalar, alpha = 1): Tensor {
   checkTensor(a, 'input');
-  if (typeof b === 'number') return a.dtype === 'float32' ? unary(a, 'addScalar', -b * alpha) : binary('sub', a, b * alpha);
+  if (typeof b === 'number') return isFloating(a.dtype) ? unary(a, 'addScalar', -b * alpha) : binary('sub', a, b * alpha);
   return withScaled('sub', a, b, alpha);
 }
 
@@ -158,7 +167,7 @@ export function rsub(a: Tensor, other: number): Tensor {
 
 export function mul(a: Tensor, b: TensorOrScalar): Tensor {
   checkTensor(a, 'input');
-  if (typeof b === 'number' && a.dtype === 'float32') {
+  if (typeof b === 'number' && isFloating(a.dtype)) {
     checkFinite(b, 'other');
     return unary(a, 'mulScalar', b);
   }
@@ -167,9 +176,10 @@ export function mul(a: Tensor, b: TensorOrScalar): Tensor {
 
 export function div(a: Tensor, b: TensorOrScalar): Tensor {
   checkTensor(a, 'input');
-  if (typeof b === 'number' && a.dtype === 'float32') {
+  if (typeof b === 'number' && isFloating(a.dtype)) {
     checkFinite(b, 'other');
-    return unary(a, 'mulScalar', 1 / b);
+    // float32 multiplies by the rounded reciprocal (as before); float64 divides exactly
+    return a.dtype === 'float64' ? binary('div', a, b) : unary(a, 'mulScalar', 1 / b);
   }
   return binary('div', a, b);
 }
@@ -200,15 +210,19 @@ export const ge = (a: Tensor, b: TensorOrScalar) => binary('ge', a, b);
 export const lt = (a: Tensor, b: TensorOrScalar) => binary('lt', a, b);
 export const le = (a: Tensor, b: TensorOrScalar) => binary('le', a, b);
 
-/** out = cond != 0 ? a : b, broadcasting all three; cond is any float32 or int32 mask. */
+/**
+ * out = cond != 0 ? a : b, broadcasting all three; cond is any mask (nonzero is true); a and b
+ * are promoted to one float dtype (int32 to float32).
+ */
 export function whereRaw(cond: Tensor, a: Tensor, b: Tensor): Tensor {
   checkSameDevice(cond, a, 'where');
   checkSameDevice(a, b, 'where');
-  const c = cond.dtype === 'float32' ? cond : cond.float();
-  const af = a.dtype === 'float32' ? a : a.float();
-  const bf = b.dtype === 'float32' ? b : b.float();
+  const dtype = promoteTypes(promoteTypes(a.dtype, b.dtype), 'float32');
+  const c = cond.dtype === 'float32' ? cond : castTo(cond, 'float32');
+  const af = a.dtype === dtype ? a : castTo(a, dtype);
+  const bf = b.dtype === dtype ? b : castTo(b, dtype);
   const shape = broadcastShapes(broadcastShapes(c.shape, af.shape, 'where'), bf.shape, 'where');
-  const out = empty(shape, 'float32', a.device);
+  const out = empty(shape, dtype, a.device);
   native.where(out.storage.handle, 0, c.storage.handle, c.offset, af.storage.handle, af.offset, bf.storage.handle, bf.offset,
     shape, broadcastStrides(c, shape), broadcastStrides(af, shape), broadcastStrides(bf, shape));
   if (c !== cond) c.dispose();
@@ -221,8 +235,15 @@ export function where(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tenso
   check(cond instanceof Tensor, 'where: condition must be a Tensor');
   check(typeof a === 'number' || a instanceof Tensor, 'input: expected a Tensor or a number');
   check(typeof b === 'number' || b instanceof Tensor, 'other: expected a Tensor or a number');
-  const at = typeof a === 'number' ? scalarTensor(a, cond, true) : a;
-  const bt = typeof b === 'number' ? scalarTensor(b, cond, true) : b;
+  // a number takes the float dtype of the other operand (float32 beside int32 or a number)
+  const scalar = (v: number, other: TensorOrScalar) => {
+    checkFinite(v, 'other');
+    const t = empty([], other instanceof Tensor && other.dtype === 'float64' ? 'float64' : 'float32', cond.device);
+    native.fill(t.storage.handle, 0, 1, v);
+    return t;
+  };
+  const at = typeof a === 'number' ? scalar(a, b) : a;
+  const bt = typeof b === 'number' ? scalar(b, a) : b;
   const out = record(whereRaw(cond, at, bt), 'where', [at, bt], { cond }, 0, null, [cond]);
   if (out.gradFn === null) {
     if (at !== a) at.dispose();

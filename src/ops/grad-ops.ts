@@ -23,7 +23,7 @@ export const UNARY_READS: Record<UnaryOpName, 'x' | 'y' | null> = {
 export function unaryBackward(op: UnaryOpName, dy: Tensor, v: Tensor, alpha: number, beta: number): Tensor {
   const dyc = contiguous(dy);
   const vc = contiguous(v);
-  const dx = empty(v.shape, 'float32', v.device);
+  const dx = empty(v.shape, dy.dtype, v.device);
   // the kernel takes both x and y and reads the one this op's derivative needs
   native.unaryBackward(UnaryOp[op], dx.storage.handle, 0, dyc.storage.handle, dyc.offset, vc.storage.handle, vc.offset,
     vc.storage.handle, vc.offset, v.numel, alpha, beta);
@@ -34,7 +34,7 @@ export function unaryBackward(op: UnaryOpName, dy: Tensor, v: Tensor, alpha: num
 
 /** Zeros of `shape` with src's rows written at start, start+step, ... along dim d: a slice's gradient. */
 export function placeInto(shape: readonly number[], d: number, src: Tensor, start: number, step: number): Tensor {
-  const out = empty(shape, 'float32', src.device);
+  const out = empty(shape, src.dtype, src.device);
   native.fill(out.storage.handle, 0, out.numel, 0);
   placeRows(out, d, src, start, step);
   return record(out, 'placeInto', [src], { dim: d, start, step, length: src.ndim === 0 ? 1 : src.shape[d] });

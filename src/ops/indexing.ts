@@ -30,7 +30,7 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
 
 /** Zeros of `shape` with src's rows added at index along dim: indexSelect's gradient (recorded: its rule is indexSelect). */
 export function indexAddInto(shape: readonly number[], dim: number, index: Tensor, src: Tensor): Tensor {
-  const out = empty(shape, 'float32', src.device);
+  const out = empty(shape, src.dtype, src.device);
   native.fill(out.storage.handle, 0, out.numel, 0);
   const sc = contiguous(src);
   const ic = contiguous(index);
@@ -61,7 +61,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
 
 /** Zeros of `shape` with src added at index along dim: gather's gradient (recorded: its rule is gather). */
 export function scatterAddInto(shape: readonly number[], dim: number, index: Tensor, src: Tensor): Tensor {
-  const out = empty(shape, 'float32', src.device);
+  const out = empty(shape, src.dtype, src.device);
   native.fill(out.storage.handle, 0, out.numel, 0);
   const sc = contiguous(src);
   const ic = contiguous(index);

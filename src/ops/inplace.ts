@@ -10,6 +10,7 @@
  * Every write bumps the storage's version counter, so a rule that saved the old values throws.
  */
 import { isGradEnabled } from '../autograd/engine.js';
+import { isFloating } from '../dtype.js';
 import { KilnError, check, shapeStr } from '../errors.js';
 import { native } from '../native.js';
 import type { Tensor } from '../tensor.js';
@@ -29,7 +30,7 @@ export function inPlaceRecorded(t: Tensor, what: string, other?: Tensor | null):
     throw new KilnError(`${what}: a view of a leaf tensor that requires grad cannot be modified in place outside kiln.noGrad()`);
   }
   const recorded = t.requiresGrad || (other?.requiresGrad ?? false);
-  if (recorded && t.dtype !== 'float32') {
+  if (recorded && !isFloating(t.dtype)) {
     throw new KilnError(`${what}: cannot write a result that requires grad into a ${t.dtype} tensor`);
   }
   return recorded;

@@ -13,7 +13,7 @@ import { empty } from './util.js';
 /** Whether the fused path applies (the caller has already checked the shapes). */
 export function canFuseLinear(x: Tensor, weight: Tensor, bias: Tensor | null): boolean {
   return x.ndim === 2 && x.isContiguous() && weight.isContiguous() && x.device === weight.device &&
-    weight.dtype === 'float32' && (bias === null || (bias.isContiguous() && bias.device === x.device && bias.dtype === 'float32')) &&
+    x.dtype === 'float32' && weight.dtype === 'float32' && (bias === null || (bias.isContiguous() && bias.device === x.device && bias.dtype === 'float32')) &&
     x.shape[0] > 0 && weight.shape[0] > 0 && weight.shape[1] > 0;
 }
 

@@ -3,7 +3,9 @@ import { record } from '../autograd/engine.js';
 import { check, shapeStr } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { BF16, autocastDtype, gemmOf } from '../autocast.js';
-import { broadcastShapes, checkFloat, checkSameDevice, contiguous, empty, sizeOf } from './util.js';
+import { promoteTypes } from '../dtype.js';
+import { castTo } from './shape.js';
+import { broadcastShapes, checkFloating, checkSameDevice, contiguous, empty, sizeOf } from './util.js';
 
 /** How a [..., R, C] operand is read by gemm: its base, leading dimension and transposition. */
 interface Operand {
@@ -51,22 +53,26 @@ export function matmulRaw(a: Tensor, b: Tensor): Tensor {
   const N = b.shape[b.ndim - 1];
   check(b.shape[b.ndim - 2] === K, () => `matmul: shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)} do not align (${K} vs ${b.shape[b.ndim - 2]})`);
   const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), 'matmul batch dims');
-  const out = empty([...batch, M, N], 'float32', a.device);
+  const out = empty([...batch, M, N], a.dtype, a.device);
   const nb = sizeOf(batch);
   if (out.numel === 0) return out;
   const A = operand(a, batch);
   const B = operand(b, batch);
-  gemmOf(autocastDtype() === 'bfloat16')(A.trans, B.trans, M, N, K, 1, A.t.storage.handle, A.t.offset, A.ld, A.batchStride,
+  gemmOf(autocastDtype() === 'bfloat16' && a.dtype === 'float32')(A.trans, B.trans, M, N, K, 1, A.t.storage.handle, A.t.offset, A.ld, A.batchStride,
     B.t.storage.handle, B.t.offset, B.ld, B.batchStride, 0, out.storage.handle, 0, N, M * N, nb);
   if (A.t !== a) A.t.dispose();
   if (B.t !== b) B.t.dispose();
   return out;
 }
 
-export function matmul(a: Tensor, b: Tensor): Tensor {
-  checkFloat(a, 'input');
-  checkFloat(b, 'other');
-  checkSameDevice(a, b, 'matmul');
+export function matmul(a0: Tensor, b0: Tensor): Tensor {
+  checkFloating(a0, 'input');
+  checkFloating(b0, 'other');
+  checkSameDevice(a0, b0, 'matmul');
+  // mixed float32 / float64 promotes to float64, as PyTorch (the cast is recorded)
+  const d = promoteTypes(a0.dtype, b0.dtype);
+  const a = a0.dtype === d ? a0 : castTo(a0, d);
+  const b = b0.dtype === d ? b0 : castTo(b0, d);
   check(a.ndim >= 1 && b.ndim >= 1, 'matmul: both arguments need at least 1 dim');
   if (a.ndim === 1 && b.ndim === 1) {
     check(a.shape[0] === b.shape[0], () => `matmul: vectors of sizes ${a.shape[0]} and ${b.shape[0]} differ`);
@@ -74,8 +80,12 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   // PyTorch's promotion: a 1-D left operand is a row, a 1-D right operand is a column
   const a2 = a.ndim === 1 ? a.unsqueeze(0) : a;
   const b2 = b.ndim === 1 ? b.unsqueeze(1) : b;
-  let out = record(matmulRaw(a2, b2), 'matmul', [a2, b2], autocastDtype() === 'bfloat16' ? BF16 : undefined, 0b11);
+  let out = record(matmulRaw(a2, b2), 'matmul', [a2, b2], autocastDtype() === 'bfloat16' && d === 'float32' ? BF16 : undefined, 0b11);
   if (a.ndim === 1) out = out.squeeze(-2);
   if (b.ndim === 1) out = out.squeeze(-1);
+  if (!out.requiresGrad) {
+    if (a !== a0) a.dispose();
+    if (b !== b0) b.dispose();
+  }
   return out;
 }

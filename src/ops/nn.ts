@@ -8,14 +8,14 @@ import { check, checkInt, shapeStr } from '../errors.js';
 import { native } from '../native.js';
 import type { Tensor } from '../tensor.js';
 import { avgPool2d as avgPool2dKernel, col2im } from './grad-ops.js';
-import { checkFloat, checkSameDevice, contiguous, disposeTemp, empty, normDim, splitAt } from './util.js';
+import { checkFloat, checkFloating, checkSameDevice, contiguous, disposeTemp, empty, normDim, splitAt } from './util.js';
 
 export function softmax(x: Tensor, dim = -1, log = false): Tensor {
-  checkFloat(x, log ? 'logSoftmax' : 'softmax');
+  checkFloating(x, log ? 'logSoftmax' : 'softmax');
   const d = normDim(dim, x.ndim);
   const xc = contiguous(x);
   const [outer, n, inner] = splitAt(x.shape, d);
-  const out = empty(x.shape, 'float32', x.device);
+  const out = empty(x.shape, x.dtype, x.device);
   native.softmax(out.storage.handle, 0, xc.storage.handle, xc.offset, outer, n, inner, log);
   disposeTemp(xc, x);
   return record(out, 'softmax', [x], { dim: d, log, out }, 0, null, [out]);

@@ -1,5 +1,6 @@
 /** Reductions over dims: sum, mean, max, min, argmax, argmin, var, std, logsumexp; sumTo. */
 import { record, traceOp } from '../autograd/engine.js';
+import { isFloating } from '../dtype.js';
 import { check, shapeStr } from '../errors.js';
 import { ReduceOp, type ReduceOpName, native } from '../native.js';
 import type { Tensor } from '../tensor.js';
@@ -39,7 +40,7 @@ function reduceOneDim(x: Tensor, op: ReduceOpName, d: number): Tensor {
 
 /** Reduction over several dims without recording (sum/mean/max/min compose dim by dim). */
 export function reduceRaw(x: Tensor, op: 'sum' | 'mean' | 'max' | 'min', dims: number[], keepdim: boolean): Tensor {
-  check(x.dtype === 'float32' || op === 'sum' || op === 'max' || op === 'min', () => `${op}: expected a float32 tensor`);
+  check(isFloating(x.dtype) || op === 'sum' || op === 'max' || op === 'min', () => `${op}: expected a float32 or float64 tensor, got ${x.dtype}`);
   // int32 stays int32 (PyTorch keeps integer sums and extrema integral): the native int32
   // reduction accumulates sums in int64, exact whenever the result fits in int32
   if (op !== 'sum') {

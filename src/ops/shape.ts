@@ -3,6 +3,7 @@
  * views sharing storage when the layout allows; cat/stack/clone copy.
  */
 import { record, traceOp } from '../autograd/engine.js';
+import { type DType, isFloating, promoteTypes } from '../dtype.js';
 import { check, checkInt, shapeStr } from '../errors.js';
 import { native } from '../native.js';
 import { Tensor } from '../tensor.js';
@@ -203,9 +204,9 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
       () => `tensors[${i}]: shape ${shapeStr(t.shape)} does not match ${shapeStr(first.shape)} except in dim ${d}`);
     check(t.device === first.device, () => `tensors[${i}]: on ${t.device}, expected ${first.device}`);
   }
-  // int32 parts stay int32 (exact); any float32 part makes the result float32
-  const dtype = tensors.every((t) => t.dtype === 'int32') ? 'int32' : 'float32';
-  const parts = tensors.map((t) => (t.dtype === dtype ? t : t.float()));
+  // the promoted dtype of all parts (int32 parts stay int32 only among themselves)
+  const dtype = tensors.reduce<DType>((d, t) => promoteTypes(d, t.dtype), first.dtype);
+  const parts = tensors.map((t) => (t.dtype === dtype ? t : castTo(t, dtype)));
   const shape = [...first.shape];
   shape[d] = parts.reduce((s, t) => s + t.shape[d], 0);
   const out = empty(shape, dtype, first.device);
@@ -242,12 +243,15 @@ export function detach(x: Tensor): Tensor {
   return out;
 }
 
-/** Converts between float32 and int32 (toward zero, as PyTorch). */
-export function castTo(x: Tensor, dtype: 'float32' | 'int32'): Tensor {
+/**
+ * Converts between float32, float64 and int32 (float to int toward zero, as PyTorch). A cast
+ * between float dtypes is recorded: its gradient is cast back.
+ */
+export function castTo(x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype) return x;
   const xc = contiguous(x);
   const out = empty(x.shape, dtype, x.device);
   native.cast(out.storage.handle, 0, xc.storage.handle, xc.offset, x.numel);
   disposeTemp(xc, x);
-  return traceOp(out, 'cast', [x], { dtype });
+  return traceOp(isFloating(dtype) && isFloating(x.dtype) ? record(out, 'cast', [x]) : out, 'cast', [x], { dtype });
 }

@@ -1,6 +1,6 @@
 /** Shape arithmetic and small helpers shared by the ops. */
 import type { Device } from '../device.js';
-import type { DType } from '../dtype.js';
+import { type DType, isFloating } from '../dtype.js';
 import { KilnError, check, shapeStr } from '../errors.js';
 import { Storage } from '../memory.js';
 import { native } from '../native.js';
@@ -95,7 +95,14 @@ export function checkTensor(t: unknown, name: string): asserts t is Tensor {
 
 export function checkFloat(t: Tensor, name: string): void {
   checkTensor(t, name);
-  check(t.dtype === 'float32', () => `${name}: expected a float32 tensor, got ${t.dtype}`);
+  check(t.dtype === 'float32', () => `${name}: expected a float32 tensor, got ${t.dtype}` +
+    (t.dtype === 'float64' ? ' (this op is float32 only; float64 covers elementwise math, reductions, softmax, matmul and linalg)' : ''));
+}
+
+/** float32 or float64 (the ops that have float64 kernels). */
+export function checkFloating(t: Tensor, name: string): void {
+  checkTensor(t, name);
+  check(isFloating(t.dtype), () => `${name}: expected a float32 or float64 tensor, got ${t.dtype}`);
 }
 
 /** [outer, n, inner] view of dim d of a shape (see native/include/backend.h). */

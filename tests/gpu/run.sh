@@ -12,7 +12,8 @@
 # (tests/gpu/check-training.mjs); 7. autograd across devices (tests/gpu/check-autograd.mjs);
 # 8. NCCL: native/dist/nccl_api_check.cc against the nvidia-nccl wheel's headers, then
 # tests/gpu/check-nccl.mjs (needs kiln_dist.node from `npm run build:dist`, carried in
-# native/dist/build/Release). Exit status: non-zero if any step failed.
+# native/dist/build/Release); 9. float64, kiln.linalg's round trip, GaussianMixture and KMeans
+# (tests/gpu/check-mixture.mjs). Exit status: non-zero if any step failed.
 set -u
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/kiln-gpu-out}
@@ -101,5 +102,10 @@ timeout 120 "$NODE" tests/gpu/check-nccl.mjs "$OUT" 2>&1 | tee "$OUT/check-nccl.
 ncclrun=${PIPESTATUS[0]}
 [ "$ncclrun" -ne 0 ] && nccl=$ncclrun
 [ "$nccl" -ne 0 ] && [ "$rc" -eq 0 ] && rc=$nccl
-log "done: cublas_api_check $([ $rc -eq 3 ] && echo FAILED || echo ok), check-ops exit $ops, check-training exit $train, check-autograd exit $ag, nccl exit $nccl; results in $OUT"
+# 9. float64 on CUDA, linalg's CPU round trip, EM and k-means against the CPU
+log "check-mixture"
+timeout 300 "$NODE" tests/gpu/check-mixture.mjs "$OUT" 2>&1 | tee "$OUT/check-mixture.txt"
+mix=${PIPESTATUS[0]}
+[ "$mix" -ne 0 ] && rc=$mix
+log "done: cublas_api_check $([ $rc -eq 3 ] && echo FAILED || echo ok), check-ops exit $ops, check-training exit $train, check-autograd exit $ag, nccl exit $nccl, check-mixture exit $mix; results in $OUT"
 exit $rc

@@ -67,14 +67,24 @@ describe('binding argument checks', () => {
   it('dtypes: every buffer of every op is checked', () => {
     const f = buf.f32([1, 2, 3, 4]);
     const i = buf.i32([1, 2, 3, 4]);
-    rejects(() => native.unary(0, f, 0, i, 0, 4, 0, 0), /^unary: x: expected a float32 tensor/);
-    rejects(() => native.softmax(i, 0, f, 0, 1, 4, 1, false), /^softmax: y: expected a float32 tensor/);
+    rejects(() => native.unary(0, f, 0, i, 0, 4, 0, 0), /^unary: x: expected a float32 or float64 tensor/);
+    rejects(() => native.softmax(i, 0, f, 0, 1, 4, 1, false), /^softmax: x: expected a float32 or float64 tensor of the dtype of y/);
     rejects(() => native.binary(0, f, 0, f, 0, i, 0, [4], [1], [1]), /b: expected the dtype of a/);
-    rejects(() => native.binary(3, i, 0, i, 0, i, 0, [4], [1], [1]), /div and pow need float32/);
-    rejects(() => native.reduce(1, f, 0, i, 0, 1, 4, 1), /mean needs a float32 tensor/);
+    rejects(() => native.binary(3, i, 0, i, 0, i, 0, [4], [1], [1]), /div and pow need float tensors/);
+    rejects(() => native.reduce(1, f, 0, i, 0, 1, 4, 1), /mean needs a float tensor/);
     rejects(() => native.reduce(4, f, 0, f, 0, 1, 4, 1), /out: expected int32 for argmax/);
     rejects(() => native.indexSelect(i, 0, f, 0, buf.i32([0, 1, 2, 3]), 0, 1, 4, 1, 4), /out: expected the dtype of src/);
     rejects(() => native.stridedCopy(i, 0, f, 0, [4], [1]), /src: expected the dtype of dst/);
+    // float64: a typed field (float32 only) names both dtypes; mixed float dtypes are refused
+    const d = native.alloc(0, 2, 4);
+    native.write(d, 0, new Float64Array([1, 2, 3, 4]));
+    rejects(() => native.im2col(f, 0, d, 0, [1, 1, 2, 2], [1, 1, 1, 1, 0, 0], [2, 2]), /^im2col: x: expected a float32 tensor, got float64/);
+    rejects(() => native.unary(0, f, 0, d, 0, 4, 0, 0), /^unary: y: expected the dtype of x/);
+    rejects(() => native.gemm(false, false, 2, 2, 2, 1, d, 0, 2, 0, f, 0, 2, 0, 0, d, 0, 2, 0, 1), /A, B, C: expected float32 or float64 matrices of one dtype/);
+    rejects(() => native.write(d, 0, new Float32Array(4)), /data: expected a Float64Array/);
+    rejects(() => native.read(f, 0, new Float64Array(4)), /out: expected a Float32Array or Int32Array/);
+    rejects(() => native.copy(f, 0, d, 0, 4), /src: expected the dtype of dst \(float32\), got float64/);
+    native.release(d);
   });
 
   it('indices: out-of-range values are refused before the kernel reads them (argmax too)', () => {
@@ -122,7 +132,7 @@ describe('binding argument checks', () => {
 
   it('devices and allocation: unknown devices, dtypes and impossible sizes are KilnErrors', () => {
     rejects(() => native.alloc(5, F32, 4), /^alloc: device: no backend is registered for device 5/);
-    rejects(() => native.alloc(0, 7, 4), /dtype: expected 0 \(float32\) or 1 \(int32\)/);
+    rejects(() => native.alloc(0, 7, 4), /dtype: expected 0 \(float32\), 1 \(int32\) or 2 \(float64\)/);
     rejects(() => native.alloc(0, F32, 2 ** 52), /^alloc: cpu: out of memory allocating/);
     rejects(() => native.alloc(0, F32, -1), /numel: expected a non-negative integer/);
   });

@@ -30,13 +30,14 @@ const smallInt = () => Math.floor(rand() * 9);
 const size = () => (chance(0.85) ? pick([0, 1, 2, 3, 4, 5, 8, 16, smallInt(), Math.floor(rand() * 300)]) : pick(EDGE_NUMBERS));
 const anyValue = () => (chance(0.5) ? pick(EDGE_NUMBERS) : chance(0.5) ? size() : pick(ODD_VALUES));
 
-// a pool of live storages of both dtypes, small, holding small integers (valid indices sometimes)
+// a pool of live storages of every dtype, small, holding small integers (valid indices sometimes)
+const typed = (dtype, n) => (dtype === 0 ? new Float32Array(n) : dtype === 1 ? new Int32Array(n) : new Float64Array(n));
 const pool = [];
-for (const dtype of [0, 1]) {
+for (const dtype of [0, 1, 2]) {
   for (const n of [0, 1, 2, 3, 4, 6, 8, 16, 27, 64, 257, 1024]) {
     const h = native.alloc(0, dtype, n);
-    const data = dtype === 0 ? new Float32Array(n) : new Int32Array(n);
-    for (let i = 0; i < n; i++) data[i] = dtype === 0 ? rand() * 4 - 2 : Math.floor(rand() * 6) - 1;
+    const data = typed(dtype, n);
+    for (let i = 0; i < n; i++) data[i] = dtype !== 1 ? rand() * 4 - 2 : Math.floor(rand() * 6) - 1;
     if (n > 0) native.write(h, 0, data);
     pool.push({ h, n });
   }
@@ -44,11 +45,13 @@ for (const dtype of [0, 1]) {
 const released = native.alloc(0, 0, 4);
 native.release(released);
 // big buffers for plausible calls: distinct ones per call, so outputs overlap nothing by chance
-const big = { 0: [], 1: [], index: [] };
+const big = { 0: [], 1: [], 2: [], index: [] };
 for (let k = 0; k < 12; k++) {
-  for (const dtype of [0, 1]) {
+  for (const dtype of [0, 1, 2]) {
     const h = native.alloc(0, dtype, 4096);
-    native.write(h, 0, dtype === 0 ? Float32Array.from({ length: 4096 }, () => rand() * 4 - 2) : Int32Array.from({ length: 4096 }, () => Math.floor(rand() * 7) - 1));
+    const data = typed(dtype, 4096);
+    for (let i = 0; i < 4096; i++) data[i] = dtype !== 1 ? rand() * 4 - 2 : Math.floor(rand() * 7) - 1;
+    native.write(h, 0, data);
     big[dtype].push(h);
   }
   const idx = native.alloc(0, 1, 4096);
@@ -73,7 +76,7 @@ function dims() {
 function field(f) {
   switch (f.kind) {
     case 'IN': case 'OUT': case 'IN_ANY': case 'OUT_ANY': case 'INDEX': case 'INDEX_OR': return buffer(false);
-    case 'OPT_IN': case 'OPT_OUT': return buffer(true);
+    case 'OPT_IN': case 'OPT_OUT': case 'OPT_IN_ANY': return buffer(true);
     case 'ENUM': return [chance(0.9) ? Math.floor(rand() * f.values) : pick([f.values, -1, 1.5, 2 ** 40])];
     case 'BOOL': return [chance(0.95) ? chance(0.5) : anyValue()];
     case 'DIMS': return [dims()];
@@ -106,9 +109,10 @@ function plausible(spec) {
   };
   return spec.fields.flatMap((f) => {
     switch (f.kind) {
-      case 'IN': case 'OUT': return take(big[f.type === 'int32_t' ? 1 : 0]);
-      case 'OPT_IN': case 'OPT_OUT': return chance(0.3) ? [null, 0] : take(big[f.type === 'int32_t' ? 1 : 0]);
-      case 'IN_ANY': case 'OUT_ANY': return take(big[chance(0.8) ? 0 : 1]);
+      case 'IN': case 'OUT': return take(big[f.type === 'int32_t' ? 1 : f.type === 'double' ? 2 : 0]);
+      case 'OPT_IN': case 'OPT_OUT': return chance(0.3) ? [null, 0] : take(big[f.type === 'int32_t' ? 1 : f.type === 'double' ? 2 : 0]);
+      case 'IN_ANY': case 'OUT_ANY': return take(big[chance(0.5) ? 0 : chance(0.6) ? 2 : 1]);
+      case 'OPT_IN_ANY': return chance(0.3) ? [null, 0] : take(big[chance(0.5) ? 0 : chance(0.6) ? 2 : 1]);
       case 'INDEX': case 'INDEX_OR': return take(big.index);
       case 'ENUM': return [Math.floor(rand() * f.values)];
       case 'BOOL': return [chance(0.5)];
@@ -131,7 +135,7 @@ function plausible(spec) {
 // the memory exports, shaped like their real arguments
 const memoryCalls = {
   alloc: () => [pick([0, 0, 1, 5, 9, -1, 1.5]), pick([0, 1, 2, -1]), pick([0, 1, 16, 1000, 2 ** 45, 2 ** 53, -1, 1.5, NaN])],
-  write: () => [...buffer(false), pick([new Float32Array(smallInt()), new Int32Array(smallInt()), new Uint8Array(3), [1, 2], null])],
+  write: () => [...buffer(false), pick([new Float32Array(smallInt()), new Int32Array(smallInt()), new Float64Array(smallInt()), new Uint8Array(3), [1, 2], null])],
   read: () => [...buffer(false), pick([new Float32Array(smallInt()), new Int32Array(smallInt()), new Float64Array(2), 'x'])],
   copy: () => [...buffer(false), ...buffer(false), size()],
   storageView: () => [...buffer(false), size()],

@@ -1,5 +1,6 @@
-// Elementwise F32 unary ops (forward and backward), binary ops with broadcasting (F32, and I32
-// for the integer-safe ops), and where. Formulas follow PyTorch.
+// Elementwise unary ops (forward and backward; F32 and F64), binary ops with broadcasting (F32,
+// F64, and I32 for the integer-safe ops), and where (F32, F64). Formulas follow PyTorch; F64
+// uses the double libm functions throughout.
 #include <cmath>
 
 #include "kernels_isa.h"
@@ -15,8 +16,8 @@ constexpr float kInvSqrt2Pi = 0.39894228040143267794f;
 
 // ---------------------------------------------------------------- unary
 // y may be exactly x (in-place ops): that case gets its own loop, so __restrict stays true.
-template <class F>
-void mapUnary(float* __restrict y, const float* __restrict x, int64_t n, const F& f) {
+template <class T, class F>
+void mapUnary(T* __restrict y, const T* __restrict x, int64_t n, const F& f) {
   if (y == x) {
     parallel_for(n, kElemGrain, [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i) y[i] = f(y[i]);
@@ -45,15 +46,92 @@ void mapUnaryVec(float* y, const float* x, int64_t n, const V& vf, const S& sf) 
 }
 
 // dx = g(dy, v) where v is x or y (whichever the op's derivative reads).
-template <class F>
-void mapBackward(float* __restrict dx, const float* __restrict dy, const float* __restrict v,
-                 int64_t n, const F& g) {
+template <class T, class F>
+void mapBackward(T* __restrict dx, const T* __restrict dy, const T* __restrict v, int64_t n, const F& g) {
   parallel_for(n, kElemGrain, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) dx[i] = g(dy[i], v[i]);
   });
 }
 
 inline float signOf(float x) { return x > 0 ? 1.0f : x < 0 ? -1.0f : x; }  // keeps 0, -0, NaN
+inline double signOfD(double x) { return x > 0 ? 1.0 : x < 0 ? -1.0 : x; }
+
+constexpr double kInvSqrt2D = 0.70710678118654752440;
+constexpr double kInvSqrt2PiD = 0.39894228040143267794;
+
+// Stable for large |x|: exp only ever sees a non-positive argument.
+inline double sigmoidD(double x) {
+  if (x >= 0) return 1.0 / (1.0 + ::exp(-x));
+  double e = ::exp(x);
+  return e / (1.0 + e);
+}
+
+void unaryF64(UnaryOp op, double* y, const double* x, int64_t n, double alpha, double beta) {
+  switch (op) {
+    case UnaryOp::Neg: return mapUnary(y, x, n, [](double v) { return -v; });
+    case UnaryOp::Exp: return mapUnary(y, x, n, [](double v) { return ::exp(v); });
+    case UnaryOp::Log: return mapUnary(y, x, n, [](double v) { return ::log(v); });
+    case UnaryOp::Sqrt: return mapUnary(y, x, n, [](double v) { return ::sqrt(v); });
+    case UnaryOp::Rsqrt: return mapUnary(y, x, n, [](double v) { return 1.0 / ::sqrt(v); });
+    case UnaryOp::Abs: return mapUnary(y, x, n, [](double v) { return ::fabs(v); });
+    case UnaryOp::Sign: return mapUnary(y, x, n, [](double v) { return signOfD(v) + 0.0; });
+    case UnaryOp::Relu: return mapUnary(y, x, n, [](double v) { return v < 0 ? 0.0 : v; });
+    case UnaryOp::Sigmoid: return mapUnary(y, x, n, [](double v) { return sigmoidD(v); });
+    case UnaryOp::Tanh: return mapUnary(y, x, n, [](double v) { return ::tanh(v); });
+    case UnaryOp::Gelu: return mapUnary(y, x, n, [](double v) { return 0.5 * v * (1.0 + ::erf(v * kInvSqrt2D)); });
+    case UnaryOp::LeakyRelu: return mapUnary(y, x, n, [alpha](double v) { return v > 0 ? v : v * alpha; });
+    case UnaryOp::Clamp:
+      return mapUnary(y, x, n, [alpha, beta](double v) { return v < alpha ? alpha : v > beta ? beta : v; });
+    case UnaryOp::PowScalar:
+      if (alpha == 2.0) return mapUnary(y, x, n, [](double v) { return v * v; });
+      if (alpha == 1.0) return mapUnary(y, x, n, [](double v) { return v; });
+      return mapUnary(y, x, n, [alpha](double v) { return ::pow(v, alpha); });
+    case UnaryOp::AddScalar: return mapUnary(y, x, n, [alpha](double v) { return v + alpha; });
+    case UnaryOp::MulScalar: return mapUnary(y, x, n, [alpha](double v) { return v * alpha; });
+    case UnaryOp::Square: return mapUnary(y, x, n, [](double v) { return v * v; });
+    case UnaryOp::Reciprocal: return mapUnary(y, x, n, [](double v) { return 1.0 / v; });
+    case UnaryOp::Sin: return mapUnary(y, x, n, [](double v) { return ::sin(v); });
+    case UnaryOp::Cos: return mapUnary(y, x, n, [](double v) { return ::cos(v); });
+    case UnaryOp::RSubScalar: return mapUnary(y, x, n, [alpha](double v) { return alpha - v; });
+    case UnaryOp::Count: return;
+  }
+}
+
+void unaryBackwardF64(UnaryOp op, double* dx, const double* dy, const double* x, const double* y, int64_t n,
+                      double alpha, double beta) {
+  switch (op) {
+    case UnaryOp::Neg: return mapBackward(dx, dy, dy, n, [](double g, double) { return -g; });
+    case UnaryOp::Exp: return mapBackward(dx, dy, y, n, [](double g, double v) { return g * v; });
+    case UnaryOp::Log: return mapBackward(dx, dy, x, n, [](double g, double v) { return g / v; });
+    case UnaryOp::Sqrt: return mapBackward(dx, dy, y, n, [](double g, double v) { return g / (2.0 * v); });
+    case UnaryOp::Rsqrt: return mapBackward(dx, dy, y, n, [](double g, double v) { return -0.5 * g * v * v * v; });
+    case UnaryOp::Abs: return mapBackward(dx, dy, x, n, [](double g, double v) { return g * signOfD(v); });
+    case UnaryOp::Sign: return mapBackward(dx, dy, dy, n, [](double, double) { return 0.0; });
+    case UnaryOp::Relu: return mapBackward(dx, dy, x, n, [](double g, double v) { return v > 0 ? g : 0.0; });
+    case UnaryOp::Sigmoid: return mapBackward(dx, dy, y, n, [](double g, double v) { return g * v * (1.0 - v); });
+    case UnaryOp::Tanh: return mapBackward(dx, dy, y, n, [](double g, double v) { return g * (1.0 - v * v); });
+    case UnaryOp::Gelu:
+      return mapBackward(dx, dy, x, n, [](double g, double v) {
+        double cdf = 0.5 * (1.0 + ::erf(v * kInvSqrt2D));
+        double pdf = kInvSqrt2PiD * ::exp(-0.5 * v * v);
+        return g * (cdf + v * pdf);
+      });
+    case UnaryOp::LeakyRelu: return mapBackward(dx, dy, x, n, [alpha](double g, double v) { return v > 0 ? g : g * alpha; });
+    case UnaryOp::Clamp:
+      return mapBackward(dx, dy, x, n, [alpha, beta](double g, double v) { return (v >= alpha && v <= beta) ? g : 0.0; });
+    case UnaryOp::PowScalar:
+      if (alpha == 0.0) return mapBackward(dx, dy, dy, n, [](double, double) { return 0.0; });
+      return mapBackward(dx, dy, x, n, [alpha](double g, double v) { return g * alpha * ::pow(v, alpha - 1.0); });
+    case UnaryOp::AddScalar: return mapBackward(dx, dy, dy, n, [](double g, double) { return g; });
+    case UnaryOp::MulScalar: return mapBackward(dx, dy, dy, n, [alpha](double g, double) { return g * alpha; });
+    case UnaryOp::Square: return mapBackward(dx, dy, x, n, [](double g, double v) { return 2.0 * v * g; });
+    case UnaryOp::Reciprocal: return mapBackward(dx, dy, x, n, [](double g, double v) { return -g / (v * v); });
+    case UnaryOp::Sin: return mapBackward(dx, dy, x, n, [](double g, double v) { return g * ::cos(v); });
+    case UnaryOp::Cos: return mapBackward(dx, dy, x, n, [](double g, double v) { return -g * ::sin(v); });
+    case UnaryOp::RSubScalar: return mapBackward(dx, dy, dy, n, [](double g, double) { return -g; });
+    case UnaryOp::Count: return;
+  }
+}
 
 }  // namespace
 
@@ -64,8 +142,11 @@ inline float signOf(float x) { return x > 0 ? 1.0f : x < 0 ? -1.0f : x; }  // ke
 #endif
 
 void unary(const args::unary& a) {
-  float* y = a.y;
-  const float* x = a.x;
+  if (a.xType == DType::F64) {
+    return unaryF64(a.op, static_cast<double*>(a.y), static_cast<const double*>(a.x), a.n, a.alpha, a.beta);
+  }
+  float* y = static_cast<float*>(a.y);
+  const float* x = static_cast<const float*>(a.x);
   const int64_t n = a.n;
   const float alpha = a.alpha, beta = a.beta;
   switch (a.op) {
@@ -101,8 +182,13 @@ void unary(const args::unary& a) {
 }
 
 void unaryBackward(const args::unaryBackward& a) {
-  float* dx = a.dx;
-  const float *dy = a.dy, *x = a.x, *y = a.y;
+  if (a.dyType == DType::F64) {
+    return unaryBackwardF64(a.op, static_cast<double*>(a.dx), static_cast<const double*>(a.dy),
+                            static_cast<const double*>(a.x), static_cast<const double*>(a.y), a.n, a.alpha, a.beta);
+  }
+  float* dx = static_cast<float*>(a.dx);
+  const float *dy = static_cast<const float*>(a.dy), *x = static_cast<const float*>(a.x),
+              *y = static_cast<const float*>(a.y);
   const int64_t n = a.n;
   const float alpha = a.alpha, beta = a.beta;
   switch (a.op) {
@@ -255,6 +341,25 @@ void binaryF32(BinaryOp op, float* o, const float* a, const float* b, int nd, co
   }
 }
 
+// NaN-propagating maximum/minimum in double.
+inline double maxD(double x, double y) { return (x > y || x != x) ? x : y; }
+inline double minD(double x, double y) { return (x < y || x != x) ? x : y; }
+
+void binaryF64(BinaryOp op, void* out, const double* a, const double* b, int nd, const int64_t* s,
+               const int64_t* as, const int64_t* bs) {
+  double* o = static_cast<double*>(out);
+  switch (op) {
+    case BinaryOp::Add: return binaryLoop(o, a, b, nd, s, as, bs, [](double x, double y) { return x + y; });
+    case BinaryOp::Sub: return binaryLoop(o, a, b, nd, s, as, bs, [](double x, double y) { return x - y; });
+    case BinaryOp::Mul: return binaryLoop(o, a, b, nd, s, as, bs, [](double x, double y) { return x * y; });
+    case BinaryOp::Div: return binaryLoop(o, a, b, nd, s, as, bs, [](double x, double y) { return x / y; });
+    case BinaryOp::Pow: return binaryLoop(o, a, b, nd, s, as, bs, [](double x, double y) { return ::pow(x, y); });
+    case BinaryOp::Max: return binaryLoop(o, a, b, nd, s, as, bs, [](double x, double y) { return maxD(x, y); });
+    case BinaryOp::Min: return binaryLoop(o, a, b, nd, s, as, bs, [](double x, double y) { return minD(x, y); });
+    default: return compareOp(op, static_cast<float*>(out), a, b, nd, s, as, bs);
+  }
+}
+
 // Integer arithmetic wraps (two's complement) like PyTorch, done in uint32 to avoid UB.
 inline int32_t wrap(uint32_t v) { return static_cast<int32_t>(v); }
 
@@ -283,22 +388,28 @@ void binary(const args::binary& p) {
   if (p.aType == DType::F32) {
     binaryF32(p.op, static_cast<float*>(p.out), static_cast<const float*>(p.a), static_cast<const float*>(p.b), nd,
               p.shape.v, p.aStrides.v, p.bStrides.v);
+  } else if (p.aType == DType::F64) {
+    binaryF64(p.op, p.out, static_cast<const double*>(p.a), static_cast<const double*>(p.b), nd, p.shape.v,
+              p.aStrides.v, p.bStrides.v);
   } else {
     binaryI32(p.op, p.out, static_cast<const int32_t*>(p.a), static_cast<const int32_t*>(p.b), nd, p.shape.v,
               p.aStrides.v, p.bStrides.v);
   }
 }
 
-void where(const args::where& p) {
+namespace {
+
+template <class T>
+void whereAs(const args::where& p) {
   StridedIter<3> it;
   const int64_t* strides[3] = {p.condStrides.v, p.aStrides.v, p.bStrides.v};
   int64_t numel = it.init(p.shape.n, p.shape.v, strides);
-  float* out = p.out;
-  const float *cond = p.cond, *a = p.a, *b = p.b;
+  T* out = static_cast<T*>(p.out);
+  const float* cond = p.cond;
+  const T *a = static_cast<const T*>(p.a), *b = static_cast<const T*>(p.b);
   if (numel == 0) return;
   int64_t len = it.innerLen(), sc = it.innerStride(0), sa = it.innerStride(1), sb = it.innerStride(2);
-  auto row = [=](float* __restrict o, const float* __restrict c, const float* __restrict x,
-                 const float* __restrict y, int64_t n) {
+  auto row = [=](T* __restrict o, const float* __restrict c, const T* __restrict x, const T* __restrict y, int64_t n) {
     if (sc == 1 && sa == 1 && sb == 1) {
       for (int64_t i = 0; i < n; ++i) o[i] = c[i] != 0 ? x[i] : y[i];
     } else {
@@ -316,6 +427,13 @@ void where(const args::where& p) {
       row(out + r * len, cond + off[0], a + off[1], b + off[2], len);
     });
   });
+}
+
+}  // namespace
+
+void where(const args::where& p) {
+  if (p.outType == DType::F64) whereAs<double>(p);
+  else whereAs<float>(p);
 }
 
 }  // namespace kiln::cpu::KILN_ISA_NS

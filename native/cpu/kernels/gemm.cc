@@ -1,4 +1,4 @@
-// Single-precision GEMM, row-major, BLIS/GotoBLAS style:
+// Single-precision GEMM, row-major, BLIS/GotoBLAS style (float64: gemm_f64.cc):
 //
 //   for jc in N step NC            (B panel: KC x NC, packed NR-wide micro-panels, k-major)
 //     for pc in K step KC          (K split into equal chunks <= KC)
@@ -419,7 +419,14 @@ GemmConfig gemmConfig() {
 }
 
 void gemm(const args::gemm& a) {
-  const auto& [transA, transB, M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc, strideC, batch] = a;
+  if (a.AType == DType::F64) return gemmF64(a);  // gemm_f64.cc
+  const bool transA = a.transA, transB = a.transB;
+  const int64_t M = a.M, N = a.N, K = a.K, lda = a.lda, strideA = a.strideA, ldb = a.ldb, strideB = a.strideB;
+  const int64_t ldc = a.ldc, strideC = a.strideC, batch = a.batch;
+  const float alpha = a.alpha, beta = a.beta;
+  const float* A = static_cast<const float*>(a.A);
+  const float* B = static_cast<const float*>(a.B);
+  float* C = static_cast<float*>(a.C);
   if (M <= 0 || N <= 0 || batch <= 0) return;
   const int nt = numThreads();
   const int64_t work = M * N * (K > 0 ? K : 1);

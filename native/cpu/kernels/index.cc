@@ -1,5 +1,5 @@
 // Indexing over [outer, n, inner] with int32 indices (range-checked by the caller).
-// Selects copy 4-byte elements, so they serve F32 and I32 alike. The accumulating ops split
+// Selects copy 4- or 8-byte elements, so they serve every dtype; adds are F32 or F64. The accumulating ops split
 // work by (outer, inner column) so no two threads ever add into the same element, and each
 // element's additions happen in index order (deterministic results).
 #include <cstring>
@@ -23,67 +23,91 @@ void forColumnTiles(int64_t outer, int64_t inner, int64_t rowsPerTile, const F& 
   });
 }
 
-}  // namespace
-
-void indexSelect(const args::indexSelect& a) {
-  uint32_t* o = static_cast<uint32_t*>(a.out);
-  const uint32_t* s = static_cast<const uint32_t*>(a.src);
+template <class W>
+void indexSelectAs(const args::indexSelect& a) {
+  W* o = static_cast<W*>(a.out);
+  const W* s = static_cast<const W*>(a.src);
   const int32_t* idx = a.idx;
   const int64_t outer = a.outer, n = a.n, inner = a.inner, nIdx = a.nIdx;
   if (outer * nIdx * inner == 0) return;
   parallel_for(outer * nIdx, rowGrain(inner), [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) {
       int64_t oi = r / nIdx, j = r % nIdx;
-      std::memcpy(o + r * inner, s + (oi * n + idx[j]) * inner, static_cast<size_t>(inner) * 4);
+      std::memcpy(o + r * inner, s + (oi * n + idx[j]) * inner, static_cast<size_t>(inner) * sizeof(W));
     }
   });
 }
 
-void indexAdd(const args::indexAdd& a) {
-  float* dst = a.dst;
-  const float* src = a.src;
+template <class T>
+void indexAddAs(const args::indexAdd& a) {
+  T* dst = static_cast<T*>(a.dst);
+  const T* src = static_cast<const T*>(a.src);
   const int32_t* idx = a.idx;
   const int64_t outer = a.outer, n = a.n, inner = a.inner, nIdx = a.nIdx;
   if (outer * nIdx * inner == 0) return;
   forColumnTiles(outer, inner, nIdx, [&](int64_t o, int64_t i0, int64_t i1) {
     for (int64_t j = 0; j < nIdx; ++j) {
-      float* __restrict d = dst + (o * n + idx[j]) * inner;
-      const float* __restrict s = src + (o * nIdx + j) * inner;
+      T* __restrict d = dst + (o * n + idx[j]) * inner;
+      const T* __restrict s = src + (o * nIdx + j) * inner;
       for (int64_t i = i0; i < i1; ++i) d[i] += s[i];
     }
   });
 }
 
-void gather(const args::gather& a) {
-  uint32_t* o = static_cast<uint32_t*>(a.out);
-  const uint32_t* s = static_cast<const uint32_t*>(a.src);
+template <class W>
+void gatherAs(const args::gather& a) {
+  W* o = static_cast<W*>(a.out);
+  const W* s = static_cast<const W*>(a.src);
   const int32_t* idx = a.idx;
   const int64_t outer = a.outer, n = a.n, inner = a.inner, k = a.k;
   if (outer * k * inner == 0) return;
   parallel_for(outer * k, rowGrain(inner), [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) {
-      const uint32_t* plane = s + (r / k) * n * inner;
+      const W* plane = s + (r / k) * n * inner;
       const int32_t* ix = idx + r * inner;
-      uint32_t* orow = o + r * inner;
+      W* orow = o + r * inner;
       for (int64_t i = 0; i < inner; ++i) orow[i] = plane[ix[i] * inner + i];
     }
   });
 }
 
-void scatterAdd(const args::scatterAdd& a) {
-  float* dst = a.dst;
-  const float* src = a.src;
+template <class T>
+void scatterAddAs(const args::scatterAdd& a) {
+  T* dst = static_cast<T*>(a.dst);
+  const T* src = static_cast<const T*>(a.src);
   const int32_t* idx = a.idx;
   const int64_t outer = a.outer, n = a.n, inner = a.inner, k = a.k;
   if (outer * k * inner == 0) return;
   forColumnTiles(outer, inner, k, [&](int64_t o, int64_t i0, int64_t i1) {
-    float* plane = dst + o * n * inner;
+    T* plane = dst + o * n * inner;
     for (int64_t j = 0; j < k; ++j) {
-      const float* s = src + (o * k + j) * inner;
+      const T* s = src + (o * k + j) * inner;
       const int32_t* ix = idx + (o * k + j) * inner;
       for (int64_t i = i0; i < i1; ++i) plane[ix[i] * inner + i] += s[i];
     }
   });
+}
+
+}  // namespace
+
+void indexSelect(const args::indexSelect& a) {
+  if (dtypeSize(a.srcType) == 8) indexSelectAs<uint64_t>(a);
+  else indexSelectAs<uint32_t>(a);
+}
+
+void indexAdd(const args::indexAdd& a) {
+  if (a.dstType == DType::F64) indexAddAs<double>(a);
+  else indexAddAs<float>(a);
+}
+
+void gather(const args::gather& a) {
+  if (dtypeSize(a.srcType) == 8) gatherAs<uint64_t>(a);
+  else gatherAs<uint32_t>(a);
+}
+
+void scatterAdd(const args::scatterAdd& a) {
+  if (a.dstType == DType::F64) scatterAddAs<double>(a);
+  else scatterAddAs<float>(a);
 }
 
 }  // namespace kiln::cpu::KILN_ISA_NS

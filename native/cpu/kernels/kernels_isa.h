@@ -26,6 +26,9 @@ inline int64_t rowGrain(int64_t rowLen) { return maxI64(1, kElemGrain / maxI64(1
 template <class A, class B> inline constexpr bool kSameType = false;
 template <class A> inline constexpr bool kSameType<A, A> = true;
 
+// float64 GEMM (gemm_f64.cc), called by gemm() for float64 operands and by the linalg kernels.
+void gemmF64(const args::gemm& a);
+
 // ---- one kernel per op of ops.def (layout.cc, elementwise.cc, reduce.cc, ...) ----
 #define KILN_OP(name, fields) void name(const args::name& a);
 #define KILN_COMPOSITE(name, fields)

@@ -1,4 +1,5 @@
-// fill, cast and stridedCopy. Both dtypes are 4 bytes wide, so layout moves treat them as uint32.
+// fill, cast and stridedCopy. Layout moves copy elements as uint32 (float32, int32) or uint64
+// (float64) words.
 #include <cstring>
 
 #include "kernels_isa.h"
@@ -23,11 +24,27 @@ inline int32_t floatToInt(float x) {
   if (x >= 2147483648.0f) return INT32_MAX;
   return static_cast<int32_t>(x);
 }
+inline int32_t doubleToInt(double x) {
+  if (x != x) return 0;
+  if (x <= -2147483648.0) return INT32_MIN;
+  if (x >= 2147483647.0) return INT32_MAX;
+  return static_cast<int32_t>(x);
+}
+
+template <class D, class S, class F>
+void convert(void* dst, const void* src, int64_t n, const F& f) {
+  D* __restrict o = static_cast<D*>(dst);
+  const S* __restrict s = static_cast<const S*>(src);
+  parallel_for(n, kElemGrain, [=](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) o[i] = f(s[i]);
+  });
+}
 
 // Batched transpose: the source's last dim is strided and its second-to-last is contiguous, so
 // a row-by-row gather would touch a new cache line per element. Copy 32x32 tiles instead.
 // Shapes (after dim merging): out [batch, R, L] row-major; src(b, r, l) = s[b*bs + r + l*ls].
-void transposeTiles(uint32_t* __restrict o, const uint32_t* __restrict s, int64_t batch,
+template <class W>
+void transposeTiles(W* __restrict o, const W* __restrict s, int64_t batch,
                     int64_t batchStride, int64_t R, int64_t L, int64_t ls) {
   constexpr int64_t T = 32;
   int64_t tr = (R + T - 1) / T, tl = (L + T - 1) / T;
@@ -35,8 +52,8 @@ void transposeTiles(uint32_t* __restrict o, const uint32_t* __restrict s, int64_
     for (int64_t t = b; t < e; ++t) {
       int64_t bi = t / (tr * tl), r0 = (t / tl) % tr * T, l0 = t % tl * T;
       int64_t r1 = minI64(R, r0 + T), l1 = minI64(L, l0 + T);
-      const uint32_t* src = s + bi * batchStride;
-      uint32_t* dst = o + bi * R * L;
+      const W* src = s + bi * batchStride;
+      W* dst = o + bi * R * L;
       for (int64_t r = r0; r < r1; ++r)
         for (int64_t l = l0; l < l1; ++l) dst[r * L + l] = src[r + l * ls];
     }
@@ -49,6 +66,8 @@ void fill(const args::fill& a) {
   const double value = a.value;
   if (a.dstType == DType::F32) {
     fillAs(static_cast<float*>(a.dst), a.n, static_cast<float>(value));
+  } else if (a.dstType == DType::F64) {
+    fillAs(static_cast<double*>(a.dst), a.n, value);
   } else {
     // the cast rule, applied to the double (truncation toward zero, saturation, NaN gives 0)
     double v = value != value ? 0 : value < -2147483648.0 ? -2147483648.0 : value > 2147483647.0 ? 2147483647.0 : value;
@@ -60,34 +79,29 @@ void cast(const args::cast& a) {
   void* dst = a.dst;
   const void* src = a.src;
   const int64_t n = a.n;
-  if (a.dstType == a.srcType) {
-    if (dst != src && n > 0) std::memcpy(dst, src, static_cast<size_t>(n) * 4);
+  const DType to = a.dstType, from = a.srcType;
+  if (to == from) {
+    if (dst != src && n > 0) std::memcpy(dst, src, static_cast<size_t>(n) * dtypeSize(to));
     return;
   }
-  if (a.dstType == DType::I32) {
-    int32_t* __restrict o = static_cast<int32_t*>(dst);
-    const float* __restrict s = static_cast<const float*>(src);
-    parallel_for(n, kElemGrain, [=](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) o[i] = floatToInt(s[i]);
-    });
-  } else {
-    float* __restrict o = static_cast<float*>(dst);
-    const int32_t* __restrict s = static_cast<const int32_t*>(src);
-    parallel_for(n, kElemGrain, [=](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) o[i] = static_cast<float>(s[i]);
-    });
-  }
+  if (to == DType::I32 && from == DType::F32) return convert<int32_t, float>(dst, src, n, floatToInt);
+  if (to == DType::I32 && from == DType::F64) return convert<int32_t, double>(dst, src, n, doubleToInt);
+  if (to == DType::F32 && from == DType::I32) return convert<float, int32_t>(dst, src, n, [](int32_t v) { return static_cast<float>(v); });
+  if (to == DType::F32 && from == DType::F64) return convert<float, double>(dst, src, n, [](double v) { return static_cast<float>(v); });
+  if (to == DType::F64 && from == DType::F32) return convert<double, float>(dst, src, n, [](float v) { return static_cast<double>(v); });
+  if (to == DType::F64 && from == DType::I32) return convert<double, int32_t>(dst, src, n, [](int32_t v) { return static_cast<double>(v); });
 }
 
-void stridedCopy(const args::stridedCopy& a) {
-  void* dst = a.dst;
-  const void* src = a.src;
+namespace {
+
+template <class W>
+void stridedCopyAs(const args::stridedCopy& a) {
   StridedIter<1> it;
   const int64_t* strides[1] = {a.srcStrides.v};
   int64_t numel = it.init(a.shape.n, a.shape.v, strides);
   if (numel == 0) return;
-  uint32_t* __restrict o = static_cast<uint32_t*>(dst);
-  const uint32_t* __restrict s = static_cast<const uint32_t*>(src);
+  W* __restrict o = static_cast<W*>(a.dst);
+  const W* __restrict s = static_cast<const W*>(a.src);
   int64_t len = it.innerLen(), st = it.innerStride(0);
   // At most one batch dim in front of the transposed pair (after merging), both sides >= 8.
   bool transposed = (it.ndim == 2 || it.ndim == 3) && st != 1 && it.strides[0][it.ndim - 2] == 1 &&
@@ -95,16 +109,15 @@ void stridedCopy(const args::stridedCopy& a) {
   if (transposed) {
     int64_t R = it.shape[it.ndim - 2];
     int64_t batchStride = it.ndim == 3 ? it.strides[0][0] : 0;
-    transposeTiles(static_cast<uint32_t*>(dst), static_cast<const uint32_t*>(src), it.rows(numel) / R,
-                   batchStride, R, len, st);
+    transposeTiles(o, s, it.rows(numel) / R, batchStride, R, len, st);
     return;
   }
   parallel_for(it.rows(numel), rowGrain(len), [&](int64_t b, int64_t e) {
     it.forRows(b, e, [&](int64_t row, const int64_t* off) {
-      uint32_t* __restrict out = o + row * len;
-      const uint32_t* __restrict in = s + off[0];
+      W* __restrict out = o + row * len;
+      const W* __restrict in = s + off[0];
       if (st == 1) {
-        std::memcpy(out, in, static_cast<size_t>(len) * 4);
+        std::memcpy(out, in, static_cast<size_t>(len) * sizeof(W));
       } else {
         for (int64_t i = 0; i < len; ++i) out[i] = in[i * st];
       }
@@ -112,27 +125,40 @@ void stridedCopy(const args::stridedCopy& a) {
   });
 }
 
-// dst viewed with dstStrides = src viewed with srcStrides: rows of the innermost dim, each with
-// its own start on both sides (StridedIter walks dst's offsets as a second operand).
-void copyStrided(const args::copyStrided& a) {
+template <class W>
+void copyStridedAs(const args::copyStrided& a) {
   StridedIter<2> it;
   const int64_t* strides[2] = {a.dstStrides.v, a.srcStrides.v};
   int64_t numel = it.init(a.shape.n, a.shape.v, strides);
   if (numel == 0) return;
-  uint32_t* o = static_cast<uint32_t*>(a.dst);
-  const uint32_t* s = static_cast<const uint32_t*>(a.src);
+  W* o = static_cast<W*>(a.dst);
+  const W* s = static_cast<const W*>(a.src);
   int64_t len = it.innerLen(), so = it.innerStride(0), ss = it.innerStride(1);
   parallel_for(it.rows(numel), rowGrain(len), [&](int64_t b, int64_t e) {
     it.forRows(b, e, [&](int64_t, const int64_t* off) {
-      uint32_t* __restrict out = o + off[0];
-      const uint32_t* __restrict in = s + off[1];
+      W* __restrict out = o + off[0];
+      const W* __restrict in = s + off[1];
       if (so == 1 && ss == 1) {
-        std::memcpy(out, in, static_cast<size_t>(len) * 4);
+        std::memcpy(out, in, static_cast<size_t>(len) * sizeof(W));
       } else {
         for (int64_t i = 0; i < len; ++i) out[i * so] = in[i * ss];
       }
     });
   });
+}
+
+}  // namespace
+
+void stridedCopy(const args::stridedCopy& a) {
+  if (dtypeSize(a.dstType) == 8) stridedCopyAs<uint64_t>(a);
+  else stridedCopyAs<uint32_t>(a);
+}
+
+// dst viewed with dstStrides = src viewed with srcStrides: rows of the innermost dim, each with
+// its own start on both sides (StridedIter walks dst's offsets as a second operand).
+void copyStrided(const args::copyStrided& a) {
+  if (dtypeSize(a.dstType) == 8) copyStridedAs<uint64_t>(a);
+  else copyStridedAs<uint32_t>(a);
 }
 
 }  // namespace kiln::cpu::KILN_ISA_NS

@@ -267,9 +267,111 @@ void reduceI32(ReduceOp op, void* out, const int32_t* x, int64_t outer, int64_t 
   });
 }
 
+// float64: sums over 8 lanes in double (so contiguous rows vectorize), extrema and their first
+// indices with the float32 rules (NaN propagates and counts as the extreme).
+inline double maxNanD(double acc, double v) { return ((v > acc) | (v != v)) ? v : acc; }
+inline double minNanD(double acc, double v) { return ((v < acc) | (v != v)) ? v : acc; }
+inline bool betterMaxD(double v, double best) { return v > best || (v != v && best == best); }
+inline bool betterMinD(double v, double best) { return v < best || (v != v && best == best); }
+
+void reduceRowF64(ReduceOp op, void* out, int64_t o, const double* __restrict x, int64_t n) {
+  if (op == ReduceOp::Sum || op == ReduceOp::Mean) {
+    // 8 lanes over blocks of kBlock, each block's total added into the row's: two levels, so
+    // a long row's rounding error grows with n / kBlock + kBlock / 8, not n
+    double total = 0;
+    for (int64_t b = 0; b < n; b += kBlock) {
+      const int64_t e = minI64(n, b + kBlock);
+      double acc[8] = {};
+      int64_t i = b;
+      for (; i + 8 <= e; i += 8)
+        for (int l = 0; l < 8; ++l) acc[l] += x[i + l];
+      double s = 0;
+      for (; i < e; ++i) s += x[i];
+      for (int l = 0; l < 8; ++l) s += acc[l];
+      total += s;
+    }
+    static_cast<double*>(out)[o] = op == ReduceOp::Mean ? total / static_cast<double>(n) : total;
+    return;
+  }
+  if (op == ReduceOp::Max || op == ReduceOp::Min) {
+    double m = x[0];
+    for (int64_t i = 1; i < n; ++i) m = op == ReduceOp::Max ? maxNanD(m, x[i]) : minNanD(m, x[i]);
+    static_cast<double*>(out)[o] = m;
+    return;
+  }
+  bool isMax = op == ReduceOp::ArgMax;
+  double best = x[0];
+  int64_t at = 0;
+  for (int64_t i = 1; i < n; ++i) {
+    if (isMax ? betterMaxD(x[i], best) : betterMinD(x[i], best)) {
+      best = x[i];
+      at = i;
+    }
+  }
+  static_cast<int32_t*>(out)[o] = static_cast<int32_t>(at);
+}
+
+void reduceF64(ReduceOp op, void* out, const double* x, int64_t outer, int64_t n, int64_t inner) {
+  int64_t outCount = outer * inner;
+  if (outCount == 0) return;
+  bool isArg = op == ReduceOp::ArgMax || op == ReduceOp::ArgMin;
+  if (n == 0) {  // only Sum gets here (the binding); Mean of nothing is NaN
+    for (int64_t i = 0; i < outCount; ++i) {
+      if (isArg) static_cast<int32_t*>(out)[i] = 0;
+      else static_cast<double*>(out)[i] = op == ReduceOp::Mean ? __builtin_nan("") : 0.0;
+    }
+    return;
+  }
+  if (inner == 1) {
+    parallel_for(outer, rowGrain(n), [&](int64_t b, int64_t e) {
+      for (int64_t o = b; o < e; ++o) reduceRowF64(op, out, o, x + o * n, n);
+    });
+    return;
+  }
+  int64_t tiles = (inner + kTile - 1) / kTile;
+  parallel_for(outer * tiles, rowGrain(n * minI64(inner, kTile)), [&](int64_t b, int64_t e) {
+    for (int64_t t = b; t < e; ++t) {
+      int64_t o = t / tiles, i0 = (t % tiles) * kTile, w = minI64(kTile, inner - i0);
+      const double* src = x + o * n * inner + i0;
+      int64_t dst = o * inner + i0;
+      if (op == ReduceOp::Sum || op == ReduceOp::Mean) {
+        double acc[kTile];
+        for (int64_t i = 0; i < w; ++i) acc[i] = 0;
+        for (int64_t j = 0; j < n; ++j)
+          for (int64_t i = 0; i < w; ++i) acc[i] += src[j * inner + i];
+        for (int64_t i = 0; i < w; ++i)
+          static_cast<double*>(out)[dst + i] = op == ReduceOp::Mean ? acc[i] / static_cast<double>(n) : acc[i];
+        continue;
+      }
+      bool isMax = op == ReduceOp::Max || op == ReduceOp::ArgMax;
+      double best[kTile];
+      int32_t at[kTile];
+      for (int64_t i = 0; i < w; ++i) {
+        best[i] = src[i];
+        at[i] = 0;
+      }
+      for (int64_t j = 1; j < n; ++j)
+        for (int64_t i = 0; i < w; ++i) {
+          double v = src[j * inner + i];
+          bool better = isMax ? betterMaxD(v, best[i]) : betterMinD(v, best[i]);
+          best[i] = better ? v : best[i];
+          at[i] = better ? static_cast<int32_t>(j) : at[i];
+        }
+      for (int64_t i = 0; i < w; ++i) {
+        if (isArg) static_cast<int32_t*>(out)[dst + i] = at[i];
+        else static_cast<double*>(out)[dst + i] = best[i];
+      }
+    }
+  });
+}
+
 }  // namespace
 
 void reduce(const args::reduce& a) {
+  if (a.xType == DType::F64) {
+    reduceF64(a.op, a.out, static_cast<const double*>(a.x), a.outer, a.n, a.inner);
+    return;
+  }
   if (a.xType == DType::I32) {
     reduceI32(a.op, a.out, static_cast<const int32_t*>(a.x), a.outer, a.n, a.inner);
   } else {

@@ -112,11 +112,72 @@ void forTiles(int64_t outer, int64_t n, int64_t inner, const F& tileFn) {
   });
 }
 
+// float64: one plain form over a column tile of w (w = 1 with stride 1 for rows).
+inline double maxNanD(double acc, double v) { return ((v > acc) | (v != v)) ? v : acc; }
+
+void softmaxTileF64(double* __restrict y, const double* __restrict x, int64_t n, int64_t inner, int64_t w, bool log) {
+  double m[kTile], sum[kTile];
+  for (int64_t i = 0; i < w; ++i) {
+    m[i] = x[i];
+    sum[i] = 0;
+  }
+  for (int64_t j = 1; j < n; ++j)
+    for (int64_t i = 0; i < w; ++i) m[i] = maxNanD(m[i], x[j * inner + i]);
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t i = 0; i < w; ++i) {
+      double e = ::exp(x[j * inner + i] - m[i]);
+      if (!log) y[j * inner + i] = e;
+      sum[i] += e;
+    }
+  for (int64_t i = 0; i < w; ++i) sum[i] = log ? ::log(sum[i]) : 1.0 / sum[i];
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t i = 0; i < w; ++i) {
+      if (log) y[j * inner + i] = (x[j * inner + i] - m[i]) - sum[i];
+      else y[j * inner + i] *= sum[i];
+    }
+}
+
+void softmaxBackwardTileF64(double* __restrict dx, const double* __restrict dy, const double* __restrict y,
+                            int64_t n, int64_t inner, int64_t w, bool log) {
+  double dot[kTile];
+  for (int64_t i = 0; i < w; ++i) dot[i] = 0;
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t i = 0; i < w; ++i) {
+      int64_t p = j * inner + i;
+      dot[i] += log ? dy[p] : dy[p] * y[p];
+    }
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t i = 0; i < w; ++i) {
+      int64_t p = j * inner + i;
+      dx[p] = log ? dy[p] - ::exp(y[p]) * dot[i] : y[p] * (dy[p] - dot[i]);
+    }
+}
+
+// Runs tile(offset, w, stride) over rows (inner == 1: w = 1) or column tiles, in parallel.
+template <class F>
+void forRowsOrTiles(int64_t outer, int64_t n, int64_t inner, const F& tile) {
+  if (inner == 1) {
+    parallel_for(outer, rowGrain(n), [&](int64_t b, int64_t e) {
+      for (int64_t o = b; o < e; ++o) tile(o * n, 1);
+    });
+    return;
+  }
+  forTiles(outer, n, inner, tile);
+}
+
 }  // namespace
 
 void softmax(const args::softmax& a) {
-  float* y = a.y;
-  const float* x = a.x;
+  if (a.xType == DType::F64) {
+    double* y = static_cast<double*>(a.y);
+    const double* x = static_cast<const double*>(a.x);
+    if (a.outer * a.n * a.inner == 0) return;
+    forRowsOrTiles(a.outer, a.n, a.inner,
+                   [&](int64_t off, int64_t w) { softmaxTileF64(y + off, x + off, a.n, a.inner, w, a.log); });
+    return;
+  }
+  float* y = static_cast<float*>(a.y);
+  const float* x = static_cast<const float*>(a.x);
   const int64_t outer = a.outer, n = a.n, inner = a.inner;
   const bool log = a.log;
   if (outer * n * inner == 0) return;
@@ -130,8 +191,17 @@ void softmax(const args::softmax& a) {
 }
 
 void softmaxBackward(const args::softmaxBackward& a) {
-  float* dx = a.dx;
-  const float *dy = a.dy, *y = a.y;
+  if (a.dxType == DType::F64) {
+    double* dx = static_cast<double*>(a.dx);
+    const double *dy = static_cast<const double*>(a.dy), *y = static_cast<const double*>(a.y);
+    if (a.outer * a.n * a.inner == 0) return;
+    forRowsOrTiles(a.outer, a.n, a.inner, [&](int64_t off, int64_t w) {
+      softmaxBackwardTileF64(dx + off, dy + off, y + off, a.n, a.inner, w, a.log);
+    });
+    return;
+  }
+  float* dx = static_cast<float*>(a.dx);
+  const float *dy = static_cast<const float*>(a.dy), *y = static_cast<const float*>(a.y);
   const int64_t outer = a.outer, n = a.n, inner = a.inner;
   const bool log = a.log;
   if (outer * n * inner == 0) return;
