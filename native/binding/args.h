@@ -41,6 +41,9 @@ struct EnvState {
   std::vector<Slot> slots;
   std::vector<uint32_t> freeSlots;
   DeviceCounters counters[kMaxDevices];
+  // Live bytes on all devices, and the amount last reported to V8 (memory.cc: reportMemory).
+  int64_t liveBytes = 0;
+  int64_t reportedBytes = 0;
   Napi::FunctionReference errorClass;  // native errors are raised as this class (KilnError)
 
   ~EnvState();  // the environment is going away (a worker ended): its storages are released
