@@ -35,3 +35,4 @@ export { fit, evaluate, saveCheckpoint, loadCheckpoint, writeReport } from './tr
 export type { FitOptions, FitHistory, EpochRecord, Callback, Callbacks, BatchInfo, EarlyStoppingOptions } from './train/index.js';
 export * as tune from './tune/index.js';
 export * as distributions from './distributions/index.js';
+export * as rl from './rl/index.js';

@@ -1,8 +1,8 @@
 // A check of the GC pressure native memory creates (not a CI test: it allocates 2.5 GB):
 // 40 tensors of 64 MB are made and dropped without dispose, the event loop turning between them
-// and no GC forced; prints the most native memory live at once. Kiln reports the high-water mark
-// of live bytes to V8 (native/binding/memory.cc): measured 832-1024 MB here, the same as when
-// every allocation and release was reported.
+// and no GC forced; prints the most native memory live at once. Kiln reports what each backend
+// holds from the system to V8 when it changes (native/binding/memory.cc), so V8 collects the
+// dropped tensors; without a report the peak would approach the 2560 MB allocated.
 //
 //   node bench/generative/gc-pressure.mjs
 import * as kiln from '../../dist/index.js';

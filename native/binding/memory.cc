@@ -1,6 +1,6 @@
 // Exports for native memory: allocation, host copies, copies between devices, and the counters.
-// Every allocation is counted per device in its environment's state, and the high-water mark of
-// live bytes is reported to V8 (reportMemory), so garbage-collection pressure is real. The backends cache released blocks (block_cache.h).
+// Every allocation is counted per device in its environment's state and reported to V8, so
+// garbage-collection pressure is real. The backends cache released blocks (block_cache.h).
 #include <cmath>
 #include <vector>
 
@@ -10,27 +10,22 @@
 namespace kiln::binding {
 namespace {
 
+// V8 is told what the backend holds from the system (live plus cached blocks), when it changes:
+// real growth makes GC pressure (a leak of unreferenced tensors gets collected), while a step
+// served from the cache tells V8 nothing (reporting every tensor's bytes made it run major GCs).
+void reportToV8(Napi::Env env, EnvState& st, int device, Backend& be) {
+  int64_t now = be.systemBytes(), delta = now - st.reportedToV8[device];
+  if (delta == 0) return;
+  int64_t adjusted = 0;
+  napi_adjust_external_memory(env, delta, &adjusted);
+  st.reportedToV8[device] = now;
+}
+
 Backend& backendArg(const Napi::CallbackInfo& info, size_t i) {
   int64_t device = intArg(info, i, "device");
   Backend* be = device >= 0 && device < kMaxDevices ? backendFor(static_cast<int>(device)) : nullptr;
   if (be == nullptr) throw Error("device: no backend is registered for device " + std::to_string(device));
   return *be;
-}
-
-// V8 is told about native memory so that tensors left to the garbage collector create GC
-// pressure. It is told the high-water mark of live bytes, not every change: the backends keep
-// released blocks in their caches, so the process holds that much anyway, and a training step
-// allocates and frees hundreds of megabytes: reporting each change made V8 start a mark-compact
-// several times a step (a WGAN-GP critic step spent ~10% of its CPU time in GC started from
-// here). Tensors leaked rather than disposed still raise the mark, so they still cause
-// collections. emptyCache() lowers the report to the live bytes (reportMemory(env, st, 0, true)).
-void reportMemory(Napi::Env env, EnvState& st, int64_t delta, bool lower = false) {
-  st.liveBytes += delta;
-  int64_t change = st.liveBytes > st.reportedBytes || lower ? st.liveBytes - st.reportedBytes : 0;
-  if (change == 0) return;
-  st.reportedBytes += change;
-  int64_t adjusted = 0;
-  napi_adjust_external_memory(env, change, &adjusted);
 }
 
 // alloc(device, dtype, numel) -> handle (a number)
@@ -49,7 +44,7 @@ Napi::Value Alloc(const Napi::CallbackInfo& info) {
     throw Error("too many live tensor storages");
   }
   s.ptr = be.alloc(s.allocated());
-  reportMemory(env, st, static_cast<int64_t>(s.bytes));
+  reportToV8(env, st, s.device, be);
   uint32_t slot;
   if (!st.freeSlots.empty()) {
     slot = st.freeSlots.back();
@@ -76,8 +71,10 @@ Napi::Value Release(const Napi::CallbackInfo& info) {
   double handle = info[0].As<Napi::Number>().DoubleValue();
   Storage* s = st.lookup(handle);
   if (s == nullptr) return env.Undefined();
-  if (Backend* be = backendFor(s->device)) be->release(s->ptr, s->allocated());
-  reportMemory(env, st, -static_cast<int64_t>(s->bytes));
+  if (Backend* be = backendFor(s->device)) {
+    be->release(s->ptr, s->allocated());
+    reportToV8(env, st, s->device, *be);
+  }
   st.counters[s->device].bytes -= static_cast<int64_t>(s->bytes);
   st.counters[s->device].count -= 1;
   uint32_t slot = static_cast<uint32_t>(std::fmod(handle, EnvState::kSlotSpan));
@@ -182,9 +179,13 @@ Napi::Value MemoryStats(const Napi::CallbackInfo& info) {
 
 // emptyCache(): every backend returns its cached blocks to the system (live tensors untouched).
 Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
-  for (int d = 0; d < kMaxDevices; ++d)
-    if (Backend* be = backendFor(d)) be->emptyCache();
-  reportMemory(info.Env(), envState(info.Env()), 0, true);  // the cached blocks are gone
+  EnvState& st = envState(info.Env());
+  for (int d = 0; d < kMaxDevices; ++d) {
+    if (Backend* be = backendFor(d)) {
+      be->emptyCache();
+      reportToV8(info.Env(), st, d, *be);
+    }
+  }
   return info.Env().Undefined();
 }
 
