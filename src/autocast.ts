@@ -10,7 +10,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { check } from './errors.js';
 import { native } from './native.js';
-import { checkOptionKeys } from './utils/options.js';
+import { checkOptions } from './utils/options.js';
 
 export type AutocastDType = 'bfloat16';
 
@@ -35,7 +35,7 @@ export function withAutocast<T>(dtype: AutocastDType | null, fn: () => T): T {
 
 /** Runs fn with matmul/linear/conv2d in bfloat16 with float32 accumulation; returns fn's result. */
 export function autocast<T>(opts: AutocastOptions, fn: () => T): T {
-  checkOptionKeys(opts, ['dtype', 'enabled'], 'autocast');
+  checkOptions(opts, ['dtype', 'enabled'], 'autocast');
   const { dtype = 'bfloat16', enabled = true } = opts ?? {};
   check(dtype === 'bfloat16', () => `dtype: autocast supports 'bfloat16', got ${String(dtype)}`);
   check(typeof enabled === 'boolean', 'enabled: expected a boolean');

@@ -1,6 +1,13 @@
 // Fork-join pool: workers spin briefly for the next job (dispatch costs well under a
 // microsecond when steps come back to back), then sleep on a condition variable so an idle
 // process takes no CPU.
+//
+// The tids of a job are claimed, not assigned: the caller and the workers take the next
+// unclaimed tid from one atomic word until none is left, so any thread may run any tid. On a
+// machine shared with other processes a worker is often not running when a job starts; the
+// caller then runs the job's tids itself instead of waiting for the scheduler to bring the
+// worker back (measured: a VAE training step on the loaded 2-core VM, load average ~15, took
+// twice as long with two threads as with one when each thread had its fixed half).
 #include "thread_pool.h"
 
 #include <atomic>
@@ -51,33 +58,46 @@ class Pool {
     std::lock_guard<std::mutex> submit(submitMu_);  // one job at a time
     fn_ = fn;
     ctx_ = ctx;
-    active_ = nthreads;
-    pending_.store(nthreads - 1, std::memory_order_relaxed);
+    done_.store(0, std::memory_order_relaxed);
+    // publishes fn_, ctx_ and done_ with the job's claim word
+    claim_.store((++seq_ << 32) | (static_cast<uint64_t>(nthreads) << 16), std::memory_order_release);
     {
       std::lock_guard<std::mutex> lock(mu_);
       generation_.fetch_add(1, std::memory_order_release);
     }
     cv_.notify_all();
     tInsidePool = true;
-    fn(ctx, 0, nthreads);
+    work();
     tInsidePool = false;
-    while (pending_.load(std::memory_order_acquire) != 0) {
-      // the other chunk is as long as ours; spinning here is shorter than a wake-up
+    for (int i = 0; done_.load(std::memory_order_acquire) != nthreads; ++i) {
+      // a worker is inside a tid: as long as ours, so spin; yield when it was descheduled
+      if (i >= 4096) std::this_thread::yield();
     }
   }
 
  private:
-  void loop(int tid) {
+  // Claim word: job sequence (bits 32-63), the job's tid count (16-31), next tid (0-15). One
+  // fetch_add both claims a tid and says which job it belongs to, so a worker that wakes late
+  // never runs a tid of a finished job; the low field cannot overflow (at most 256 threads
+  // each over-claim once per job).
+  void work() {
+    for (;;) {
+      uint64_t v = claim_.fetch_add(1, std::memory_order_acq_rel);
+      int tid = static_cast<int>(v & 0xffff), n = static_cast<int>((v >> 16) & 0xffff);
+      if (tid >= n) return;
+      fn_(ctx_, tid, n);  // stable: the job cannot finish before this tid is counted done
+      done_.fetch_add(1, std::memory_order_acq_rel);
+    }
+  }
+
+  void loop(int) {
     tInsidePool = true;
     uint64_t seen = 0;
     for (;;) {
       uint64_t gen = waitForJob(seen);
       seen = gen;
       if (stop_) return;
-      if (tid < active_) {
-        fn_(ctx_, tid, active_);
-        pending_.fetch_sub(1, std::memory_order_acq_rel);
-      }
+      work();
     }
   }
 
@@ -99,10 +119,11 @@ class Pool {
   std::mutex mu_;
   std::condition_variable cv_;
   std::atomic<uint64_t> generation_{0};
-  std::atomic<int> pending_{0};
+  std::atomic<uint64_t> claim_{0};
+  std::atomic<int> done_{0};
+  uint64_t seq_ = 0;  // under submitMu_
   WorkerFn fn_ = nullptr;
   void* ctx_ = nullptr;
-  int active_ = 0;
   bool stop_ = false;
 };
 

@@ -1,4 +1,5 @@
 import * as F from '../functional.js';
+import { check } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
 
@@ -33,4 +34,22 @@ export class Identity extends Module {
 export class Flatten extends Module {
   constructor(readonly startDim = 1, readonly endDim = -1) { super(); }
   forward(x: Tensor): Tensor { return x.flatten(this.startDim, this.endDim); }
+}
+/** Unflattens dim into sizes (Flatten's inverse, as torch.nn.Unflatten): [N, 1568] -> [N, 32, 7, 7]. */
+export class Unflatten extends Module {
+  readonly sizes: readonly number[];
+  constructor(readonly dim: number, sizes: readonly number[]) {
+    super();
+    check(Number.isInteger(dim), () => `dim: expected an integer, got ${String(dim)}`);
+    check(Array.isArray(sizes) && sizes.length > 0 && sizes.every((s) => Number.isInteger(s) && s > 0),
+      () => `sizes: expected a non-empty array of positive integers, got ${String(sizes)}`);
+    this.sizes = [...sizes];
+  }
+  forward(x: Tensor): Tensor {
+    const d = this.dim < 0 ? this.dim + x.ndim : this.dim;
+    check(d >= 0 && d < x.ndim, () => `dim: ${this.dim} is out of range for an input with ${x.ndim} dims`);
+    const n = this.sizes.reduce((a, b) => a * b, 1);
+    check(x.shape[d] === n, () => `input: dim ${this.dim} has size ${x.shape[d]}, expected ${n} (the product of sizes [${this.sizes.join(', ')}])`);
+    return x.reshape([...x.shape.slice(0, d), ...this.sizes, ...x.shape.slice(d + 1)]);
+  }
 }

@@ -8,7 +8,7 @@ export { MaxPool2d, AvgPool2d } from './pooling.js';
 export { BatchNorm1d, BatchNorm2d, LayerNorm } from './norm.js';
 export { Dropout } from './dropout.js';
 export { Embedding } from './embedding.js';
-export { ReLU, Sigmoid, Tanh, GELU, LeakyReLU, Softmax, LogSoftmax, Identity, Flatten } from './activation.js';
+export { ReLU, Sigmoid, Tanh, GELU, LeakyReLU, Softmax, LogSoftmax, Identity, Flatten, Unflatten } from './activation.js';
 export { RNN, LSTM, GRU } from './rnn.js';
 export * from './losses.js';
 export * as init from './init.js';

@@ -16,7 +16,7 @@ import { atomicWrite } from '../io/atomic.js';
 import { scope } from '../memory.js';
 import { Module } from '../nn/module.js';
 import { Tensor } from '../tensor.js';
-import { checkOptionKeys } from '../utils/options.js';
+import { checkOptions } from '../utils/options.js';
 import { type Dim, GraphBuilder, type IoSpec, type OnnxDType } from './builder.js';
 import type { EmitContext } from './context.js';
 import { MODULE_OPS, isModuleOp, wrapComposites } from './modules.js';
@@ -191,7 +191,7 @@ function liveNodes(nodes: TraceNode[], outputs: number[], producer: Map<number, 
 /** The ONNX model, serialised. */
 export function exportBytes(model: Module, sampleInput: Tensor | Tensor[], opts: ExportOptions = {}): Uint8Array {
   check(model instanceof Module, 'model: expected an nn.Module');
-  checkOptionKeys(opts, OPTION_KEYS, 'onnx.export');
+  checkOptions(opts, OPTION_KEYS, 'onnx.export');
   const samples = Array.isArray(sampleInput) ? sampleInput : [sampleInput];
   check(samples.length > 0 && samples.every((t) => t instanceof Tensor), 'sampleInput: expected a Tensor or an array of Tensors');
   for (const [i, t] of samples.entries()) {

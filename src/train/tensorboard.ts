@@ -13,8 +13,8 @@ import { encodePng } from '../io/png.js';
 import { decodeRecords, encodeRecord } from '../io/tfrecord.js';
 import type { Module } from '../nn/module.js';
 import { Tensor } from '../tensor.js';
-import { type MakeGridOptions, makeGrid } from '../utils/make-grid.js';
-import { checkOptionKeys } from '../utils/options.js';
+import { type MakeGridOptions, makeGrid } from '../utils/image.js';
+import { checkOptions } from '../utils/options.js';
 import type { BatchInfo, Callback, EpochRecord } from './callbacks.js';
 
 const PROTO = 'tensorboard.proto';
@@ -130,7 +130,7 @@ export class TensorBoardLogger {
 
   constructor(readonly logDir: string, opts: TensorBoardLoggerOptions = {}) {
     check(typeof logDir === 'string' && logDir.length > 0, 'logDir: expected a directory path');
-    checkOptionKeys(opts, ['filenameSuffix'], 'TensorBoardLogger');
+    checkOptions(opts, ['filenameSuffix'], 'TensorBoardLogger');
     const suffix = opts.filenameSuffix ?? '';
     check(typeof suffix === 'string' && !/[/\\]/.test(suffix), 'filenameSuffix: expected a string without path separators');
     mkdirSync(logDir, { recursive: true });
@@ -163,7 +163,7 @@ export class TensorBoardLogger {
   /** A histogram of a tensor's values (or an array of numbers). */
   addHistogram(tag: string, values: Tensor | ArrayLike<number>, step?: number, opts: HistogramOptions = {}): void {
     checkTag(tag);
-    checkOptionKeys(opts, ['bins'], 'addHistogram');
+    checkOptions(opts, ['bins'], 'addHistogram');
     const data = values instanceof Tensor ? values.toTypedArray() : values;
     check(data !== null && typeof data === 'object' && typeof data.length === 'number', 'values: expected a Tensor or an array of numbers');
     this.writeValue({ tag, histo: histogramOf(data, opts.bins ?? 64) }, step);
@@ -173,7 +173,7 @@ export class TensorBoardLogger {
   addImage(tag: string, img: Tensor, step?: number, opts: ImageOptions = {}): void {
     checkTag(tag);
     check(img instanceof Tensor, 'img: expected a Tensor');
-    checkOptionKeys(opts, ['dataformats'], 'addImage');
+    checkOptions(opts, ['dataformats'], 'addImage');
     const fmt = opts.dataformats ?? 'CHW';
     check(['CHW', 'HWC', 'HW'].includes(fmt), () => `dataformats: expected 'CHW', 'HWC' or 'HW', got ${String(fmt)}`);
     const { width, height, channels, pixels } = imageBytes(img, fmt);
@@ -254,7 +254,7 @@ export class TensorBoardLogger {
    * ('gradients/<name>') at each epoch's end.
    */
   callback(opts: TensorBoardCallbackOptions = {}): Callback {
-    checkOptionKeys(opts, ['model', 'histograms', 'everyNBatches'], 'TensorBoardLogger.callback');
+    checkOptions(opts, ['model', 'histograms', 'everyNBatches'], 'TensorBoardLogger.callback');
     const { model, everyNBatches = 10 } = opts;
     const histograms = opts.histograms ?? model !== undefined;
     check(Number.isInteger(everyNBatches) && everyNBatches >= 0, () => `everyNBatches: expected a non-negative integer, got ${everyNBatches}`);

@@ -25,7 +25,7 @@ import { BatchNorm1d, BatchNorm2d, LayerNorm } from '../nn/norm.js';
 import { GRU, LSTM, RNN } from '../nn/rnn.js';
 import { isParameter } from '../nn/parameter.js';
 import { Tensor } from '../tensor.js';
-import { checkOptionKeys } from './options.js';
+import { checkOptions } from './options.js';
 
 export interface SummaryOptions {
   /** dtype of each generated input (default float32; int32 inputs are zeros, float32 ones N(0, 1)). */
@@ -154,7 +154,7 @@ function render(sm: Omit<ModelSummary, 'toString'>, depth: number): string {
  */
 export function summary(model: Module, inputShape: number[] | number[][] | null, opts: SummaryOptions = {}): ModelSummary {
   check(model instanceof Module, 'model: expected an nn.Module');
-  checkOptionKeys(opts, ['dtypes', 'inputData', 'depth', 'verbose'], 'summary');
+  checkOptions(opts, ['dtypes', 'inputData', 'depth', 'verbose'], 'summary');
   const { depth = 3, verbose = true } = opts;
   check(Number.isInteger(depth) && depth >= 0, () => `depth: expected a non-negative integer, got ${depth}`);
   let shapes: number[][] = [];

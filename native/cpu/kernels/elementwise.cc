@@ -16,16 +16,24 @@ constexpr float kInvSqrt2Pi = 0.39894228040143267794f;
 
 // ---------------------------------------------------------------- unary
 // y may be exactly x (in-place ops): that case gets its own loop, so __restrict stays true.
+// Each chunk works on a local copy of f: a lambda's captured scalars (alpha) read through a
+// reference might alias y, so GCC reloaded them after every store and kept the loop scalar
+// (leakyRelu of 800K floats took 4.9 ms, relu 0.24 ms).
 template <class T, class F>
 void mapUnary(T* __restrict y, const T* __restrict x, int64_t n, const F& f) {
   if (y == x) {
     parallel_for(n, kElemGrain, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) y[i] = f(y[i]);
+      const F g = f;
+      T* __restrict yy = y;
+      for (int64_t i = b; i < e; ++i) yy[i] = g(yy[i]);
     });
     return;
   }
   parallel_for(n, kElemGrain, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) y[i] = f(x[i]);
+    const F g = f;
+    T* __restrict yy = y;
+    const T* __restrict xx = x;
+    for (int64_t i = b; i < e; ++i) yy[i] = g(xx[i]);
   });
 }
 
@@ -49,7 +57,11 @@ void mapUnaryVec(float* y, const float* x, int64_t n, const V& vf, const S& sf) 
 template <class T, class F>
 void mapBackward(T* __restrict dx, const T* __restrict dy, const T* __restrict v, int64_t n, const F& g) {
   parallel_for(n, kElemGrain, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) dx[i] = g(dy[i], v[i]);
+    const F gl = g;  // a local copy, as in mapUnary
+    float* __restrict d = dx;
+    const float* __restrict gy = dy;
+    const float* __restrict vv = v;
+    for (int64_t i = b; i < e; ++i) d[i] = gl(gy[i], vv[i]);
   });
 }
 
