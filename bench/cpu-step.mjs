@@ -1,6 +1,6 @@
 // CPU time (user+sys, this process) per training step of a bench workload, after warm-up:
 // immune to being descheduled on a loaded machine. Run with KILN_NUM_THREADS=1.
-//   node /work/cpu-step.mjs <repo> <W2|W4|W5|W6> [steps]
+//   node bench/cpu-step.mjs <checkout> <W2|W4|W5|W6> [steps]
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 const [repo, id, stepsArg] = process.argv.slice(2);
