@@ -63,6 +63,8 @@ export class DQN extends BaseAlgorithm {
 
   constructor(env: EnvArg, options: DQNOptions = {}) {
     super(env, options);
+    const known = [...Object.keys(defaults), 'seed', 'nEnvs', 'policyKwargs', '_spaces'];
+    for (const k of Object.keys(options)) check(known.includes(k), () => `options: unknown key '${k}' (expected one of ${known.join(', ')})`);
     const o = { ...defaults, ...options };
     this.opts = o;
     check(this.discrete, 'env: DQN needs a Discrete action space');
