@@ -31,6 +31,7 @@ export * as optim from './optim/index.js';
 export * as nn from './nn/index.js';
 export { save, load } from './io/index.js';
 export * as data from './data/index.js';
+export * as distributed from './distributed/index.js';
 export { fit, evaluate, saveCheckpoint, loadCheckpoint, writeReport } from './train/index.js';
 export type { FitOptions, FitHistory, EpochRecord, Callback, Callbacks, BatchInfo, EarlyStoppingOptions } from './train/index.js';
 export * as tune from './tune/index.js';

@@ -10,6 +10,7 @@ namespace kiln::binding {
 
 void registerMemory(Napi::Env env, Napi::Object exports);
 void registerOps(Napi::Env env, Napi::Object exports);
+void registerExternal(Napi::Env env, Napi::Object exports);  // external.cc: storageView for native/dist
 
 namespace {
 
@@ -51,6 +52,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exportFn(env, exports, "registerCudaBackend", RegisterCudaBackend);
   registerMemory(env, exports);
   registerOps(env, exports);
+  registerExternal(env, exports);
   return exports;
 }
 

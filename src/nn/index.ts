@@ -13,3 +13,4 @@ export { RNN, LSTM, GRU } from './rnn.js';
 export * from './losses.js';
 export * as init from './init.js';
 export * as utils from './utils.js';
+export * as parallel from './parallel.js';
