@@ -5,7 +5,10 @@ import { readFileSync } from 'node:fs';
 import { configs } from './zoo.mjs';
 
 const file = process.argv[2] ?? new URL('./out/results.jsonl', import.meta.url).pathname;
-const rows = readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+// a (config, seed) run again replaces its earlier line
+const latest = new Map();
+for (const l of readFileSync(file, 'utf8').trim().split('\n').filter(Boolean)) { const r = JSON.parse(l); latest.set(`${r.config}/${r.seed}`, r); }
+const rows = [...latest.values()];
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 console.log('| config | algorithm | env | steps | target | median of seeds | per seed (seed 0..4) | seeds run | train time per seed |');
 console.log('| --- | --- | --- | ---: | ---: | ---: | --- | ---: | ---: |');
@@ -16,4 +19,13 @@ for (const [name, cfg] of Object.entries(configs)) {
   const m = median(runs.map((r) => r.meanReward));
   const secs = median(runs.map((r) => r.trainSeconds));
   console.log(`| ${name} | ${cfg.algo}${cfg.options.useSde ? ' (gSDE)' : ''} | ${cfg.env} | ${runs[0].steps / 1000}k | ${cfg.target} | ${m.toFixed(1)} | ${runs.map((r) => r.meanReward.toFixed(1)).join(', ')} | ${runs.length} | ${secs.toFixed(0)} s |`);
+}
+// runs with train.mjs --eval-freq: the best checkpoint EvalCallback kept, evaluated as the final policy is
+const withBest = rows.filter((r) => r.bestMeanReward !== undefined).sort((a, b) => a.config.localeCompare(b.config) || a.seed - b.seed);
+if (withBest.length > 0) {
+  console.log('\n| config | seed | final policy | best checkpoint (step) | EvalCallback means (step: mean of its episodes) |');
+  console.log('| --- | ---: | ---: | ---: | --- |');
+  for (const r of withBest) {
+    console.log(`| ${r.config} | ${r.seed} | ${r.meanReward.toFixed(1)} | ${r.bestMeanReward.toFixed(1)} (${r.bestTimesteps}) | ${r.evaluations.map(([t, m]) => `${t / 1000}k: ${m.toFixed(0)}`).join(', ')} |`);
+  }
 }

@@ -2,8 +2,10 @@
 hyperparameters, update order and environment dynamics as Kiln's agents (CartPole written in
 plain Python, as Gymnasium's equations), timed over the whole training loop.
 
-  python3 bench/rl/torch_rl.py dqn|ppo <steps> <seed> [--eval]   -> one JSON line {steps, seconds, stepsPerSec, ...}
-  (--eval, DQN only: the final greedy policy's mean return over 100 episodes)
+  python3 bench/rl/torch_rl.py dqn|ppo <steps> <seed> [--eval] [--env=cartpole|mountaincar]
+    -> one JSON line {steps, seconds, stepsPerSec, ...}
+  (DQN only: --env picks the zoo config, CartPole by default; --eval adds the final greedy
+  policy's mean return over 100 episodes)
 """
 import json
 import math
@@ -55,28 +57,66 @@ def mlp(sizes, act):
     return nn.Sequential(*layers)
 
 
-def dqn(total, seed):
-    # rl-baselines3-zoo CartPole-v1: lr 2.3e-3, batch 64, buffer 100k, learning_starts 1000, gamma 0.99,
-    # target_update_interval 10, train_freq 256, gradient_steps 128, exploration 0.16 -> 0.04, net [256, 256]
+class MountainCar:
+    """Gymnasium's MountainCar-v0 (float64 state, float32 observations), with its 200-step limit."""
+
+    def __init__(self, rng):
+        self.rng = rng
+        self.state = None
+        self.t = 0
+
+    def reset(self):
+        self.state = [self.rng.uniform(-0.6, -0.4), 0.0]
+        self.t = 0
+        return np.array(self.state, dtype=np.float32)
+
+    def step(self, action):
+        position, velocity = self.state
+        velocity += (action - 1) * 0.001 + math.cos(3 * position) * (-0.0025)
+        velocity = min(max(velocity, -0.07), 0.07)
+        position += velocity
+        position = min(max(position, -1.2), 0.6)
+        if position == -1.2 and velocity < 0:
+            velocity = 0.0
+        self.state = [position, velocity]
+        self.t += 1
+        terminated = position >= 0.5 and velocity >= 0
+        return np.array(self.state, dtype=np.float32), -1.0, terminated, self.t >= 200
+
+
+# rl-baselines3-zoo hyperparams/dqn.yml (as bench/rl/zoo.mjs); SB3 defaults: tau 1, max_grad_norm 10,
+# exploration_initial_eps 1, Adam (0.9, 0.999, eps 1e-8), PyTorch's default Linear init
+DQN_CONFIGS = {
+    "cartpole": dict(env=CartPole, obs=4, actions=2, lr=2.3e-3, batch=64, buffer=100_000, starts=1000, gamma=0.99,
+                     target_every=10, train_freq=256, grad_steps=128, expl_fraction=0.16, expl_final=0.04),
+    "mountaincar": dict(env=MountainCar, obs=2, actions=3, lr=4e-3, batch=128, buffer=10_000, starts=1000, gamma=0.98,
+                        target_every=600, train_freq=16, grad_steps=8, expl_fraction=0.2, expl_final=0.07),
+}
+
+
+def dqn(total, seed, config="cartpole"):
+    c = DQN_CONFIGS[config]
     torch.manual_seed(seed)
     rng = random.Random(seed)
-    env = CartPole(rng)
-    q, q_target = mlp([4, 256, 256, 2], nn.ReLU), mlp([4, 256, 256, 2], nn.ReLU)
+    env = c["env"](rng)
+    sizes = [c["obs"], 256, 256, c["actions"]]
+    q, q_target = mlp(sizes, nn.ReLU), mlp(sizes, nn.ReLU)
     q_target.load_state_dict(q.state_dict())
-    opt = torch.optim.Adam(q.parameters(), lr=2.3e-3)
-    size = 100_000
-    obs_buf, next_buf = np.zeros((size, 4), np.float32), np.zeros((size, 4), np.float32)
+    opt = torch.optim.Adam(q.parameters(), lr=c["lr"])
+    size, batch, gamma = c["buffer"], c["batch"], c["gamma"]
+    obs_buf, next_buf = np.zeros((size, c["obs"]), np.float32), np.zeros((size, c["obs"]), np.float32)
     act_buf, rew_buf, done_buf = np.zeros(size, np.int64), np.zeros(size, np.float32), np.zeros(size, np.float32)
     pos, full = 0, False
     obs = env.reset()
     steps, n_calls, eps, episodes = 0, 0, 1.0, 0
+    returns, ep_ret = [], 0.0
     start = time.perf_counter()
     while steps < total:
-        for _ in range(256):
+        for _ in range(c["train_freq"]):
             if steps >= total:
                 break
-            if steps < 1000 or rng.random() < eps:
-                a = rng.randrange(2)
+            if steps < c["starts"] or rng.random() < eps:
+                a = rng.randrange(c["actions"])
             else:
                 with torch.no_grad():
                     a = int(q(torch.as_tensor(obs).unsqueeze(0)).argmax(1)[0])
@@ -84,20 +124,25 @@ def dqn(total, seed):
             obs_buf[pos], next_buf[pos], act_buf[pos], rew_buf[pos], done_buf[pos] = obs, nxt, a, r, float(term)
             pos = (pos + 1) % size
             full = full or pos == 0
+            ep_ret += r
+            if term or trunc:
+                returns.append(ep_ret)
+                ep_ret = 0.0
             obs = env.reset() if (term or trunc) else nxt
             episodes += term or trunc
             steps += 1
             n_calls += 1
-            if n_calls % 10 == 0:
+            if n_calls % c["target_every"] == 0:
                 q_target.load_state_dict(q.state_dict())
             done_frac = steps / total
-            eps = 0.04 if done_frac > 0.16 else 1.0 + done_frac * (0.04 - 1.0) / 0.16
-        if steps > 1000:
+            f, e1 = c["expl_fraction"], c["expl_final"]
+            eps = e1 if done_frac > f else 1.0 + done_frac * (e1 - 1.0) / f
+        if steps > c["starts"]:
             n = size if full else pos
-            for _ in range(128):
-                idx = np.array([rng.randrange(n) for _ in range(64)])
+            for _ in range(c["grad_steps"]):
+                idx = np.array([rng.randrange(n) for _ in range(batch)])
                 with torch.no_grad():
-                    target = torch.as_tensor(rew_buf[idx]) + (1 - torch.as_tensor(done_buf[idx])) * 0.99 * q_target(torch.as_tensor(next_buf[idx])).max(1)[0]
+                    target = torch.as_tensor(rew_buf[idx]) + (1 - torch.as_tensor(done_buf[idx])) * gamma * q_target(torch.as_tensor(next_buf[idx])).max(1)[0]
                 qa = q(torch.as_tensor(obs_buf[idx])).gather(1, torch.as_tensor(act_buf[idx]).unsqueeze(1)).squeeze(1)
                 loss = F.smooth_l1_loss(qa, target)
                 opt.zero_grad()
@@ -105,10 +150,12 @@ def dqn(total, seed):
                 nn.utils.clip_grad_norm_(q.parameters(), 10)
                 opt.step()
     seconds = time.perf_counter() - start
+    # training return of the last 100 episodes, as Kiln's log reports it
+    dqn.train_return = float(np.mean(returns[-100:])) if returns else None
     if "--eval" in sys.argv:
         # the final greedy policy over 100 episodes, as bench/rl/train.mjs evaluates Kiln's
         erng = random.Random(10_000 + seed)
-        env = CartPole(erng)
+        env = c["env"](erng)
         scores = []
         for _ in range(100):
             o, total = env.reset(), 0.0
@@ -220,7 +267,10 @@ def ppo(total, seed):
 
 if __name__ == "__main__":
     algo, total, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    seconds, episodes = (dqn if algo == "dqn" else ppo)(total, seed)
-    extra = {"evalMean": dqn.eval_mean} if hasattr(dqn, "eval_mean") else {}
+    env_arg = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--env=")), "cartpole")
+    seconds, episodes = dqn(total, seed, env_arg) if algo == "dqn" else ppo(total, seed)
+    extra = {"env": env_arg, "trainReturn": dqn.train_return} if algo == "dqn" else {}
+    if hasattr(dqn, "eval_mean"):
+        extra["evalMean"] = dqn.eval_mean
     print(json.dumps({**extra, "seed": seed, "algo": algo, "steps": total, "seconds": seconds, "stepsPerSec": total / seconds, "episodes": episodes,
                       "torch": torch.__version__, "threads": torch.get_num_threads()}))

@@ -63,6 +63,8 @@ export class DQN extends BaseAlgorithm {
 
   constructor(env: EnvArg, options: DQNOptions = {}) {
     super(env, options);
+    const known = [...Object.keys(defaults), 'seed', 'nEnvs', 'policyKwargs', '_spaces'];
+    for (const k of Object.keys(options)) check(known.includes(k), () => `options: unknown key '${k}' (expected one of ${known.join(', ')})`);
     const o = { ...defaults, ...options };
     this.opts = o;
     check(this.discrete, 'env: DQN needs a Discrete action space');
@@ -118,7 +120,9 @@ export class DQN extends BaseAlgorithm {
     let nextLog = this.numTimesteps + o.logInterval;
     while (!ctx.done) {
       let collected = 0;
-      for (let s = 0; s < o.trainFreq && !ctx.done; s++) {
+      // a rollout is always trainFreq steps, as SB3's collect_rollouts: the last one may run past
+      // totalTimesteps (50k steps at trainFreq 256 are 196 rollouts, 50 176 steps); only a callback stops it early
+      for (let s = 0; s < o.trainFreq && !ctx.stopped; s++) {
         const obs = this.lastObs!;
         // before learningStarts the actions are uniformly random
         const actions = this.numTimesteps < o.learningStarts

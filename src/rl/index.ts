@@ -42,4 +42,6 @@ export { OnPolicyAlgorithm, explainedVariance } from './common/on-policy.js';
 export type { OnPolicyOptions } from './common/on-policy.js';
 export { ActorCriticPolicy } from './common/policies.js';
 export { evaluatePolicy } from './evaluation.js';
+export { EvalCallback } from './callbacks.js';
+export type { EvalCallbackOptions, Evaluation } from './callbacks.js';
 export type { EvaluateOptions, EvaluateResult, Predictor } from './evaluation.js';

@@ -156,6 +156,22 @@ describe('DQN update', () => {
     expect(agent.explorationRate).toBeCloseTo(0.1, 12);
     expect(eps[10]).toBeCloseTo(1 - (0.9 * 10) / 40 / 0.5, 12);
   });
+
+  it('rollouts are whole trainFreq steps, as SB3 collects them: the last one runs past totalTimesteps', async () => {
+    const agent = new rl.DQN('CartPole-v1', { seed: 1, learningStarts: 100, trainFreq: 64, gradientSteps: 3, batchSize: 8, policyKwargs: { netArch: [8] } });
+    const phases: number[] = [];
+    const orig = agent.train.bind(agent);
+    agent.train = (g: number) => { phases.push(agent.numTimesteps, g); return orig(g); };
+    await agent.learn({ totalTimesteps: 300 });
+    expect(agent.numTimesteps).toBe(320);
+    // trained after each rollout once past learningStarts: at 128, 192, 256 and 320 steps
+    expect(phases).toEqual([128, 3, 192, 3, 256, 3, 320, 3]);
+    expect(agent.nUpdates).toBe(12);
+    // a callback's stop still ends the rollout at once
+    const stopped = new rl.DQN('CartPole-v1', { seed: 1, trainFreq: 64, policyKwargs: { netArch: [8] } });
+    await stopped.learn({ totalTimesteps: 300, callback: { onStep: ({ timesteps }) => (timesteps >= 70 ? 'stop' : undefined) } });
+    expect(stopped.numTimesteps).toBe(70);
+  });
 });
 
 describe('PPO objective', () => {
