@@ -68,7 +68,9 @@ export function tensor(
   }
   const t = empty(shape, dtype, device);
   let host: Float32Array | Int32Array;
-  if (dtype === 'int32') {
+  if (dtype === 'bool') {
+    host = Int32Array.from(values, (v) => (v !== 0 ? 1 : 0)); // NaN counts as true, as in PyTorch
+  } else if (dtype === 'int32') {
     host = values instanceof Int32Array ? values : Int32Array.from(values, (v) => Math.trunc(v));
   } else {
     host = values instanceof Float32Array ? values : Float32Array.from(values);
@@ -82,7 +84,7 @@ export function full(shape: readonly number[], value: number, opts: TensorOption
   check(typeof value === 'number', () => `value: expected a number, got ${typeof value}`);
   const dtype = opts.dtype ? parseDType(opts.dtype) : 'float32';
   const t = empty(s, dtype, parseDevice(opts.device));
-  if (t.numel > 0) native.fill(t.storage.handle, 0, t.numel, value);
+  if (t.numel > 0) native.fill(t.storage.handle, 0, t.numel, dtype === 'bool' ? Number(value !== 0) : value);
   return finish(t, opts);
 }
 

@@ -116,3 +116,7 @@ export function batchNorm(x: Tensor, opts: BatchNormOptions = {}): Tensor {
   return y;
 }
 export * from './losses.js';
+export { scaledDotProductAttention } from './ops/attention.js';
+export type { SdpaOptions } from './ops/attention.js';
+export { pad } from './ops/layout.js';
+export type { PadOptions } from './ops/layout.js';

@@ -35,3 +35,10 @@ export { fit, evaluate, saveCheckpoint, loadCheckpoint, writeReport } from './tr
 export type { FitOptions, FitHistory, EpochRecord, Callback, Callbacks, BatchInfo, EarlyStoppingOptions } from './train/index.js';
 export * as tune from './tune/index.js';
 export * as distributions from './distributions/index.js';
+// ---- sequence-model ops (issue 13)
+export { norm, variance as var, std } from './ops/reduce.js';
+export { cumsum, cumprod, logcumsumexp, sort, argsort, topk } from './ops/scan.js';
+export type { SortResult } from './ops/scan.js';
+export { split, chunk, repeat, roll, flip, tril, triu, maskedFill } from './ops/layout.js';
+export { bmm, baddbmm, outer } from './ops/matmul.js';
+export { einsum } from './ops/einsum.js';

@@ -4,6 +4,7 @@ import { check, checkFinite } from '../errors.js';
 import { BinaryOp, type BinaryOpName, UnaryOp, type UnaryOpName, native } from '../native.js';
 import { Tensor } from '../tensor.js';
 import { UNARY_READS } from './grad-ops.js';
+import { castTo } from './shape.js';
 import { broadcastShapes, broadcastStrides, checkFloat, checkSameDevice, checkTensor, contiguous, disposeTemp, empty } from './util.js';
 
 export type Scalar = number;
@@ -58,10 +59,15 @@ export function clamp(x: Tensor, min?: number | null, max?: number | null): Tens
   return unary(x, 'clamp', lo, hi);
 }
 
-/** Converts int32 operands to float32 when the other operand is float32. */
-function promote(a: Tensor, b: Tensor): [Tensor, Tensor] {
-  if (a.dtype === b.dtype) return [a, b];
-  return [a.dtype === 'int32' ? a.float() : a, b.dtype === 'int32' ? b.float() : b];
+/**
+ * Converts int32 operands to float32 when the other operand is float32. bool operands count as
+ * int32 0/1 (two bools compare as they are; in arithmetic they become int32, where PyTorch would
+ * keep bool for add and refuse sub).
+ */
+function promote(a: Tensor, b: Tensor, isCompare: boolean): [Tensor, Tensor] {
+  if (a.dtype === b.dtype && (a.dtype !== 'bool' || isCompare)) return [a, b];
+  const target = a.dtype === 'float32' || b.dtype === 'float32' ? 'float32' : 'int32';
+  return [a.dtype === target ? a : castTo(a, target), b.dtype === target ? b : castTo(b, target)];
 }
 
 /** A 0-d tensor holding value on like's device: int32 when like is int32 and value an integer. */
@@ -69,6 +75,13 @@ function scalarTensor(value: number, like: Tensor, forceFloat = false): Tensor {
   checkFinite(value, 'other');
   const dtype = !forceFloat && like.dtype === 'int32' && Number.isInteger(value) ? 'int32' : 'float32';
   const t = empty([], dtype, like.device);
+  native.fill(t.storage.handle, 0, 1, value);
+  return t;
+}
+
+/** A float32 0-d tensor holding any number (infinities and NaN included). */
+function fillScalar(value: number, like: Tensor): Tensor {
+  const t = empty([], 'float32', like.device);
   native.fill(t.storage.handle, 0, 1, value);
   return t;
 }
@@ -84,11 +97,14 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 /** out = a op b with broadcasting, without recording. */
 export function binaryRaw(op: BinaryOpName, a0: Tensor, b0: Tensor): Tensor {
   checkSameDevice(a0, b0, op);
-  let [a, b] = promote(a0, b0);
   const isCompare = BinaryOp[op] >= BinaryOp.eq;
+  let [a, b] = promote(a0, b0, isCompare);
   if (a.dtype === 'int32' && (op === 'div' || op === 'pow')) {
     // true division, as in PyTorch
-    [a, b] = [a.float(), b.float()];
+    const [af, bf] = [a.float(), b.float()];
+    if (a !== a0) a.dispose();
+    if (b !== b0) b.dispose();
+    [a, b] = [af, bf];
   }
   const shape = broadcastShapes(a.shape, b.shape, op);
   const out = empty(shape, isCompare ? 'float32' : a.dtype, a.device);
@@ -221,8 +237,9 @@ export function where(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tenso
   check(cond instanceof Tensor, 'where: condition must be a Tensor');
   check(typeof a === 'number' || a instanceof Tensor, 'input: expected a Tensor or a number');
   check(typeof b === 'number' || b instanceof Tensor, 'other: expected a Tensor or a number');
-  const at = typeof a === 'number' ? scalarTensor(a, cond, true) : a;
-  const bt = typeof b === 'number' ? scalarTensor(b, cond, true) : b;
+  // scalars may be infinite (masking scores with -Infinity)
+  const at = typeof a === 'number' ? fillScalar(a, cond) : a;
+  const bt = typeof b === 'number' ? fillScalar(b, cond) : b;
   const out = record(whereRaw(cond, at, bt), 'where', [at, bt], { cond }, 0, null, [cond]);
   if (out.gradFn === null) {
     if (at !== a) at.dispose();

@@ -79,3 +79,30 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (b.ndim === 1) out = out.squeeze(-1);
   return out;
 }
+
+/** Batched matrix product of [B, n, m] and [B, m, p] (no broadcasting, as torch.bmm). */
+export function bmm(a: Tensor, b: Tensor): Tensor {
+  checkFloat(a, 'input');
+  checkFloat(b, 'mat2');
+  check(a.ndim === 3 && b.ndim === 3 && a.shape[0] === b.shape[0] && a.shape[2] === b.shape[1],
+    () => `bmm: expected [B, n, m] and [B, m, p], got ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
+  return matmul(a, b);
+}
+
+/** beta * input + alpha * bmm(batch1, batch2), input broadcast to the product's shape. */
+export function baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, { beta = 1, alpha = 1 }: { beta?: number; alpha?: number } = {}): Tensor {
+  checkFloat(input, 'input');
+  const p = bmm(batch1, batch2);
+  const scaled = alpha === 1 ? p : p.mul(alpha);
+  // beta 0 ignores input (NaN in it included), as PyTorch
+  if (beta === 0) return scaled;
+  return scaled.add(beta === 1 ? input : input.mul(beta));
+}
+
+/** Outer product of two vectors: [n] x [m] -> [n, m]. */
+export function outer(a: Tensor, b: Tensor): Tensor {
+  checkFloat(a, 'input');
+  checkFloat(b, 'vec2');
+  check(a.ndim === 1 && b.ndim === 1, () => `outer: expected two vectors, got ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
+  return a.unsqueeze(1).mul(b.unsqueeze(0));
+}

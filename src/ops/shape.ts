@@ -3,6 +3,7 @@
  * views sharing storage when the layout allows; cat/stack/clone copy.
  */
 import { record } from '../autograd/engine.js';
+import type { DType } from '../dtype.js';
 import { check, checkInt, shapeStr } from '../errors.js';
 import { native } from '../native.js';
 import { Tensor } from '../tensor.js';
@@ -203,9 +204,11 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
       () => `tensors[${i}]: shape ${shapeStr(t.shape)} does not match ${shapeStr(first.shape)} except in dim ${d}`);
     check(t.device === first.device, () => `tensors[${i}]: on ${t.device}, expected ${first.device}`);
   }
-  // int32 parts stay int32 (exact); any float32 part makes the result float32
-  const dtype = tensors.every((t) => t.dtype === 'int32') ? 'int32' : 'float32';
-  const parts = tensors.map((t) => (t.dtype === dtype ? t : t.float()));
+  // bool parts stay bool, int32 (or int32 and bool) parts int32 (exact); any float32 part makes
+  // the result float32
+  const dtype: DType = tensors.every((t) => t.dtype === 'bool') ? 'bool'
+    : tensors.every((t) => t.dtype !== 'float32') ? 'int32' : 'float32';
+  const parts = tensors.map((t) => (t.dtype === dtype ? t : castTo(t, dtype)));
   const shape = [...first.shape];
   shape[d] = parts.reduce((s, t) => s + t.shape[d], 0);
   const out = empty(shape, dtype, first.device);
@@ -220,7 +223,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
     start += p.shape[d];
   }
   parts.forEach((p, i) => p !== tensors[i] && p.dispose());
-  if (dtype === 'int32') return out;
+  if (dtype !== 'float32') return out;
   return record(out, 'cat', [...tensors], { dim: d, sizes: tensors.map((t) => t.shape[d]) });
 }
 
@@ -242,12 +245,30 @@ export function detach(x: Tensor): Tensor {
   return out;
 }
 
-/** Converts between float32 and int32 (toward zero, as PyTorch). */
-export function castTo(x: Tensor, dtype: 'float32' | 'int32'): Tensor {
+/**
+ * Converts between dtypes: float32 -> int32 toward zero (as PyTorch), anything -> bool is
+ * `!= 0`, bool -> int32 / float32 gives 0 and 1.
+ */
+export function castTo(x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype) return x;
+  if (dtype === 'bool') {
+    // x != 0 as a float mask, then its 0/1 into an int32-backed bool storage
+    const src = x.dtype === 'float32' ? x : castTo(x, 'float32');
+    const mask = src.ne(0);
+    if (src !== x) src.dispose();
+    const out = empty(x.shape, 'bool', x.device);
+    native.cast(out.storage.handle, 0, mask.storage.handle, mask.offset, x.numel);
+    mask.dispose();
+    return out;
+  }
   const xc = contiguous(x);
   const out = empty(x.shape, dtype, x.device);
-  native.cast(out.storage.handle, 0, xc.storage.handle, xc.offset, x.numel);
+  if (x.dtype === 'bool' && dtype === 'int32') {
+    // both are int32 words natively: a plain copy
+    if (x.numel > 0) native.copy(out.storage.handle, 0, xc.storage.handle, xc.offset, x.numel);
+  } else {
+    native.cast(out.storage.handle, 0, xc.storage.handle, xc.offset, x.numel);
+  }
   disposeTemp(xc, x);
   return out;
 }

@@ -325,6 +325,11 @@ void gemmOne(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float al
 
 }  // namespace
 
+void gemmBlock(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+               int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  gemmSerial(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
 void gemm(const args::gemm& a) {
   const auto& [transA, transB, M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc, strideC, batch] = a;
   if (M <= 0 || N <= 0 || batch <= 0) return;
