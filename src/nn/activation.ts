@@ -34,3 +34,13 @@ export class Flatten extends Module {
   constructor(readonly startDim = 1, readonly endDim = -1) { super(); }
   forward(x: Tensor): Tensor { return x.flatten(this.startDim, this.endDim); }
 }
+export class SiLU extends Module {
+  forward(x: Tensor): Tensor { return F.silu(x); }
+}
+export class Mish extends Module {
+  forward(x: Tensor): Tensor { return F.mish(x); }
+}
+export class Softplus extends Module {
+  constructor(readonly beta = 1, readonly threshold = 20) { super(); }
+  forward(x: Tensor): Tensor { return F.softplus(x, this.beta, this.threshold); }
+}
