@@ -11,7 +11,8 @@
 // weights (safetensors, PyTorch's names) so that the peer starts from exactly the same ones.
 import { writeFileSync } from 'node:fs';
 import * as kiln from '../dist/index.js';
-import { gpt } from '../bench/models.mjs';
+// the model is shared with the benchmark (bench/models.mjs, W8)
+const { gpt } = await import(new URL('../bench/models.mjs', import.meta.url).href);
 
 const { data, optim, nn } = kiln;
 const args = process.argv.slice(2);
@@ -44,6 +45,7 @@ if (saveInit) {
 
 // the same offsets as the peer: mulberry32(seed) for training, mulberry32(seed + 1) for validation
 const trainRng = data.mulberry32(cfg.seed);
+/** @param {() => number} rng @param {number} n @param {{ tokens: Int32Array }} ds */
 const offsets = (rng, n, ds) => Array.from({ length: n }, () => Math.floor(rng() * (ds.tokens.length - cfg.block - 1)));
 const valOffsets = offsets(data.mulberry32(cfg.seed + 1), cfg.evalBatches * cfg.batch, val);
 

@@ -32,6 +32,7 @@ export class Conv2d extends Module {
   readonly kernelSize: [number, number];
   constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: IntOrPair, readonly options: Conv2dOptions = {}) {
     super();
+    checkOptions(options, ['stride', 'padding', 'dilation', 'bias'], 'Conv2d');
     checkPositiveInt(inChannels, 'inChannels');
     checkPositiveInt(outChannels, 'outChannels');
     this.kernelSize = pair(kernelSize, 1, 'kernelSize');
@@ -52,6 +53,7 @@ export class ConvTranspose2d extends Module {
   constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: IntOrPair,
     readonly options: ConvTranspose2dOptions & { bias?: boolean } = {}) {
     super();
+    checkOptions(options, ['stride', 'padding', 'dilation', 'outputPadding', 'bias'], 'ConvTranspose2d');
     checkPositiveInt(inChannels, 'inChannels');
     checkPositiveInt(outChannels, 'outChannels');
     this.kernelSize = pair(kernelSize, 1, 'kernelSize');

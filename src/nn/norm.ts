@@ -20,6 +20,7 @@ class BatchNormBase extends Module {
   readonly momentum: number;
   constructor(readonly numFeatures: number, private readonly inputDims: number[], opts: BatchNormOptions) {
     super();
+    checkOptions(opts, ['eps', 'momentum', 'affine', 'trackRunningStats'], `BatchNorm${inputDims.includes(4) ? '2d' : '1d'}`);
     checkPositiveInt(numFeatures, 'numFeatures');
     this.eps = opts.eps ?? 1e-5;
     this.momentum = opts.momentum ?? 0.1;
@@ -64,6 +65,7 @@ export class LayerNorm extends Module {
   readonly normalizedShape: number[];
   constructor(normalizedShape: number | number[], readonly options: { eps?: number; elementwiseAffine?: boolean } = {}) {
     super();
+    checkOptions(options, ['eps', 'elementwiseAffine'], 'LayerNorm');
     this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
     const affine = options.elementwiseAffine ?? true;
     this.weight = affine ? Parameter(ones(this.normalizedShape)) : null;

@@ -8,6 +8,7 @@ type IntOrPair = number | [number, number];
 export class MaxPool2d extends Module {
   constructor(readonly kernelSize: IntOrPair, readonly options: { stride?: IntOrPair; padding?: IntOrPair } = {}) {
     super();
+    checkOptions(options, ['stride', 'padding'], 'MaxPool2d');
   }
   forward(x: Tensor): Tensor {
     return maxPool2d(x, this.kernelSize, this.options);
@@ -18,6 +19,7 @@ export class AvgPool2d extends Module {
   constructor(readonly kernelSize: IntOrPair,
     readonly options: { stride?: IntOrPair; padding?: IntOrPair; countIncludePad?: boolean } = {}) {
     super();
+    checkOptions(options, ['stride', 'padding', 'countIncludePad'], 'AvgPool2d');
   }
   forward(x: Tensor): Tensor {
     return avgPool2d(x, this.kernelSize, this.options);

@@ -1,4 +1,5 @@
 /** matmul with PyTorch's rules: 1-D promotion, batched with broadcast batch dims. */
+import { checkOptions } from '../options.js';
 import { record } from '../autograd/engine.js';
 import { check, shapeStr } from '../errors.js';
 import { native } from '../native.js';
@@ -90,7 +91,9 @@ export function bmm(a: Tensor, b: Tensor): Tensor {
 }
 
 /** beta * input + alpha * bmm(batch1, batch2), input broadcast to the product's shape. */
-export function baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, { beta = 1, alpha = 1 }: { beta?: number; alpha?: number } = {}): Tensor {
+export function baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, opts: { beta?: number; alpha?: number } = {}): Tensor {
+  checkOptions(opts, ['beta', 'alpha'], 'baddbmm');
+  const { beta = 1, alpha = 1 } = opts;
   checkFloat(input, 'input');
   const p = bmm(batch1, batch2);
   const scaled = alpha === 1 ? p : p.mul(alpha);
