@@ -35,6 +35,7 @@ export { fit, evaluate, saveCheckpoint, loadCheckpoint, writeReport } from './tr
 export type { FitOptions, FitHistory, EpochRecord, Callback, Callbacks, BatchInfo, EarlyStoppingOptions } from './train/index.js';
 export * as tune from './tune/index.js';
 export * as distributions from './distributions/index.js';
+export * as rl from './rl/index.js';
 // ---- sequence-model ops (issue 13)
 export { norm, variance as var, std } from './ops/reduce.js';
 export { cumsum, cumprod, logcumsumexp, sort, argsort, topk } from './ops/scan.js';

@@ -41,6 +41,7 @@ struct EnvState {
   std::vector<Slot> slots;
   std::vector<uint32_t> freeSlots;
   DeviceCounters counters[kMaxDevices];
+  int64_t reportedToV8[kMaxDevices] = {};  // each backend's systemBytes() as this env last told V8
   Napi::FunctionReference errorClass;  // native errors are raised as this class (KilnError)
 
   ~EnvState();  // the environment is going away (a worker ended): its storages are released

@@ -10,6 +10,17 @@
 namespace kiln::binding {
 namespace {
 
+// V8 is told what the backend holds from the system (live plus cached blocks), when it changes:
+// real growth makes GC pressure (a leak of unreferenced tensors gets collected), while a step
+// served from the cache tells V8 nothing (reporting every tensor's bytes made it run major GCs).
+void reportToV8(Napi::Env env, EnvState& st, int device, Backend& be) {
+  int64_t now = be.systemBytes(), delta = now - st.reportedToV8[device];
+  if (delta == 0) return;
+  int64_t adjusted = 0;
+  napi_adjust_external_memory(env, delta, &adjusted);
+  st.reportedToV8[device] = now;
+}
+
 Backend& backendArg(const Napi::CallbackInfo& info, size_t i) {
   int64_t device = intArg(info, i, "device");
   Backend* be = device >= 0 && device < kMaxDevices ? backendFor(static_cast<int>(device)) : nullptr;
@@ -33,8 +44,7 @@ Napi::Value Alloc(const Napi::CallbackInfo& info) {
     throw Error("too many live tensor storages");
   }
   s.ptr = be.alloc(s.allocated());
-  int64_t adjusted = 0;
-  napi_adjust_external_memory(env, static_cast<int64_t>(s.bytes), &adjusted);
+  reportToV8(env, st, s.device, be);
   uint32_t slot;
   if (!st.freeSlots.empty()) {
     slot = st.freeSlots.back();
@@ -61,9 +71,10 @@ Napi::Value Release(const Napi::CallbackInfo& info) {
   double handle = info[0].As<Napi::Number>().DoubleValue();
   Storage* s = st.lookup(handle);
   if (s == nullptr) return env.Undefined();
-  if (Backend* be = backendFor(s->device)) be->release(s->ptr, s->allocated());
-  int64_t adjusted = 0;
-  napi_adjust_external_memory(env, -static_cast<int64_t>(s->bytes), &adjusted);
+  if (Backend* be = backendFor(s->device)) {
+    be->release(s->ptr, s->allocated());
+    reportToV8(env, st, s->device, *be);
+  }
   st.counters[s->device].bytes -= static_cast<int64_t>(s->bytes);
   st.counters[s->device].count -= 1;
   uint32_t slot = static_cast<uint32_t>(std::fmod(handle, EnvState::kSlotSpan));
@@ -168,8 +179,13 @@ Napi::Value MemoryStats(const Napi::CallbackInfo& info) {
 
 // emptyCache(): every backend returns its cached blocks to the system (live tensors untouched).
 Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
-  for (int d = 0; d < kMaxDevices; ++d)
-    if (Backend* be = backendFor(d)) be->emptyCache();
+  EnvState& st = envState(info.Env());
+  for (int d = 0; d < kMaxDevices; ++d) {
+    if (Backend* be = backendFor(d)) {
+      be->emptyCache();
+      reportToV8(info.Env(), st, d, *be);
+    }
+  }
   return info.Env().Undefined();
 }
 

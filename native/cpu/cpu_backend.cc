@@ -53,6 +53,7 @@ class CpuBackend final : public Backend {
   void release(void* p, size_t bytes) override { cache_.release(p, bytes); }
   void emptyCache() override { cache_.emptyCache(); }
   int64_t cachedBytes() override { return cache_.cachedBytes(); }
+  int64_t systemBytes() override { return cache_.systemBytes(); }
   void copyFromHost(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
   void copyToHost(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
   void copy(void* dst, const void* src, size_t bytes) override { std::memmove(dst, src, bytes); }

@@ -56,6 +56,10 @@ void col2im(DeviceContext& dev, const args::col2im& a) {
   const ConvGeom& g = a.g;
   int64_t total = g.N * g.C * g.H * g.W;
   if (total <= 0) return;
+  if (g.OH * g.OW == 0) {  // no taps to fold back (kH * kW alone may be large): dx is all zeros
+    KILN_CUDA(cudaMemsetAsync(a.dx, 0, static_cast<size_t>(total) * sizeof(float), dev.stream()));
+    return;
+  }
   col2imKernel<<<gridFor(total), kThreads, 0, dev.stream()>>>(a.dx, a.col, g.N, g.C, g.H, g.W, g.kH, g.kW, g.sH, g.sW,
                                                                g.pH, g.pW, g.dH, g.dW, g.OH, g.OW);
   checkLaunch("col2im");

@@ -32,6 +32,7 @@ class CudaBackend final : public Backend {
     ctx_.cache().emptyCache();
   }
   int64_t cachedBytes() override { return ctx_.cache().cachedBytes(); }
+  int64_t systemBytes() override { return ctx_.cache().systemBytes(); }
   void copyFromHost(void* dst, const void* src, size_t bytes) override {
     if (bytes == 0) return;
     ctx_.activate();

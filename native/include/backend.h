@@ -28,6 +28,7 @@ class Backend {
   virtual void release(void* p, size_t bytes) = 0;
   virtual void emptyCache() = 0;
   virtual int64_t cachedBytes() = 0;
+  virtual int64_t systemBytes() = 0;  // held from the system: live plus cached (block_cache.h)
   virtual void copyFromHost(void* dst, const void* src, size_t bytes) = 0;
   virtual void copyToHost(void* dst, const void* src, size_t bytes) = 0;  // waits for the data
   virtual void copy(void* dst, const void* src, size_t bytes) = 0;        // within this device

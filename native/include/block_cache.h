@@ -5,6 +5,7 @@
 // backend's (host memory, device memory).
 #pragma once
 #include <cstddef>
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <unordered_map>
@@ -43,6 +44,7 @@ class BlockCache {
       emptyCache();
       block = p_.rawAlloc(cls, p_.ctx);
     }
+    if (block != nullptr) system_.fetch_add(static_cast<int64_t>(cls), std::memory_order_relaxed);
     return block;
   }
 
@@ -58,6 +60,7 @@ class BlockCache {
       }
     }
     p_.rawFree(block, p_.ctx);
+    system_.fetch_sub(static_cast<int64_t>(cls), std::memory_order_relaxed);
   }
 
   void emptyCache() {
@@ -67,8 +70,10 @@ class BlockCache {
       blocks.swap(free_);
       cached_ = 0;
     }
-    for (auto& [cls, list] : blocks)
+    for (auto& [cls, list] : blocks) {
       for (void* b : list) p_.rawFree(b, p_.ctx);
+      system_.fetch_sub(static_cast<int64_t>(cls * list.size()), std::memory_order_relaxed);
+    }
   }
 
   int64_t cachedBytes() {
@@ -76,11 +81,17 @@ class BlockCache {
     return cached_;
   }
 
+  // Bytes held from the system: live blocks plus cached ones. It changes only when the cache
+  // misses or gives blocks back, which is what V8 is told (a training step's steady state,
+  // served from the cache, adds no GC pressure).
+  int64_t systemBytes() const { return system_.load(std::memory_order_relaxed); }
+
  private:
   Policy p_;
   std::mutex mu_;
   std::unordered_map<size_t, std::vector<void*>> free_;
   int64_t cached_ = 0;
+  std::atomic<int64_t> system_{0};
 };
 
 }  // namespace kiln

@@ -22,13 +22,20 @@ export function train(seed, steps) {
     });
   }
   const weights = model.parameters().map((p) => Array.from(p.toTypedArray()));
-  x.dispose();
-  y.dispose();
-  return { losses, weights };
+  return { losses, weights, dispose: () => {
+    // everything this run holds, so a caller's memory() counts do not wait on the GC
+    opt.disposeState();
+    for (const p of model.parameters()) {
+      p.grad?.dispose();
+      p.dispose();
+    }
+    x.dispose();
+    y.dispose();
+  } };
 }
 
 if (parentPort !== null && workerData !== undefined) {
   const before = kiln.memory();
-  const result = train(workerData.seed, workerData.steps);
-  parentPort.postMessage({ ...result, tensorsBefore: before.tensors, memoryAfter: kiln.memory() });
+  const { losses, weights } = train(workerData.seed, workerData.steps);
+  parentPort.postMessage({ losses, weights, tensorsBefore: before.tensors, memoryAfter: kiln.memory() });
 }

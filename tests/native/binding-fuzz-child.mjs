@@ -90,7 +90,12 @@ function field(f) {
 // Plausible arguments: small sizes (0-3), one dim count for all DIMS of the call, a consistent
 // convolution geometry, distinct 4096-element buffers of the right dtype: most such calls pass
 // the checks, so the kernels run on random shapes, strides and offsets.
+// One size in ten calls is 0 while another is huge (2^40): the product is 0, every buffer extent
+// is 0, and a kernel that walks the huge dim anyway would hang.
 function plausible(spec) {
+  const degenerate = chance(0.1);
+  const [first, second] = chance(0.5) ? [0, 2 ** 40] : [2 ** 40, 0];
+  let picked = 0;
   const ndim = Math.floor(rand() * 4);
   const used = new Set();
   const take = (list) => {
@@ -109,13 +114,16 @@ function plausible(spec) {
       case 'BOOL': return [chance(0.5)];
       case 'DIMS': return [Array.from({ length: ndim }, () => (f.name === 'shape' ? 1 + Math.floor(rand() * 3) : Math.floor(rand() * 4)))];
       case 'CONV': {
+        if (degenerate) return [[1, 1, 2, 2], [2 ** 20, 2 ** 20, 1, 1, 2 ** 20, 2 ** 20], [0, 0]];
         const [H, W, k, st, pd] = [1 + Math.floor(rand() * 5), 1 + Math.floor(rand() * 5), 1 + Math.floor(rand() * 3), 1 + Math.floor(rand() * 2), Math.floor(rand() * 2)];
         const out = (n) => Math.max(0, Math.floor((n + 2 * pd - k) / st) + 1);
         return [[1 + Math.floor(rand() * 2), 1 + Math.floor(rand() * 2), H, W], [k, k, st, st, pd, pd], [out(H), out(W)]];
       }
       case 'F32': case 'F64': return [rand() * 2 - 1];
       case 'I32': return [Math.floor(rand() * 5) - 1];
-      default: return [Math.floor(rand() * 4)];
+      default:
+        if (degenerate && picked < 2 && chance(0.5)) return [picked++ === 0 ? first : second];
+        return [Math.floor(rand() * 4)];
     }
   });
 }
@@ -137,6 +145,7 @@ const memoryCalls = {
 const specs = native.opSpecs();
 const counts = { calls: 0, returned: 0, kilnErrors: 0, otherErrors: 0, byOp: {} };
 const others = [];
+const slow = [];
 for (let i = 0; i < calls; i++) {
   let name;
   let args;
@@ -155,6 +164,7 @@ for (let i = 0; i < calls; i++) {
   counts.calls++;
   const c = (counts.byOp[name] ??= { calls: 0, returned: 0 });
   c.calls++;
+  const t0 = performance.now();
   try {
     const r = native[name](...args);
     if (name === 'alloc') native.release(r);
@@ -167,5 +177,8 @@ for (let i = 0; i < calls; i++) {
       if (others.length < 10) others.push(`${name}: ${e?.constructor?.name}: ${e?.message}`);
     }
   }
+  // every buffer here holds at most 4096 elements: no call should take long
+  const ms = performance.now() - t0;
+  if (ms > 2000 && slow.length < 10) slow.push(`${name} took ${ms.toFixed(0)} ms: ${JSON.stringify(args, (k, v) => (typeof v === 'bigint' ? String(v) : v))}`);
 }
-console.log(JSON.stringify({ seed, ...counts, others }));
+console.log(JSON.stringify({ seed, ...counts, others, slow }));

@@ -15,6 +15,7 @@ describe('binding fuzz', () => {
       const r = JSON.parse(out.trim().split('\n').pop()!);
       expect(r.calls).toBe(20000);
       expect(r.others).toEqual([]);
+      expect(r.slow).toEqual([]);
       expect(r.otherErrors).toBe(0);
       expect(r.returned + r.kilnErrors).toBe(r.calls);
       for (const [op, c] of Object.entries(r.byOp) as [string, { calls: number; returned: number }][]) {

@@ -75,6 +75,10 @@ void col2im(const args::col2im& a) {
   const float* col = a.col;
   int64_t planes = N * C, taps = static_cast<int64_t>(kH) * kW, rowLen = OH * OW;
   if (planes * H * W == 0) return;
+  if (OH * OW == 0) {  // no taps to fold back (kH * kW alone may be large): dx is all zeros
+    std::memset(dx, 0, static_cast<size_t>(planes * H * W) * 4);
+    return;
+  }
   // Each plane's taps are its own consecutive col rows, so planes are independent.
   parallel_for(planes, rowGrain(taps * rowLen + H * W), [&](int64_t b, int64_t e) {
     for (int64_t p = b; p < e; ++p) {

@@ -89,6 +89,7 @@ void gruCellForward(const args::gruCellForward& a) {
   float *gates = a.gates, *h = a.h;
   const float *hh = a.hh, *hPrev = a.hPrev;
   const int64_t B = a.B, H = a.H;
+  if (B * H == 0) return;  // B alone may be any size when H is 0: no rows to walk
   parallel_for(B, rowGrain(3 * H), [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b)
       cellForwardRow(gates + b * 3 * H, h + b * H, hh + b * 3 * H, hPrev + b * H, H);
@@ -99,6 +100,7 @@ void gruCellBackward(const args::gruCellBackward& a) {
   float *dproj = a.dproj, *dhh = a.dhh, *dhPrev = a.dhPrev;
   const float *dh = a.dh, *dhRec = a.dhRec, *gates = a.gates, *hh = a.hh, *hPrev = a.hPrev;
   const int64_t B = a.B, H = a.H;
+  if (B * H == 0) return;  // B alone may be any size when H is 0: no rows to walk
   parallel_for(B, rowGrain(3 * H), [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b)
       cellBackwardRow(dproj + b * 3 * H, dhh + b * 3 * H, dhPrev + b * H, rowOf(dh, b, H),

@@ -103,6 +103,7 @@ void lstmCellForward(const args::lstmCellForward& a) {
   float *gates = a.gates, *h = a.h, *c = a.c;
   const float* cPrev = a.cPrev;
   const int64_t B = a.B, H = a.H;
+  if (B * H == 0) return;  // B alone may be any size when H is 0: no rows to walk
   parallel_for(B, rowGrain(4 * H), [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b)
       cellForwardRow(gates + b * 4 * H, h + b * H, c + b * H, cPrev + b * H, H);
@@ -114,6 +115,7 @@ void lstmCellBackward(const args::lstmCellBackward& a) {
   const float *dh = a.dh, *dhRec = a.dhRec, *dc = a.dc, *dcRec = a.dcRec, *gates = a.gates, *c = a.c,
               *cPrev = a.cPrev;
   const int64_t B = a.B, H = a.H;
+  if (B * H == 0) return;  // B alone may be any size when H is 0: no rows to walk
   parallel_for(B, rowGrain(4 * H), [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b)
       cellBackwardRow(dgates + b * 4 * H, dcPrev + b * H, rowOf(dh, b, H), rowOf(dhRec, b, H),
