@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // kiln info  — version, CPU kernel path, threads, CUDA status and the reason when it is off
 // kiln bench — the benchmark suite (table on screen, JSON to a file); see bench/run.mjs
+// kiln launch — start the ranks of a distributed job (torchrun's contract); see src/distributed/launch.ts
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -27,10 +28,16 @@ async function bench() {
   await import(pathToFileURL(join(root, 'bench/run.mjs')).href);
 }
 
+async function launch() {
+  const { main } = await import(pathToFileURL(join(root, 'dist/distributed/launch.js')).href);
+  process.exitCode = await main(args);
+}
+
 /** @type {Record<string, () => Promise<void>>} */
-const commands = { info, bench };
-if (!(command in commands) || args.includes('--help')) {
-  console.log('usage: kiln info [--json]\n       kiln bench [--quick] [--json FILE] [--peers]');
+const commands = { info, bench, launch };
+if (!(command in commands) || (command !== 'launch' && args.includes('--help')) || (command === 'launch' && args[0] === '--help')) {
+  console.log('usage: kiln info [--json]\n       kiln bench [--quick] [--json FILE] [--peers]\n' +
+    '       kiln launch --nproc N [--nnodes M --node-rank R --master-addr A --master-port P] [--threads T] script.mjs [args...]');
   process.exit(command in commands || command === 'help' || command === '--help' ? 0 : 1);
 }
 await commands[command]();

@@ -12,6 +12,10 @@ if [ -f build-cuda/Release/kiln_cuda.node ]; then
   mkdir -p prebuilds/linux-x64/cuda
   cp build-cuda/Release/kiln_cuda.node prebuilds/linux-x64/cuda/
 fi
+if ls native/dist/build/Release/*.node >/dev/null 2>&1; then  # the communication addons (npm run build:dist)
+  mkdir -p prebuilds/linux-x64/dist
+  cp native/dist/build/Release/*.node prebuilds/linux-x64/dist/
+fi
 tarball="$root/$(npm pack --silent | tail -n 1)"
 echo "tarball: $(basename "$tarball") $(du -k "$tarball" | cut -f1) KiB"
 tar -tzf "$tarball" | grep '\.node$' | sed 's/^/  /'

@@ -12,7 +12,7 @@ export function cudaInfo(): CudaStatus {
 }
 
 export interface BackendInfo {
-  cpu: { isa: string; detectedIsa: string; reason: string; threads: number };
+  cpu: { isa: string; detectedIsa: string; reason: string; threads: number; bf16: 'avx512_bf16' | 'emulated' };
   cuda: CudaStatus;
 }
 

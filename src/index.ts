@@ -31,11 +31,17 @@ export * as optim from './optim/index.js';
 export * as nn from './nn/index.js';
 export { save, load } from './io/index.js';
 export * as data from './data/index.js';
+export * as distributed from './distributed/index.js';
 export { fit, evaluate, saveCheckpoint, loadCheckpoint, writeReport } from './train/index.js';
 export type { FitOptions, FitHistory, EpochRecord, Callback, Callbacks, BatchInfo, EarlyStoppingOptions } from './train/index.js';
 export * as tune from './tune/index.js';
 export * as distributions from './distributions/index.js';
 export * as rl from './rl/index.js';
+// ecosystem (issue 21): kiln.train (TensorBoardLogger and the fit pieces), kiln.onnx
+export * as train from './train/index.js';
+export * as onnx from './onnx/index.js';
+export { autocast } from './autocast.js';
+export type { AutocastOptions } from './autocast.js';
 // ---- sequence-model ops (issue 13)
 export { norm, variance as var, std } from './ops/reduce.js';
 export { cumsum, cumprod, logcumsumexp, sort, argsort, topk } from './ops/scan.js';

@@ -174,6 +174,13 @@ export interface NativeOps {
   gruForward(gates: Handle, gatesOff: number, hh: Handle, hhOff: number, hs: Handle, hsOff: number, proj: Handle, projOff: number, wHh: Handle, wHhOff: number, bHh: Handle | null, bHhOff: number, h0: Handle, h0Off: number, T: number, B: number, H: number): void;
   gruBackward(dproj: Handle, dprojOff: number, dwHh: Handle | null, dwHhOff: number, dbHh: Handle | null, dbHhOff: number, dh0: Handle, dh0Off: number, dhs: Handle, dhsOff: number, gates: Handle, gatesOff: number, hh: Handle, hhOff: number, hs: Handle, hsOff: number, h0: Handle, h0Off: number, wHh: Handle, wHhOff: number, T: number, B: number, H: number): void;
   /**
+   * ---- bfloat16 matmul (autocast): the gemm above with both operands rounded to bfloat16 (nearest,
+   * ties to even) and the products summed in float32: C = alpha * bf16(op(A)) @ bf16(op(B)) + beta * C.
+   * A, B, C are float32 buffers (the rounding happens while packing). CPU: vdpbf16ps where the
+   * processor has AVX512_BF16, else the float32 micro-kernels on the rounded values (gemm_bf16.cc).
+   */
+  gemmBf16(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number, A: Handle, AOff: number, lda: number, strideA: number, B: Handle, BOff: number, ldb: number, strideB: number, beta: number, C: Handle, COff: number, ldc: number, strideC: number, batch: number): void;
+  /**
    * scans over [outer, n, inner] (cumsum, cumprod, logcumsumexp)
    * Sum: y[j] = x[0] + ... + x[j] (accumulated in double); Prod: the products; LogSumExp:
    * y[j] = log(exp(x[0]) + ... + exp(x[j])), stable. reverse runs from the end: y[j] covers x[j..n-1].

@@ -17,7 +17,7 @@ export type Handle = { readonly __brand: 'kiln.storage' };
 /** The memory exports and the helpers; the ops of native/include/ops.def are in NativeOps. */
 export interface NativeCore extends NativeOps {
   setErrorClass(ctor: new (message: string) => Error): void;
-  cpuInfo(): { isa: string; detectedIsa: string; reason: string; threads: number };
+  cpuInfo(): { isa: string; detectedIsa: string; reason: string; threads: number; bf16: 'avx512_bf16' | 'emulated' };
   registerCudaBackend(backend: unknown, device: number): void;
 
   alloc(device: number, dtype: number, numel: number): Handle;
@@ -29,6 +29,9 @@ export interface NativeCore extends NativeOps {
   emptyCache(): void;
   resetPeak(): void;
   synchronize(device: number): void;
+  /** The raw address of a storage range, as a type-tagged External for the communication addon
+   * (native/include/storage_view.h); keep the storage retained while it is in use. */
+  storageView(h: Handle, offset: number, numel: number): unknown;
   /** Every op of the op table with its fields (native/binding/ops.cc): for tests and fuzzing. */
   opSpecs(): { name: string; composite: boolean; fields: { kind: string; name: string; type?: string; values?: number }[] }[];
 }

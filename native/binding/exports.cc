@@ -10,6 +10,7 @@ namespace kiln::binding {
 
 void registerMemory(Napi::Env env, Napi::Object exports);
 void registerOps(Napi::Env env, Napi::Object exports);
+void registerExternal(Napi::Env env, Napi::Object exports);  // external.cc: storageView for native/dist
 
 namespace {
 
@@ -20,7 +21,7 @@ Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// cpuInfo() -> {isa, detectedIsa, reason, threads}
+// cpuInfo() -> {isa, detectedIsa, reason, threads, bf16}
 Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const auto& c = cpu::isaChoice();
@@ -29,6 +30,7 @@ Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
   o.Set("detectedIsa", c.detected);
   o.Set("reason", c.reason);
   o.Set("threads", cpu::numThreads());
+  o.Set("bf16", c.bf16);
   return o;
 }
 
@@ -51,6 +53,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exportFn(env, exports, "registerCudaBackend", RegisterCudaBackend);
   registerMemory(env, exports);
   registerOps(env, exports);
+  registerExternal(env, exports);
   return exports;
 }
 

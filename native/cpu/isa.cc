@@ -29,6 +29,13 @@ std::string detectIsa() {
   return "portable";
 }
 
+// AVX512_BF16: CPUID.(EAX=7,ECX=1):EAX[5] (kernels/gemm_bf16.cc checks the same, with KILN_BF16).
+bool hasAvx512Bf16() {
+  unsigned a, b, c, d;
+  if (!__get_cpuid_count(7, 1, &a, &b, &c, &d)) return false;
+  return (a >> 5) & 1u;
+}
+
 int rank(const std::string& isa) { return isa == "avx512" ? 2 : isa == "avx2" ? 1 : 0; }
 
 const KernelTable* tableFor(const std::string& isa) {
@@ -54,6 +61,9 @@ IsaChoice choose() {
     }
   }
   c.table = tableFor(pick);
+  const char* bf16Env = std::getenv("KILN_BF16");
+  const bool emulate = bf16Env != nullptr && std::strcmp(bf16Env, "emulate") == 0;
+  c.bf16 = pick == "avx512" && hasAvx512Bf16() && !emulate ? "avx512_bf16" : "emulated";
   return c;
 }
 

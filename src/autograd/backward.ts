@@ -16,6 +16,7 @@ import { Storage, keep, scope } from '../memory.js';
 import { placeRows } from '../ops/shape.js';
 import { type Tensor, collectMade } from '../tensor.js';
 import { type Edge, GradNode, type TensorHook, checkFresh, readVersions, withGradMode } from './engine.js';
+import { gradOnlyHooks } from './hooks.js';
 import { gradRules } from './rules.js';
 
 export interface BackwardOptions {
@@ -290,7 +291,7 @@ function execute(roots: Tensor[], rootGrads: Tensor[], task: Task): void {
     if (dys !== undefined) {
       buffers.delete(n);
       if (n.watch !== null || sinksAtNodes) visitOutputs(n, dys, task);
-      if (needed === null || needed.has(n)) runNode(n, dys, task);
+      if (needed === null || needed.has(n)) runNode(n, dys, task, finalizeAfter?.get(n));
       else if (!task.createGraph) for (const g of dys) g?.dispose();
     }
     const leaves = finalizeAfter?.get(n);
@@ -325,7 +326,7 @@ function visitOutputs(n: GradNode, dys: (Tensor | undefined)[], task: Task): voi
   }
 }
 
-function runNode(n: GradNode, dys: (Tensor | undefined)[], task: Task): void {
+function runNode(n: GradNode, dys: (Tensor | undefined)[], task: Task, finalized?: Tensor[]): void {
   checkSaved(n);
   if (n.outShapes !== null) {
     for (let j = 0; j < dys.length; j++) if (dys[j] === undefined) dys[j] = zerosOf(n.outShapes[j], n.inputs[0]);
@@ -338,7 +339,19 @@ function runNode(n: GradNode, dys: (Tensor | undefined)[], task: Task): void {
     return;
   }
   const rule = gradRules[n.op] as Rule;
+  if (finalized !== undefined && !task.createGraph && LEAVES_FIRST.has(n.op) && leavesFirst(n, dy, dys, task, rule, finalized)) {
+    for (const g of dys) g?.dispose();
+    release(n, task);
+    return;
+  }
   const grads = task.createGraph ? rule(n, dy, dys) : runFreeing(rule, n, dy, dys);
+  deliver(n, grads, dys, task);
+  if (!task.createGraph) for (const g of dys) g?.dispose();
+  release(n, task);
+}
+
+/** Routes a rule's gradients to the next nodes and leaves. */
+function deliver(n: GradNode, grads: (Tensor | null | undefined)[], dys: (Tensor | undefined)[], task: Task): void {
   for (let i = 0; i < n.next.length; i++) {
     const e = n.next[i];
     let g = grads[i];
@@ -348,8 +361,46 @@ function runNode(n: GradNode, dys: (Tensor | undefined)[], task: Task): void {
     if (isNode(e)) addToNode(task, e, n.nextNr?.[i] ?? 0, g);
     else addToLeaf(task, e, g);
   }
-  if (!task.createGraph) for (const g of dys) g?.dispose();
-  release(n, task);
+}
+
+function runPart(n: GradNode, part: Edge[], dy: Tensor, dys: (Tensor | undefined)[], task: Task, rule: Rule): void {
+  const all = n.next;
+  n.next = part;
+  try {
+    deliver(n, runFreeing(rule, n, dy, dys), dys, task);
+  } finally {
+    n.next = all;
+  }
+}
+
+// rules that compute only the gradients whose `next` edge is set, each at the cost of one product
+const LEAVES_FIRST = new Set(['linear', 'matmul', 'conv2d']);
+
+/**
+ * Runs the rule twice: first for the leaves this node finalizes whose post-accumulate hooks only
+ * read the gradient (gradOnlyHooks), which then run (DDP starts a bucket's all-reduce), then for
+ * the other inputs (the input gradient, e.g. dy W, is the larger half of a layer's backward and
+ * now overlaps the communication). Same products, same values. False when there is nothing to split.
+ */
+function leavesFirst(n: GradNode, dy: Tensor, dys: (Tensor | undefined)[], task: Task, rule: Rule, finalized: Tensor[]): boolean {
+  const all = n.next;
+  const early = all.map((e) => (e !== null && !isNode(e) && finalized.includes(e) &&
+    e._leafHooks!.post.every((h) => gradOnlyHooks.has(h)) ? e : null));
+  if (!early.some((e) => e !== null)) return false;
+  const rest = all.map((e, i) => (early[i] === null ? e : null));
+  // a leaf fed twice by this node (matmul(w, w)) is final only after both halves
+  if (!rest.some((e) => e !== null) || rest.some((e) => e !== null && !isNode(e) && early.includes(e))) return false;
+  runPart(n, early, dy, dys, task, rule);
+  for (const e of early) {
+    if (e === null || isNode(e)) continue;
+    const g = task.leafBuf.get(e);
+    if (g === undefined) continue;
+    task.leafBuf.delete(e);
+    finalizeLeaf(e, g, task);
+  }
+  checkSaved(n); // a hook that wrote a saved tensor after all is an error, not a wrong gradient
+  runPart(n, rest, dy, dys, task, rule);
+  return true;
 }
 
 /**

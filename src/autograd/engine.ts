@@ -86,6 +86,31 @@ export function setGradEnabled(enabled: boolean): void {
 
 const NOTHING: Record<string, any> = Object.freeze({}) as Record<string, any>;
 
+/**
+ * Tracing (onnx/trace.ts): while a tracer is set, every op reports itself here, whatever the
+ * grad mode and whether or not an input requires grad: record() and recordMulti() for the ops
+ * autograd knows, traceOp() for the few that are never recorded (comparisons, casts, int32
+ * concatenation, extrema and arg-extrema without grad). The export runs under noGrad, so no
+ * autograd state is made.
+ */
+export interface Tracer {
+  op(outs: Tensor[], op: string, inputs: Tensor[], saved: Record<string, any>): void;
+}
+let tracer: Tracer | null = null;
+
+/** Sets the tracer (null: none); returns the previous one. */
+export function setTracer(t: Tracer | null): Tracer | null {
+  const prev = tracer;
+  tracer = t;
+  return prev;
+}
+
+/** Reports an op that autograd does not record to the tracer, if any; returns out. */
+export function traceOp(out: Tensor, op: string, inputs: Tensor[], attrs: Record<string, any>): Tensor {
+  if (tracer !== null) tracer.op([out], op, inputs, attrs);
+  return out;
+}
+
 /** The version sum a node checks: inputs flagged in reads, and the checked saved tensors. */
 export function readVersions(inputs: Tensor[], reads: number, checked: Tensor[] | null): number {
   let sum = 0;
@@ -142,6 +167,7 @@ function makeNode(op: OpName, inputs: Tensor[], saved: Record<string, any>, read
  */
 export function record(out: Tensor, op: OpName, inputs: Tensor[], saved: Record<string, any> = NOTHING, reads = 0,
   owned: Tensor[] | null = null, checked: Tensor[] | null = null): Tensor {
+  if (tracer !== null) tracer.op([out], op, inputs, saved);
   const node = makeNode(op, inputs, saved, reads, checked, 1);
   if (node !== null) {
     node.owned = owned;
@@ -153,6 +179,7 @@ export function record(out: Tensor, op: OpName, inputs: Tensor[], saved: Record<
 /** Records an op with several outputs (custom Functions, checkpoints, module backward hooks). */
 export function recordMulti(outs: Tensor[], op: OpName, inputs: Tensor[], saved: Record<string, any>,
   { reads = 0, materialize = false } = {}): GradNode | null {
+  if (tracer !== null) tracer.op(outs, op, inputs, saved);
   const node = makeNode(op, inputs, saved, reads, null, outs.length);
   if (node === null) return null;
   if (materialize) node.outShapes = outs.map((o) => [...o.shape]);

@@ -10,6 +10,7 @@
  * code calls the kernels directly. A rule that has no second derivative checks isGradEnabled()
  * and throws a KilnError naming the op (noSecondDerivative).
  */
+import { gemmOf, withAutocast } from '../autocast.js';
 import { KilnError } from '../errors.js';
 import { type UnaryOpName, native } from '../native.js';
 import { where } from '../ops/elementwise.js';
@@ -198,11 +199,13 @@ export const gradRules = {
   toDevice: ({ inputs: [x] }, dy) => [dy.to(x.device)],
 
   // ---- linear algebra
-  matmul: ({ inputs: [a, b], next }, dy) => [
+  // under autocast (saved.bf16) the gradient GEMMs run in bfloat16 too
+  matmul: ({ inputs: [a, b], next, saved }, dy) => withAutocast(saved.bf16 ? 'bfloat16' : null, () => [
     next[0] ? sumTo(dy.matmul(b.transpose(-1, -2)), a.shape) : null,
     next[1] ? sumTo(a.transpose(-1, -2).matmul(dy), b.shape) : null,
-  ],
-  linear: ({ inputs: [x, w, b], next }, dy) => linearBackward(x, w, b, dy, [next[0] !== null, next[1] !== null, next[2] != null]),
+  ]),
+  linear: ({ inputs: [x, w, b], next, saved }, dy) =>
+    linearBackward(x, w, b, dy, [next[0] !== null, next[1] !== null, next[2] != null], saved.bf16 === true),
 
   // ---- indexing
   indexSelect: ({ inputs: [x], saved }, dy) => [indexAddInto(x.shape, saved.dim, saved.index, dy)],
@@ -246,11 +249,12 @@ export const gradRules = {
     if (isGradEnabled()) {
       // recorded: dx = col2im(W^T dy), dW = sum_n dy[n] im2col(x)[n]^T
       const dy3 = dy.reshape([N, OC, L]);
-      return [
+      return withAutocast(saved.bf16 ? 'bfloat16' : null, () => [
         next[0] ? col2im(w.reshape([OC, K]).t().matmul(dy3), geom) : null,
         next[1] ? dy3.matmul(im2col(x, geom).transpose(1, 2)).sum(0).reshape(w.shape) : null,
-      ];
+      ]);
     }
+    const gemm = gemmOf(saved.bf16 === true);
     const dyc = contiguous(dy);
     let dx: Tensor | null = null;
     let dw: Tensor | null = null;
@@ -258,7 +262,7 @@ export const gradRules = {
       // dcol[n] = W^T [K, OC] @ dy[n] [OC, L], then fold the taps back into the image
       const wc = contiguous(w);
       const dcol = empty([N, K, L], 'float32', x.device);
-      native.gemm(true, false, K, L, OC, 1, wc.storage.handle, wc.offset, K, 0, dyc.storage.handle, dyc.offset, L, OC * L, 0,
+      gemm(true, false, K, L, OC, 1, wc.storage.handle, wc.offset, K, 0, dyc.storage.handle, dyc.offset, L, OC * L, 0,
         dcol.storage.handle, 0, L, K * L, N);
       disposeTemp(wc, w);
       dx = empty([N, C, H, W], 'float32', x.device);
@@ -268,7 +272,7 @@ export const gradRules = {
     if (next[1]) {
       // dW = sum_n dy[n] [OC, L] @ col[n]^T [L, K]
       const per = empty([N, OC, K], 'float32', w.device);
-      native.gemm(false, true, OC, K, L, 1, dyc.storage.handle, dyc.offset, L, OC * L, col.storage.handle, 0, L, K * L, 0,
+      gemm(false, true, OC, K, L, 1, dyc.storage.handle, dyc.offset, L, OC * L, col.storage.handle, 0, L, K * L, 0,
         per.storage.handle, 0, K, OC * K, N);
       dw = per.sum(0).reshape(w.shape);
       per.dispose();

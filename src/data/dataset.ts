@@ -232,6 +232,17 @@ export interface DataLoaderOptions<B> {
    * loader is garbage-collected. Default false.
    */
   persistentWorkers?: boolean;
+  /**
+   * The item order of each epoch, instead of shuffle (e.g. data.DistributedSampler: this rank's
+   * share). The loader's epoch is passed on: `indices(epoch)`.
+   */
+  sampler?: Sampler;
+}
+
+/** What DataLoader's `sampler` option takes. */
+export interface Sampler {
+  readonly length: number;
+  indices(epoch: number): ArrayLike<number>;
 }
 
 function checkCount(v: unknown, name: string, min: number): number {
@@ -260,6 +271,7 @@ export class DataLoader<B = Tensor[]> implements AsyncIterable<B>, Iterable<B> {
   readonly dropLast: boolean;
   readonly seed: number;
   readonly prefetch: boolean;
+  readonly sampler: Sampler | null;
   readonly numWorkers: number;
   readonly prefetchFactor: number;
   readonly timeout: number;
@@ -287,6 +299,12 @@ export class DataLoader<B = Tensor[]> implements AsyncIterable<B>, Iterable<B> {
     if (opts.seed !== undefined && (!Number.isInteger(opts.seed) || opts.seed < 0)) {
       throw new KilnError(`DataLoader: seed must be a non-negative integer, got ${String(opts.seed)}`);
     }
+    const sampler = opts.sampler ?? null;
+    if (sampler !== null && (typeof sampler.indices !== 'function' || !Number.isInteger(sampler.length))) {
+      throw new KilnError('DataLoader: sampler must have a length and indices(epoch)');
+    }
+    if (sampler !== null && opts.shuffle) throw new KilnError('DataLoader: sampler and shuffle exclude each other (the sampler orders the items)');
+    this.sampler = sampler;
     this.dataset = dataset;
     this.batchSize = bs;
     this.shuffle = opts.shuffle ?? false;
@@ -316,7 +334,7 @@ export class DataLoader<B = Tensor[]> implements AsyncIterable<B>, Iterable<B> {
 
   /** Number of batches per epoch. */
   get length(): number {
-    const n = this.dataset.length;
+    const n = this.sampler?.length ?? this.dataset.length;
     return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
   }
 
@@ -328,6 +346,7 @@ export class DataLoader<B = Tensor[]> implements AsyncIterable<B>, Iterable<B> {
 
   /** Item order of an epoch. */
   order(epoch: number): Int32Array {
+    if (this.sampler) return Int32Array.from(this.sampler.indices(epoch));
     const n = this.dataset.length;
     if (this.shuffle) return seededPermutation(n, this.seed, epoch);
     const p = new Int32Array(n);

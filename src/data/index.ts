@@ -1,5 +1,7 @@
 export { Dataset, TensorDataset, Subset, DataLoader, randomSplit, defaultCollate, disposeBatch, seededPermutation, mulberry32 } from './dataset.js';
-export type { DataLoaderOptions } from './dataset.js';
+export type { DataLoaderOptions, Sampler } from './dataset.js';
+export { DistributedSampler } from '../distributed/sampler.js';
+export type { DistributedSamplerOptions } from '../distributed/sampler.js';
 export { parseIdx, readIdx, encodeIdx, isGzip } from './idx.js';
 export type { IdxData, IdxType, IdxTypedArray } from './idx.js';
 export { loadFashionMnist, loadMnist, FASHION_MNIST_CLASSES } from './mnist.js';

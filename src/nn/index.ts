@@ -13,5 +13,6 @@ export { RNN, LSTM, GRU } from './rnn.js';
 export * from './losses.js';
 export * as init from './init.js';
 export * as utils from './utils.js';
+export * as parallel from './parallel.js';
 export { MultiheadAttention, TransformerEncoderLayer, TransformerDecoderLayer, TransformerEncoder, TransformerDecoder } from './transformer.js';
 export type { MultiheadAttentionOptions, MultiheadAttentionForwardOptions, TransformerLayerOptions } from './transformer.js';

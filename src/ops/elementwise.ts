@@ -1,5 +1,5 @@
 /** Elementwise ops: unary math, binary arithmetic with broadcasting, comparisons, where. */
-import { record } from '../autograd/engine.js';
+import { record, traceOp } from '../autograd/engine.js';
 import { check, checkFinite } from '../errors.js';
 import { BinaryOp, type BinaryOpName, UnaryOp, type UnaryOpName, native } from '../native.js';
 import { Tensor } from '../tensor.js';
@@ -138,7 +138,7 @@ const BINARY_READS = { add: 0, sub: 0, mul: 0b11, div: 0b10, pow: 0b11, maximum:
 
 function binaryRecorded(op: BinaryOpName, a: Tensor, b: Tensor): Tensor {
   const out = binaryRaw(op, a, b);
-  if (BinaryOp[op] >= BinaryOp.eq) return out;
+  if (BinaryOp[op] >= BinaryOp.eq) return traceOp(out, 'compare', [a, b], { op });
   const name = op as keyof typeof BINARY_READS;
   return name === 'div' || name === 'pow'
     ? record(out, name, [a, b], { out }, BINARY_READS[name], null, [out])
@@ -197,7 +197,7 @@ export function pow(a: Tensor, b: TensorOrScalar): Tensor {
     if (a.dtype === 'int32') {
       // int32 powers give float32, as binaryRaw does for int32 ** int32; the cast is a temporary
       const af = a.float();
-      const out = unaryRaw(af, 'powScalar', b);
+      const out = traceOp(unaryRaw(af, 'powScalar', b), 'unary', [af], { op: 'powScalar', alpha: b, beta: 0 });
       af.dispose();
       return out;
     }

@@ -5,6 +5,7 @@
  * callers fall back to matmul + add otherwise.
  */
 import { isGradEnabled, record } from '../autograd/engine.js';
+import { BF16, autocastDtype, gemmOf, withAutocast } from '../autocast.js';
 import { ReduceOp, native } from '../native.js';
 import type { Tensor } from '../tensor.js';
 import { empty } from './util.js';
@@ -23,23 +24,27 @@ export function linearFused(x: Tensor, weight: Tensor, bias: Tensor | null): Ten
   const N = weight.shape[0];
   const y = empty([B, N], 'float32', x.device);
   if (bias !== null) native.stridedCopy(y.storage.handle, 0, bias.storage.handle, bias.offset, [B, N], ROW_BROADCAST);
-  native.gemm(false, true, B, N, K, 1, x.storage.handle, x.offset, K, 0, weight.storage.handle, weight.offset, K, 0,
+  const bf16 = autocastDtype() === 'bfloat16';
+  gemmOf(bf16)(false, true, B, N, K, 1, x.storage.handle, x.offset, K, 0, weight.storage.handle, weight.offset, K, 0,
     bias !== null ? 1 : 0, y.storage.handle, 0, N, 0, 1);
-  return record(y, 'linear', bias === null ? [x, weight] : [x, weight, bias], undefined, 0b011);
+  return record(y, 'linear', bias === null ? [x, weight] : [x, weight, bias], bf16 ? BF16 : undefined, 0b011);
 }
 
 /**
  * Gradients of x, W and b for dy [B, N] (need: which of them to compute). Recorded (createGraph):
- * composed of matmul and sum, so they can be differentiated again; else the GEMM kernels.
+ * composed of matmul and sum, so they can be differentiated again; else the GEMM kernels. bf16:
+ * the forward ran under autocast, and so do these GEMMs.
  */
-export function linearBackward(x: Tensor, weight: Tensor, bias: Tensor | undefined, dy0: Tensor, need: boolean[]): (Tensor | null)[] {
+export function linearBackward(x: Tensor, weight: Tensor, bias: Tensor | undefined, dy0: Tensor, need: boolean[],
+  bf16 = false): (Tensor | null)[] {
   if (isGradEnabled()) {
-    return [
+    return withAutocast(bf16 ? 'bfloat16' : null, () => [
       need[0] ? dy0.matmul(weight) : null,
       need[1] ? dy0.t().matmul(x) : null,
       ...(bias === undefined ? [] : [need[2] ? dy0.sum(0) : null]),
-    ];
+    ]);
   }
+  const gemm = gemmOf(bf16);
   const dy = dy0.isContiguous() ? dy0 : dy0.contiguous();
   const [B, K] = x.shape;
   const N = weight.shape[0];
@@ -48,12 +53,12 @@ export function linearBackward(x: Tensor, weight: Tensor, bias: Tensor | undefin
   let db: Tensor | null = null;
   if (need[0]) {
     dx = empty([B, K], 'float32', x.device); // dy [B,N] @ W [N,K]
-    native.gemm(false, false, B, K, N, 1, dy.storage.handle, dy.offset, N, 0, weight.storage.handle, weight.offset, K, 0,
+    gemm(false, false, B, K, N, 1, dy.storage.handle, dy.offset, N, 0, weight.storage.handle, weight.offset, K, 0,
       0, dx.storage.handle, 0, K, 0, 1);
   }
   if (need[1]) {
     dw = empty([N, K], 'float32', x.device); // dy^T [N,B] @ x [B,K]
-    native.gemm(true, false, N, K, B, 1, dy.storage.handle, dy.offset, N, 0, x.storage.handle, x.offset, K, 0,
+    gemm(true, false, N, K, B, 1, dy.storage.handle, dy.offset, N, 0, x.storage.handle, x.offset, K, 0,
       0, dw.storage.handle, 0, K, 0, 1);
   }
   if (bias !== undefined && need[2]) {

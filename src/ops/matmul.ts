@@ -2,8 +2,8 @@
 import { checkOptions } from '../options.js';
 import { record } from '../autograd/engine.js';
 import { check, shapeStr } from '../errors.js';
-import { native } from '../native.js';
 import type { Tensor } from '../tensor.js';
+import { BF16, autocastDtype, gemmOf } from '../autocast.js';
 import { broadcastShapes, checkFloat, checkSameDevice, contiguous, empty, sizeOf } from './util.js';
 
 /** How a [..., R, C] operand is read by gemm: its base, leading dimension and transposition. */
@@ -45,7 +45,7 @@ function batchContiguous(x: Tensor, matrix: number): boolean {
   return true;
 }
 
-/** out[b] = a[b] @ b[b] for operands of at least 2 dims, without recording. */
+/** out[b] = a[b] @ b[b] for operands of at least 2 dims, without recording (bfloat16 operands under autocast). */
 export function matmulRaw(a: Tensor, b: Tensor): Tensor {
   const M = a.shape[a.ndim - 2];
   const K = a.shape[a.ndim - 1];
@@ -57,7 +57,7 @@ export function matmulRaw(a: Tensor, b: Tensor): Tensor {
   if (out.numel === 0) return out;
   const A = operand(a, batch);
   const B = operand(b, batch);
-  native.gemm(A.trans, B.trans, M, N, K, 1, A.t.storage.handle, A.t.offset, A.ld, A.batchStride,
+  gemmOf(autocastDtype() === 'bfloat16')(A.trans, B.trans, M, N, K, 1, A.t.storage.handle, A.t.offset, A.ld, A.batchStride,
     B.t.storage.handle, B.t.offset, B.ld, B.batchStride, 0, out.storage.handle, 0, N, M * N, nb);
   if (A.t !== a) A.t.dispose();
   if (B.t !== b) B.t.dispose();
@@ -75,7 +75,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   // PyTorch's promotion: a 1-D left operand is a row, a 1-D right operand is a column
   const a2 = a.ndim === 1 ? a.unsqueeze(0) : a;
   const b2 = b.ndim === 1 ? b.unsqueeze(1) : b;
-  let out = record(matmulRaw(a2, b2), 'matmul', [a2, b2], undefined, 0b11);
+  let out = record(matmulRaw(a2, b2), 'matmul', [a2, b2], autocastDtype() === 'bfloat16' ? BF16 : undefined, 0b11);
   if (a.ndim === 1) out = out.squeeze(-2);
   if (b.ndim === 1) out = out.squeeze(-1);
   return out;

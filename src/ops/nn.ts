@@ -4,6 +4,7 @@
  */
 import { checkOptions } from '../options.js';
 import { record } from '../autograd/engine.js';
+import { autocastDtype, gemmOf } from '../autocast.js';
 import { check, checkInt, shapeStr } from '../errors.js';
 import { native } from '../native.js';
 import type { Tensor } from '../tensor.js';
@@ -99,12 +100,13 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   const col = empty([N, K, L], 'float32', x.device);
   native.im2col(col.storage.handle, 0, xc.storage.handle, xc.offset, geom.dims, geom.window, geom.out);
   const y = empty([N, OC, OH, OW], 'float32', x.device);
-  // y[n] = W [OC, K] @ col[n] [K, L], the weight shared across the batch
-  native.gemm(false, false, OC, L, K, 1, wc.storage.handle, wc.offset, K, 0, col.storage.handle, 0, L, K * L, 0,
+  // y[n] = W [OC, K] @ col[n] [K, L], the weight shared across the batch (bfloat16 operands under autocast)
+  const bf16 = autocastDtype() === 'bfloat16';
+  gemmOf(bf16)(false, false, OC, L, K, 1, wc.storage.handle, wc.offset, K, 0, col.storage.handle, 0, L, K * L, 0,
     y.storage.handle, 0, L, OC * L, N);
   disposeTemp(xc, x);
   disposeTemp(wc, weight);
-  let out = record(y, 'conv2d', [x, weight], { col, geom }, 0b11, [col]);
+  let out = record(y, 'conv2d', [x, weight], { col, geom, bf16 }, 0b11, [col]);
   if (out.gradFn === null) col.dispose();
   if (bias) out = out.add(bias.reshape([OC, 1, 1]));
   return out;

@@ -1,5 +1,5 @@
 /** Reductions over dims: sum, mean, max, min, argmax, argmin, var, std, logsumexp; sumTo. */
-import { noGrad, record } from '../autograd/engine.js';
+import { noGrad, record, traceOp } from '../autograd/engine.js';
 import { check, checkFinite, shapeStr } from '../errors.js';
 import { checkOptions } from '../options.js';
 import { ReduceOp, type ReduceOpName, native } from '../native.js';
@@ -97,15 +97,15 @@ function extremum(x: Tensor, op: 'max' | 'min', dim: number | undefined, keepdim
   }
   const d = normDim(dim, x.ndim);
   const out = reduceRaw(x, op, [d], keepdim);
-  if (!x.requiresGrad) return out;
+  if (!x.requiresGrad) return traceOp(out, 'maxmin', [x], { dim: d, keepdim, op });
   const index = argReduce(x, op === 'max' ? 'argmax' : 'argmin', d, true);
-  return record(out, 'maxmin', [x], { dim: d, keepdim, index }, 0, [index]);
+  return record(out, 'maxmin', [x], { dim: d, keepdim, index, op }, 0, [index]);
 }
 
 function argReduce(x: Tensor, op: 'argmax' | 'argmin', d: number, keepdim: boolean): Tensor {
   checkTensor(x, 'input');
   check(x.shape.length === 0 || x.shape[d] > 0, () => `${op}: cannot reduce over an empty dim`);
-  const r = reduceOneDim(x, op, d);
+  const r = traceOp(reduceOneDim(x, op, d), 'argReduce', [x], { op, dim: d });
   if (keepdim) return r;
   const out = r.reshape(reducedShape(x.shape, [d], false));
   if (out !== r) r.dispose();
@@ -197,7 +197,8 @@ export function norm(x: Tensor, p: number | 'fro' = 2, dim?: Dims, keepdim = fal
 export function logsumexp(x: Tensor, dim: number, keepdim = false): Tensor {
   checkTensor(x, 'input');
   const d = normDim(dim, x.ndim);
-  const m = reduceRaw(x, 'max', [d], true); // constant shift: no gradient needed through it
+  // constant shift: no gradient needed through it (traced for export all the same)
+  const m = traceOp(reduceRaw(x, 'max', [d], true), 'maxmin', [x], { dim: d, keepdim: true, op: 'max' });
   const out = x.sub(m).exp().sum(d, true).log().add(m);
   return keepdim ? out : out.squeeze(d);
 }

@@ -2,7 +2,7 @@
  * Shape ops. reshape/transpose/permute/expand/squeeze/unsqueeze/narrow/select/slice return
  * views sharing storage when the layout allows; cat/stack/clone copy.
  */
-import { record } from '../autograd/engine.js';
+import { record, traceOp } from '../autograd/engine.js';
 import type { DType } from '../dtype.js';
 import { check, checkInt, shapeStr } from '../errors.js';
 import { native } from '../native.js';
@@ -223,7 +223,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
     start += p.shape[d];
   }
   parts.forEach((p, i) => p !== tensors[i] && p.dispose());
-  if (dtype !== 'float32') return out;
+  if (dtype !== 'float32') return traceOp(out, 'cat', [...tensors], { dim: d });
   return record(out, 'cat', [...tensors], { dim: d, sizes: tensors.map((t) => t.shape[d]) });
 }
 
@@ -270,5 +270,5 @@ export function castTo(x: Tensor, dtype: DType): Tensor {
     native.cast(out.storage.handle, 0, xc.storage.handle, xc.offset, x.numel);
   }
   disposeTemp(xc, x);
-  return out;
+  return traceOp(out, 'cast', [x], { dtype });
 }

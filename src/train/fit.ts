@@ -22,6 +22,7 @@ import { type CheckpointParts, type Stateful, loadCheckpoint, saveCheckpoint } f
 import { EpochMeter, type MetricName, countCorrect } from './metrics.js';
 import { Progress } from './progress.js';
 import { writeReport } from './report.js';
+import { fitDistributed } from '../distributed/fit-support.js';
 
 export type { BatchInfo, Callback, Callbacks, EarlyStoppingOptions, EpochRecord, FitHistory } from './callbacks.js';
 /** The earlyStopping option of fit. */
@@ -96,13 +97,16 @@ function checkOptions(model: Module, opts: FitOptions): void {
 export async function fit(model: Module, opts: FitOptions): Promise<FitHistory> {
   checkOptions(model, opts);
   const batchSize = opts.batchSize ?? 32;
-  const train = asLoader(opts.trainData, batchSize, true, 'trainData');
+  // under DistributedDataParallel: each rank's share of a Dataset, and rank 0 alone writes
+  const dist = fitDistributed(model);
+  const train = dist && opts.trainData instanceof Dataset ? dist.shard(opts.trainData, batchSize, true)
+    : asLoader(opts.trainData, batchSize, true, 'trainData');
   const val = opts.valData ? asLoader(opts.valData, batchSize, false, 'valData') : null;
   const lossFn: LossFn = opts.loss ?? ((o, t) => crossEntropy(o, t));
   const withAccuracy = (opts.metrics ?? ['accuracy']).includes('accuracy');
   const callbacks = opts.callbacks === undefined ? [] : Array.isArray(opts.callbacks) ? opts.callbacks : [opts.callbacks];
   const write = opts.write ?? ((s: string) => process.stdout.write(s));
-  const progress = opts.verbose === false ? null
+  const progress = opts.verbose === false || (dist !== null && !dist.isMain) ? null
     : new Progress({ tty: opts.write === undefined && process.stdout.isTTY === true, write }, opts.epochs);
   const stopper = opts.earlyStopping ? new EarlyStopper(opts.earlyStopping, val !== null) : null;
   const tracker = stopper ?? new BestTracker({}, val !== null);
@@ -128,7 +132,7 @@ export async function fit(model: Module, opts: FitOptions): Promise<FitHistory> 
     progress?.beginEpoch();
     const lr = currentLr(opts.optimizer);
     const t0 = performance.now();
-    const meter = new EpochMeter();
+    let meter = new EpochMeter();
     const batches = train.length;
     let b = 0;
     const device = moduleDevice(model);
@@ -144,6 +148,7 @@ export async function fit(model: Module, opts: FitOptions): Promise<FitHistory> 
         check(loss.numel === 1, () => `loss: expected a scalar loss, got shape [${loss.shape.join(', ')}]`);
         opts.optimizer.zeroGrad();
         loss.backward();
+        dist?.afterBackward();
         opts.optimizer.step();
         return { loss: loss.item(), correct: withAccuracy ? countCorrect(out, y) : undefined };
       });
@@ -156,6 +161,7 @@ export async function fit(model: Module, opts: FitOptions): Promise<FitHistory> 
       progress?.batch(epoch, b, batches, meter.samples, { loss: meter.loss, acc: meter.accuracy });
       await yieldToEventLoop();
     }
+    if (dist) meter = await dist.reduce(meter);
     const seconds = (performance.now() - t0) / 1000;
     const record: EpochRecord = { epoch, loss: meter.loss, seconds, samplesPerSec: meter.samples / seconds, lr };
     if (meter.accuracy !== undefined) record.accuracy = meter.accuracy;
@@ -175,14 +181,17 @@ export async function fit(model: Module, opts: FitOptions): Promise<FitHistory> 
       tracker.observe(record);
     }
     const ck = opts.checkpoint;
-    if (ck && (epoch % (ck.every ?? 1) === 0 || epoch === opts.epochs || stop)) await writeCheckpoint(ck, parts, epoch, history);
+    if (ck && (epoch % (ck.every ?? 1) === 0 || epoch === opts.epochs || stop)) {
+      if (dist === null || dist.isMain) await writeCheckpoint(ck, parts, epoch, history);
+      await dist?.barrier();
+    }
     if (stop) {
       stoppedEarly = epoch < opts.epochs;
       break;
     }
   }
   const result: FitHistory = { epochs: history, stoppedEarly, bestEpoch: tracker.bestEpoch };
-  if (opts.report) await writeReport(opts.report, history);
+  if (opts.report && (dist === null || dist.isMain)) await writeReport(opts.report, history);
   for (const cb of callbacks) await cb.onTrainEnd?.(result);
   return result;
 }
@@ -190,10 +199,11 @@ export async function fit(model: Module, opts: FitOptions): Promise<FitHistory> 
 /** Mean loss (and accuracy, for class-index targets) over a loader, in eval mode without gradients. */
 export async function evaluate(model: Module, data: DataLoader | Dataset<any>, lossFn: LossFn = crossEntropy,
   withAccuracy = true): Promise<{ valLoss: number; valAccuracy?: number }> {
-  const loader = asLoader(data, 256, false, 'data');
+  const dist = fitDistributed(model);
+  const loader = dist && data instanceof Dataset ? dist.shard(data, 256, false) : asLoader(data, 256, false, 'data');
   const wasTraining = model.training;
   model.eval();
-  const meter = new EpochMeter();
+  let meter = new EpochMeter();
   const device = moduleDevice(model);
   try {
     for await (const batch of loader) {
@@ -210,6 +220,7 @@ export async function evaluate(model: Module, data: DataLoader | Dataset<any>, l
   } finally {
     model.train(wasTraining);
   }
+  if (dist) meter = await dist.reduce(meter);
   const acc = meter.accuracy;
   return acc === undefined ? { valLoss: meter.loss } : { valLoss: meter.loss, valAccuracy: acc };
 }

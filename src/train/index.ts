@@ -5,3 +5,5 @@ export { saveCheckpoint, loadCheckpoint } from './checkpoint.js';
 export type { CheckpointParts, CheckpointInfo, Stateful } from './checkpoint.js';
 export { reportHtml, writeReport } from './report.js';
 export { EpochMeter, countCorrect } from './metrics.js';
+export { TensorBoardLogger, readTensorBoardEvents, histogramOf } from './tensorboard.js';
+export type { TensorBoardLoggerOptions, TensorBoardCallbackOptions, HistogramOptions, ImageOptions } from './tensorboard.js';

@@ -43,4 +43,15 @@ export class EpochMeter {
   get accuracy(): number | undefined {
     return this.counted > 0 ? this.correct / this.counted : undefined;
   }
+
+  /** [lossSum, samples, correct, counted]: what the ranks of a distributed run add up. */
+  totals(): number[] {
+    return [this.lossSum, this.samples, this.correct, this.counted];
+  }
+
+  static fromTotals(t: ArrayLike<number>): EpochMeter {
+    const m = new EpochMeter();
+    Object.assign(m, { lossSum: t[0], samples: t[1], correct: t[2], counted: t[3] });
+    return m;
+  }
 }

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import * as kiln from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
+import { gradOnlyHooks } from '../../src/autograd/hooks.js';
 
 const vals = (t: Tensor | null) => Array.from(t!.toTypedArray());
 
@@ -100,6 +101,62 @@ describe('registerPostAccumulateGradHook', () => {
     s.mul(s.detach()).sum().backward();
     expect(vals(a.grad)).toEqual([2, 3]);
     expect(vals(b.grad)).toEqual([4, 6]);
+  });
+});
+
+describe('gradient-only post-accumulate hooks (DDP\'s): run before the input gradient', () => {
+  const gradsOf = (ps: Tensor[]) => ps.map((p) => vals(p.grad));
+  function net(): kiln.nn.Module {
+    kiln.manualSeed(3);
+    return new kiln.nn.Sequential(new kiln.nn.Conv2d(2, 3, 3, { padding: 1 }), new kiln.nn.ReLU(), new kiln.nn.Flatten(),
+      new kiln.nn.Linear(48, 5), new kiln.nn.Tanh(), new kiln.nn.Linear(5, 4, { bias: false }));
+  }
+  const input = () => {
+    kiln.manualSeed(4);
+    return [kiln.randn([3, 2, 4, 4], { requiresGrad: true }), kiln.randn([4, 6])] as const;
+  };
+  const run = (m: kiln.nn.Module, x: Tensor, w: Tensor) => m.forward(x).matmul(w).square().sum().backward();
+
+  it('give the same gradients, each hook once with the final .grad (linear, matmul, conv2d)', () => {
+    const plain = net();
+    const [x0, w0] = input();
+    const w0l = w0.clone().requiresGrad_();
+    run(plain, x0, w0l);
+    const want = [...gradsOf(plain.parameters()), vals(w0l.grad), vals(x0.grad)];
+    const model = net();
+    const [x, w] = input();
+    const wl = w.clone().requiresGrad_();
+    const seen = new Map<Tensor, number[][]>();
+    for (const p of [...model.parameters(), wl]) {
+      const hook = (t: Tensor) => seen.set(t, [...(seen.get(t) ?? []), vals(t.grad)]);
+      gradOnlyHooks.add(hook);
+      p.registerPostAccumulateGradHook(hook);
+    }
+    run(model, x, wl);
+    expect([...gradsOf(model.parameters()), vals(wl.grad), vals(x.grad)]).toEqual(want);
+    for (const p of [...model.parameters(), wl]) expect(seen.get(p)).toEqual([vals(p.grad)]);
+  });
+
+  it('one that writes its weight is a KilnError (it ran before the input gradient read the weight)', () => {
+    const lin = new kiln.nn.Linear(3, 2);
+    const hook = (t: Tensor) => kiln.noGrad(() => t.mul_(0.5));
+    gradOnlyHooks.add(hook);
+    lin.weight.registerPostAccumulateGradHook(hook);
+    const x = kiln.randn([4, 3], { requiresGrad: true });
+    expect(() => lin.forward(x).sum().backward()).toThrow(/linear was modified in place/);
+  });
+
+  it('an ordinary hook runs after the whole node: an optimizer step in it leaves the input gradient exact', () => {
+    kiln.manualSeed(5);
+    const lin = new kiln.nn.Linear(3, 2);
+    const w = vals(lin.weight);
+    lin.weight.registerPostAccumulateGradHook((t) => kiln.noGrad(() => t.sub_(t.grad!.mul(0.1))));
+    const x = kiln.randn([4, 3], { requiresGrad: true });
+    lin.forward(x).sum().backward();
+    // d sum(x W^T + b) / dx = the column sums of the weight before the step
+    const want = [0, 1, 2].map((k) => w[k] + w[3 + k]);
+    for (let r = 0; r < 4; r++) vals(x.grad).slice(3 * r, 3 * r + 3).forEach((v, k) => expect(v).toBeCloseTo(want[k], 6));
+    expect(vals(lin.weight)).not.toEqual(w);
   });
 });
 

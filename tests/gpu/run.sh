@@ -9,8 +9,10 @@
 # 3. compile and run native/cuda/cublas_api_check.cc against the wheel's headers (our hand-written
 # declarations must match them: a wrong enum is a silent wrong answer); 4. status; 5. every op on
 # CUDA against the CPU (tests/gpu/check-ops.mjs); 6. MLP/CNN/LSTM training steps against the CPU
-# (tests/gpu/check-training.mjs); 7. autograd across devices (tests/gpu/check-autograd.mjs).
-# Exit status: non-zero if any step failed.
+# (tests/gpu/check-training.mjs); 7. autograd across devices (tests/gpu/check-autograd.mjs);
+# 8. NCCL: native/dist/nccl_api_check.cc against the nvidia-nccl wheel's headers, then
+# tests/gpu/check-nccl.mjs (needs kiln_dist.node from `npm run build:dist`, carried in
+# native/dist/build/Release). Exit status: non-zero if any step failed.
 set -u
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/kiln-gpu-out}
@@ -75,5 +77,29 @@ log "check-autograd"
 timeout 300 "$NODE" tests/gpu/check-autograd.mjs "$OUT" 2>&1 | tee "$OUT/check-autograd.txt"
 ag=${PIPESTATUS[0]}
 [ "$ag" -ne 0 ] && rc=$ag
-log "done: cublas_api_check $([ $rc -eq 3 ] && echo FAILED || echo ok), check-ops exit $ops, check-training exit $train, check-autograd exit $ag; results in $OUT"
+# 8. NCCL (kiln_dist.node, carried in native/dist/build/Release): our declarations against the
+# wheel's nccl.h and cuda.h, then a world of one rank on the GPU (tests/gpu/check-nccl.mjs)
+NCCL_DIR=""
+for sub in nccl cu13 cu12; do
+  if [ -n "$NV" ] && ls "$NV/$sub/lib"/libnccl.so.* > /dev/null 2>&1; then NCCL_DIR="$NV/$sub"; break; fi
+done
+nccl=0
+if [ -n "$NCCL_DIR" ] && [ -f "$NCCL_DIR/include/nccl.h" ]; then
+  log "nccl_api_check (headers: $NCCL_DIR/include)"
+  export KILN_NCCL_LIBRARY="$NCCL_DIR/lib/libnccl.so.2"
+  if g++ -std=c++17 -I"$NCCL_DIR/include" -I"$CUDA_INC" native/dist/nccl_api_check.cc -ldl -o /tmp/nccl_api_check \
+      > "$OUT/nccl_api_check.txt" 2>&1 && /tmp/nccl_api_check "$NCCL_DIR/lib" >> "$OUT/nccl_api_check.txt" 2>&1; then
+    cat "$OUT/nccl_api_check.txt"
+  else
+    cat "$OUT/nccl_api_check.txt"; log "nccl_api_check FAILED: fix native/dist/nccl_api.h before trusting NCCL"; nccl=3
+  fi
+else
+  log "nccl_api_check skipped: no NCCL wheel (pip install nvidia-nccl-cu12) under '${NV:-none}'"; nccl=3
+fi
+log "check-nccl"
+timeout 120 "$NODE" tests/gpu/check-nccl.mjs "$OUT" 2>&1 | tee "$OUT/check-nccl.txt"
+ncclrun=${PIPESTATUS[0]}
+[ "$ncclrun" -ne 0 ] && nccl=$ncclrun
+[ "$nccl" -ne 0 ] && [ "$rc" -eq 0 ] && rc=$nccl
+log "done: cublas_api_check $([ $rc -eq 3 ] && echo FAILED || echo ok), check-ops exit $ops, check-training exit $train, check-autograd exit $ag, nccl exit $nccl; results in $OUT"
 exit $rc

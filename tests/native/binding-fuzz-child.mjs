@@ -134,6 +134,7 @@ const memoryCalls = {
   write: () => [...buffer(false), pick([new Float32Array(smallInt()), new Int32Array(smallInt()), new Uint8Array(3), [1, 2], null])],
   read: () => [...buffer(false), pick([new Float32Array(smallInt()), new Int32Array(smallInt()), new Float64Array(2), 'x'])],
   copy: () => [...buffer(false), ...buffer(false), size()],
+  storageView: () => [...buffer(false), size()],
   synchronize: () => [pick([0, 1, 8, 9, -1, NaN])],
   memoryStats: () => [],
   resetPeak: () => [],
