@@ -290,7 +290,7 @@ export class DataLoader<B = Tensor[]> implements AsyncIterable<B>, Iterable<B> {
 
   constructor(dataset: Dataset<any>, opts: DataLoaderOptions<B> = {}) {
     checkOptions(opts, ['batchSize', 'shuffle', 'dropLast', 'seed', 'collate', 'transform', 'prefetch', 'numWorkers',
-      'prefetchFactor', 'timeout', 'reuseBuffers', 'persistentWorkers'], 'DataLoader');
+      'prefetchFactor', 'timeout', 'reuseBuffers', 'persistentWorkers', 'sampler'], 'DataLoader');
     if (!dataset || typeof dataset.get !== 'function' || typeof dataset.length !== 'number') {
       throw new KilnError('DataLoader: expected a Dataset (with length and get(i))');
     }
