@@ -10,10 +10,11 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const kiln = await import(pathToFileURL(join(root, 'dist/index.js')).href);
 const { native } = await import(pathToFileURL(join(root, 'dist/native.js')).href);
 const { optim, F } = kiln;
-const { mlp, cnn, lstmLastStep } = await import(pathToFileURL(join(root, 'bench/models.mjs')).href);
+const { mlp, cnn, lstmLastStep, gpt } = await import(pathToFileURL(join(root, 'bench/models.mjs')).href);
 
 const argv = process.argv.slice(2);
 const id = argv.find((a) => /^W\d$/.test(a)) ?? 'W3';
+const gptStep = (m) => [m, kiln.randint(0, 65, [16, 128]), kiln.randint(0, 65, [16, 128])];
 const steps = argv.includes('--steps') ? Number(argv[argv.indexOf('--steps') + 1]) : 30;
 
 const models = {
@@ -22,13 +23,14 @@ const models = {
   W4: () => mlp(kiln, [4, 32, 32, 2], 32),
   W5: () => cnn(kiln),
   W6: () => lstmLastStep(kiln),
+  W8: () => gptStep(gpt(kiln, { vocabSize: 65, blockSize: 128, nLayer: 4, nHead: 4, nEmbd: 256 })),
 };
 if (!models[id]) throw new Error(`workload: expected one of ${Object.keys(models).join(', ')}, got ${id}`);
 kiln.manualSeed(0);
 const [model, x, y] = models[id]();
 const opt = new optim.Adam(model.parameters(), { lr: 1e-3 });
 const step = () => kiln.scope(() => {
-  const loss = F.crossEntropy(model.forward(x), y);
+  const loss = id === 'W8' ? model.loss(x, y) : F.crossEntropy(model.forward(x), y);
   opt.zeroGrad();
   loss.backward();
   opt.step();

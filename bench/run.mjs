@@ -109,6 +109,47 @@ workloads.push({
   },
 });
 
+// W8: one GPT training step (bench/models.mjs gpt; bench/peers/torch_gpt.py is the same model)
+workloads.push({
+  id: 'W8', what: 'GPT 4 layers, 4 heads, 256 wide, context 128, batch 16, step (Adam)',
+  make: () => {
+    const model = models.gpt(kiln, { vocabSize: 65, blockSize: 128, nLayer: 4, nHead: 4, nEmbd: 256 });
+    const x = kiln.randint(0, 65, [16, 128]);
+    const y = kiln.randint(0, 65, [16, 128]);
+    const opt = new optim.Adam(model.parameters(), { lr: 1e-3 });
+    return () => kiln.scope(() => {
+      const loss = model.loss(x, y);
+      opt.zeroGrad();
+      loss.backward();
+      opt.step();
+    });
+  },
+});
+// W9: causal attention forward + backward (the fused kernel; the peer composes softmax(QK^T)V)
+workloads.push({
+  id: 'W9', what: 'causal attention fwd+bwd, B 8, heads 8, T 512, head dim 64',
+  make: () => {
+    const [q, k, v] = [0, 1, 2].map(() => kiln.randn([8, 8, 512, 64], { requiresGrad: true }));
+    return () => kiln.scope(() => {
+      kiln.F.scaledDotProductAttention(q, k, v, { isCausal: true }).sum().backward();
+      for (const t of [q, k, v]) {
+        t.grad.dispose();
+        t.grad = null;
+      }
+    });
+  },
+  memory: () => {
+    // peak bytes above the inputs during one step (activations and gradients)
+    const [q, k, v] = [0, 1, 2].map(() => kiln.randn([8, 8, 512, 64], { requiresGrad: true }));
+    kiln.resetPeak();
+    const before = kiln.memory().bytes;
+    kiln.scope(() => kiln.F.scaledDotProductAttention(q, k, v, { isCausal: true }).sum().backward());
+    const peak = kiln.memory().peakBytes - before;
+    [q, k, v].forEach((t) => { t.grad?.dispose(); t.dispose(); });
+    return peak;
+  },
+});
+
 /** Runs a peer script; its last stdout line is JSON {id: median ms, skipped?: {id: reason}}. */
 function runPeer(cmd, args, env) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', env, maxBuffer: 1 << 24 });
@@ -171,7 +212,10 @@ for (let round = 0; round < rounds; round++) {
       console.log(p.failed);
       continue;
     }
-    results.forEach((r) => { if (typeof out[r.id] === 'number') r.peers[p.name].push(out[r.id]); });
+    results.forEach((r) => {
+      if (typeof out[r.id] === 'number') r.peers[p.name].push(out[r.id]);
+      if (typeof out[`${r.id}-peakMB`] === 'number') r.torchPeakMB = out[`${r.id}-peakMB`];
+    });
     for (const [id, why] of Object.entries(out.skipped ?? {})) skipped[`${p.name} ${id}`] = why;
   }
   load.push(loadavg()[0]);
@@ -225,6 +269,15 @@ for (const r of results) {
   row([r.id, r.what, kms, ...cols, r.target ?? '-', met, [r.spread, ...names.map((n) => r.peerSpread[n])].map(pct).join(' / ')]);
 }
 for (const [k, why] of Object.entries(skipped)) console.log(`${k}: ${why}`);
+// W8/W9 also report memory: Kiln's peak above the inputs, PyTorch's peak RSS growth
+chosen.forEach((w, i) => {
+  const r = results[i];
+  if (w.memory) r.peakMB = w.memory() / 2 ** 20;
+  if (r.peakMB !== undefined) {
+    console.log(`${r.id} memory: Kiln peak ${r.peakMB.toFixed(1)} MB above the inputs` +
+      (r.torchPeakMB !== undefined ? `, PyTorch ${r.torchPeakMB.toFixed(1)} MB (its allocator's peak RSS growth)` : ''));
+  }
+});
 mkdirSync(dirname(jsonPath), { recursive: true });
 writeFileSync(jsonPath, JSON.stringify({
   date: new Date().toISOString(), commit, cpuModel, loadAverage: load, quick, rounds, timing, fmaPeak: peak.ok ? peak.peak : peak.why,

@@ -1,4 +1,5 @@
 /** Creating tensors: from data, constants, ranges and random distributions. */
+import { checkOptions } from './options.js';
 import { type DeviceLike, parseDevice } from './device.js';
 import { type DType, allocTyped, parseDType } from './dtype.js';
 import { check, checkFinite, checkInt, shapeStr } from './errors.js';
@@ -15,6 +16,8 @@ export interface TensorOptions {
 }
 
 export type NestedArray = number | boolean | NestedArray[];
+
+const TENSOR_KEYS = ['dtype', 'device', 'requiresGrad'];
 
 function finish(t: Tensor, opts: TensorOptions): Tensor {
   if (opts.requiresGrad) t.requiresGrad = true;
@@ -45,6 +48,7 @@ export function tensor(
   data: NestedArray | Float32Array | Int32Array | ArrayLike<number>,
   opts: TensorOptions & { shape?: number[] } = {},
 ): Tensor {
+  checkOptions(opts, [...TENSOR_KEYS, 'shape'], 'tensor');
   const device = parseDevice(opts.device);
   let values: ArrayLike<number>;
   let shape: number[];
@@ -69,7 +73,9 @@ export function tensor(
   }
   const t = empty(shape, dtype, device);
   let host: Float32Array | Int32Array | Float64Array;
-  if (dtype === 'int32') {
+  if (dtype === 'bool') {
+    host = Int32Array.from(values, (v) => (v !== 0 ? 1 : 0)); // NaN counts as true, as in PyTorch
+  } else if (dtype === 'int32') {
     host = values instanceof Int32Array ? values : Int32Array.from(values, (v) => Math.trunc(v));
   } else if (dtype === 'float64') {
     host = values instanceof Float64Array ? values : Float64Array.from(values);
@@ -81,11 +87,12 @@ export function tensor(
 }
 
 export function full(shape: readonly number[], value: number, opts: TensorOptions = {}): Tensor {
+  checkOptions(opts, TENSOR_KEYS, 'full');
   const s = checkShape(shape);
   check(typeof value === 'number', () => `value: expected a number, got ${typeof value}`);
   const dtype = opts.dtype ? parseDType(opts.dtype) : 'float32';
   const t = empty(s, dtype, parseDevice(opts.device));
-  if (t.numel > 0) native.fill(t.storage.handle, 0, t.numel, value);
+  if (t.numel > 0) native.fill(t.storage.handle, 0, t.numel, dtype === 'bool' ? Number(value !== 0) : value);
   return finish(t, opts);
 }
 
@@ -93,6 +100,7 @@ export const zeros = (shape: readonly number[], opts: TensorOptions = {}) => ful
 export const ones = (shape: readonly number[], opts: TensorOptions = {}) => full(shape, 1, opts);
 
 function likeOpts(t: Tensor, opts: TensorOptions): TensorOptions {
+  checkOptions(opts, TENSOR_KEYS, 'zerosLike/onesLike/fullLike');
   return { dtype: opts.dtype ?? t.dtype, device: opts.device ?? t.device, requiresGrad: opts.requiresGrad };
 }
 export const zerosLike = (t: Tensor, opts: TensorOptions = {}) => full(t.shape, 0, likeOpts(t, opts));
@@ -118,6 +126,7 @@ function castDraw(t: Tensor, dtype: 'float32' | 'float64'): Tensor {
 
 /** Uniform on [low, high). */
 export function uniform(shape: readonly number[], low = 0, high = 1, opts: TensorOptions = {}): Tensor {
+  checkOptions(opts, TENSOR_KEYS, 'uniform');
   checkFinite(low, 'low');
   checkFinite(high, 'high');
   const dtype = randomDType(opts);
@@ -131,6 +140,7 @@ export const rand = (shape: readonly number[], opts: TensorOptions = {}) => unif
 
 /** Normal with the given mean and standard deviation. */
 export function normal(shape: readonly number[], mean = 0, std = 1, opts: TensorOptions = {}): Tensor {
+  checkOptions(opts, TENSOR_KEYS, 'normal');
   checkFinite(mean, 'mean');
   checkFinite(std, 'std');
   check(std >= 0, () => `std: expected a non-negative number, got ${std}`);
@@ -145,6 +155,7 @@ export const randn = (shape: readonly number[], opts: TensorOptions = {}) => nor
 
 /** Integers uniform on [low, high), int32. */
 export function randint(low: number, high: number, shape: readonly number[], opts: TensorOptions = {}): Tensor {
+  checkOptions(opts, TENSOR_KEYS, 'randint');
   checkInt(low, 'low');
   checkInt(high, 'high');
   check(high > low, () => `high: expected high > low, got low=${low} high=${high}`);
@@ -161,6 +172,7 @@ export function randint(low: number, high: number, shape: readonly number[], opt
 
 /** Values start, start+step, ... below end. Integer arguments give int32, as PyTorch's int64. */
 export function arange(start: number, end?: number, step = 1, opts: TensorOptions = {}): Tensor {
+  checkOptions(opts, TENSOR_KEYS, 'arange');
   if (end === undefined) [start, end] = [0, start];
   checkFinite(start, 'start');
   checkFinite(end, 'end');
@@ -175,6 +187,7 @@ export function arange(start: number, end?: number, step = 1, opts: TensorOption
 }
 
 export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {
+  checkOptions(opts, TENSOR_KEYS, 'linspace');
   checkInt(steps, 'steps');
   check(steps >= 0, 'steps: expected a non-negative integer');
   const host = new Float64Array(steps);
@@ -183,6 +196,7 @@ export function linspace(start: number, end: number, steps: number, opts: Tensor
 }
 
 export function eye(n: number, m = n, opts: TensorOptions = {}): Tensor {
+  checkOptions(opts, TENSOR_KEYS, 'eye');
   checkInt(n, 'n');
   checkInt(m, 'm');
   check(n >= 0 && m >= 0, 'eye: n and m must be non-negative');
@@ -193,6 +207,7 @@ export function eye(n: number, m = n, opts: TensorOptions = {}): Tensor {
 
 /** A random permutation of 0..n-1 (int32), drawn from the global generator. */
 export function randperm(n: number, opts: TensorOptions = {}): Tensor {
+  checkOptions(opts, TENSOR_KEYS, 'randperm');
   checkInt(n, 'n');
   check(n >= 0, 'n: expected a non-negative integer');
   const keys = uniform([n]);

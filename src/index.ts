@@ -45,3 +45,10 @@ export * as train from './train/index.js';
 export * as onnx from './onnx/index.js';
 export { autocast } from './autocast.js';
 export type { AutocastOptions } from './autocast.js';
+// ---- sequence-model ops (issue 13)
+export { norm, variance as var, std } from './ops/reduce.js';
+export { cumsum, cumprod, logcumsumexp, sort, argsort, topk } from './ops/scan.js';
+export type { SortResult } from './ops/scan.js';
+export { split, chunk, repeat, roll, flip, tril, triu, maskedFill } from './ops/layout.js';
+export { bmm, baddbmm, outer } from './ops/matmul.js';
+export { einsum } from './ops/einsum.js';

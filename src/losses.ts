@@ -3,6 +3,7 @@
  * written in a numerically stable form: cross-entropy through log-softmax (log-sum-exp), BCE
  * with logs clamped at -100, BCE-with-logits as max(x, 0) - x*y + log(1 + exp(-|x|)).
  */
+import { checkOptions } from './options.js';
 import { check, shapeStr } from './errors.js';
 import { noGrad, record } from './autograd/engine.js';
 import { scope } from './memory.js';
@@ -37,19 +38,25 @@ function checkSameShape(input: Tensor, target: Tensor): void {
 
 export interface ReductionOptions { reduction?: Reduction }
 
-export function mseLoss(input: Tensor, target: Tensor, { reduction = 'mean' }: ReductionOptions = {}): Tensor {
+export function mseLoss(input: Tensor, target: Tensor, opts: ReductionOptions = {}): Tensor {
+  checkOptions(opts, ['reduction'], 'mseLoss');
+  const { reduction = 'mean' } = opts;
   checkReduction(reduction);
   checkSameShape(input, target);
   return reduce(input.sub(target).square(), reduction);
 }
 
-export function l1Loss(input: Tensor, target: Tensor, { reduction = 'mean' }: ReductionOptions = {}): Tensor {
+export function l1Loss(input: Tensor, target: Tensor, opts: ReductionOptions = {}): Tensor {
+  checkOptions(opts, ['reduction'], 'l1Loss');
+  const { reduction = 'mean' } = opts;
   checkReduction(reduction);
   checkSameShape(input, target);
   return reduce(input.sub(target).abs(), reduction);
 }
 
-export function huberLoss(input: Tensor, target: Tensor, { reduction = 'mean', delta = 1 }: ReductionOptions & { delta?: number } = {}): Tensor {
+export function huberLoss(input: Tensor, target: Tensor, opts: ReductionOptions & { delta?: number } = {}): Tensor {
+  checkOptions(opts, ['reduction', 'delta'], 'huberLoss');
+  const { reduction = 'mean', delta = 1 } = opts;
   checkReduction(reduction);
   checkSameShape(input, target);
   check(delta > 0 && Number.isFinite(delta), () => `delta: expected a positive number, got ${delta}`);
@@ -57,7 +64,9 @@ export function huberLoss(input: Tensor, target: Tensor, { reduction = 'mean', d
   return reduce(where(d.lt(delta), d.square().mul(0.5), d.sub(0.5 * delta).mul(delta)), reduction);
 }
 
-export function smoothL1Loss(input: Tensor, target: Tensor, { reduction = 'mean', beta = 1 }: ReductionOptions & { beta?: number } = {}): Tensor {
+export function smoothL1Loss(input: Tensor, target: Tensor, opts: ReductionOptions & { beta?: number } = {}): Tensor {
+  checkOptions(opts, ['reduction', 'beta'], 'smoothL1Loss');
+  const { reduction = 'mean', beta = 1 } = opts;
   checkReduction(reduction);
   checkSameShape(input, target);
   check(beta >= 0 && Number.isFinite(beta), () => `beta: expected a non-negative number, got ${beta}`);
@@ -94,6 +103,7 @@ function classesLast(input: Tensor): Tensor {
  * with float32 class probabilities of the input's shape.
  */
 export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOptions = {}): Tensor {
+  checkOptions(opts, ['reduction', 'ignoreIndex', 'labelSmoothing', 'weight'], 'crossEntropy');
   const { reduction = 'mean', ignoreIndex = -100, labelSmoothing = 0, weight = null } = opts;
   checkReduction(reduction);
   checkTensor(input, 'input');
@@ -152,6 +162,7 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
 
 /** Negative log-likelihood of log-probabilities [N, C] (or [N, C, d...]) with int32 targets [N] (or [N, d...]). */
 export function nllLoss(input: Tensor, target: Tensor, opts: Omit<CrossEntropyOptions, 'labelSmoothing'> = {}): Tensor {
+  checkOptions(opts, ['reduction', 'ignoreIndex', 'weight'], 'nllLoss');
   const { reduction = 'mean', ignoreIndex = -100, weight = null } = opts;
   checkReduction(reduction);
   checkTensor(input, 'input');
@@ -192,7 +203,9 @@ export interface BCEOptions extends ReductionOptions { weight?: Tensor | null }
  * input gradient is PyTorch's (x - y) w / max(x (1 - x), 1e-12), finite at exactly 0 and 1 where
  * the chain rule through the clamped logs would give 0/0.
  */
-export function binaryCrossEntropy(input: Tensor, target: Tensor, { reduction = 'mean', weight = null }: BCEOptions = {}): Tensor {
+export function binaryCrossEntropy(input: Tensor, target: Tensor, opts: BCEOptions = {}): Tensor {
+  checkOptions(opts, ['reduction', 'weight'], 'binaryCrossEntropy');
+  const { reduction = 'mean', weight = null } = opts;
   checkReduction(reduction);
   checkSameShape(input, target);
   if (input.numel > 0) {
@@ -212,7 +225,9 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, { reduction = 
 
 /** BCE on logits, stable for any magnitude; posWeight [C] weighs the positive term. */
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor,
-  { reduction = 'mean', weight = null, posWeight = null }: BCEOptions & { posWeight?: Tensor | null } = {}): Tensor {
+  opts: BCEOptions & { posWeight?: Tensor | null } = {}): Tensor {
+  checkOptions(opts, ['reduction', 'weight', 'posWeight'], 'binaryCrossEntropyWithLogits');
+  const { reduction = 'mean', weight = null, posWeight = null } = opts;
   checkReduction(reduction);
   checkSameShape(input, target);
   // log(1 + exp(-|x|)) + max(-x, 0) = -log(sigmoid(x)), without overflow

@@ -222,4 +222,35 @@ export interface NativeOps {
    * processor has AVX512_BF16, else the float32 micro-kernels on the rounded values (gemm_bf16.cc).
    */
   gemmBf16(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number, A: Handle, AOff: number, lda: number, strideA: number, B: Handle, BOff: number, ldb: number, strideB: number, beta: number, C: Handle, COff: number, ldc: number, strideC: number, batch: number): void;
+  /**
+   * scans over [outer, n, inner] (cumsum, cumprod, logcumsumexp)
+   * Sum: y[j] = x[0] + ... + x[j] (accumulated in double); Prod: the products; LogSumExp:
+   * y[j] = log(exp(x[0]) + ... + exp(x[j])), stable. reverse runs from the end: y[j] covers x[j..n-1].
+   */
+  scan(op: number, y: Handle, yOff: number, x: Handle, xOff: number, outer: number, n: number, inner: number, reverse: boolean): void;
+  /**
+   * cumprod's gradient, exact where x holds zeros: dx[k] = prod(x[0..k-1]) * S[k] with
+   * S[k] = dy[k] + x[k+1] * S[k+1] (no division).
+   */
+  cumprodBackward(dx: Handle, dxOff: number, dy: Handle, dyOff: number, x: Handle, xOff: number, outer: number, n: number, inner: number): void;
+  /**
+   * sort over [outer, n, inner]
+   * values and int32 indices of each column in ascending order (descending: largest first); stable
+   * (equal values keep their order), NaN above every number as in PyTorch.
+   */
+  sort(values: Handle, valuesOff: number, indices: Handle, indicesOff: number, x: Handle, xOff: number, outer: number, n: number, inner: number, descending: boolean): void;
+  /**
+   * ---- fused scaled dot-product attention (tiles of keys with an online softmax: no [Tq, Tk]
+   * matrix is materialised) ----
+   * q [B, H, Tq, D], k [B, H, Tk, D], v [B, H, Tk, Dv], each read through 4 strides whose last is 1;
+   * bias (optional) [B, H, Tq, Tk] through biasStrides (0 broadcasts) is added to scale * q k^T;
+   * causal drops key j > query i (top-left aligned, as PyTorch's is_causal). out [B, H, Tq, Dv] and
+   * lse [B, H, Tq] (each row's log-sum-exp, for the backward) are contiguous. A row whose every key is
+   * masked gives NaN (as softmax over -inf does) and lse -inf; Tk = 0 gives zeros.
+   */
+  attentionForward(out: Handle, outOff: number, lse: Handle, lseOff: number, q: Handle, qOff: number, k: Handle, kOff: number, v: Handle, vOff: number, bias: Handle | null, biasOff: number, B: number, H: number, Tq: number, Tk: number, D: number, Dv: number, qStrides: readonly number[], kStrides: readonly number[], vStrides: readonly number[], biasStrides: readonly number[], scale: number, causal: boolean): void;
+  /**
+   * dq, dk, dv (contiguous, the shapes of q, k, v) from dout and the forward's out and lse.
+   */
+  attentionBackward(dq: Handle, dqOff: number, dk: Handle, dkOff: number, dv: Handle, dvOff: number, dout: Handle, doutOff: number, out: Handle, outOff: number, lse: Handle, lseOff: number, q: Handle, qOff: number, k: Handle, kOff: number, v: Handle, vOff: number, bias: Handle | null, biasOff: number, B: number, H: number, Tq: number, Tk: number, D: number, Dv: number, qStrides: readonly number[], kStrides: readonly number[], vStrides: readonly number[], biasStrides: readonly number[], scale: number, causal: boolean): void;
 }

@@ -67,6 +67,9 @@ export type BinaryOpName = keyof typeof BinaryOp;
 export const ReduceOp = { sum: 0, mean: 1, max: 2, min: 3, argmax: 4, argmin: 5 } as const;
 export type ReduceOpName = keyof typeof ReduceOp;
 
+export const ScanOp = { sum: 0, prod: 1, logsumexp: 2 } as const;
+export type ScanOpName = keyof typeof ScanOp;
+
 /** The package root: one level above this file (src/ or dist/). */
 export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -14,13 +14,16 @@ import { BinaryOp, UnaryOp, native } from './native.js';
 import * as ew from './ops/elementwise.js';
 import * as idx from './ops/indexing.js';
 import { bumpVersion, copyOf, inPlaceRecorded, overlaps, readableBeside, recordedInPlace } from './ops/inplace.js';
+import * as mm from './ops/matmul.js';
 import { matmul } from './ops/matmul.js';
+import * as lay from './ops/layout.js';
+import * as scan from './ops/scan.js';
 import * as nnops from './ops/nn.js';
 import * as red from './ops/reduce.js';
 import * as shp from './ops/shape.js';
 import { broadcastShapes, broadcastStrides, checkSameDevice, contiguous, disposeTemp, empty } from './ops/util.js';
 
-type Nested = number | Nested[];
+type Nested = number | boolean | Nested[];
 type Operand = Tensor | number;
 
 /** Tensors made while a backward rule runs (autograd/backward.ts frees its temporaries with this). */
@@ -188,6 +191,7 @@ export class Tensor {
   toTypedArray(): Float32Array | Int32Array | Float64Array {
     this._checkAlive();
     const n = this.numel;
+    // bool reads as int32 0/1 (its storage); toArray() gives booleans
     const out = allocTyped(this.dtype, n);
     if (n === 0) return out;
     const c = contiguous(this);
@@ -197,7 +201,8 @@ export class Tensor {
   }
 
   toArray(): Nested {
-    const flat = this.toTypedArray();
+    const raw = this.toTypedArray();
+    const flat: ArrayLike<number | boolean> = this.dtype === 'bool' ? Array.from(raw, (v) => v !== 0) : raw;
     if (this.ndim === 0) return flat[0];
     const build = (dim: number, base: number): Nested[] => {
       const n = this.shape[dim];
@@ -209,7 +214,7 @@ export class Tensor {
     return build(0, 0);
   }
 
-  /** The value of a one-element tensor. */
+  /** The value of a one-element tensor (a bool tensor gives 0 or 1). */
   item(): number {
     check(this.numel === 1, () => `item: expected a tensor with one element, got shape [${this.shape.join(', ')}]`);
     return this.toTypedArray()[0];
@@ -253,6 +258,7 @@ export class Tensor {
   /** this = this op other (broadcast to this tensor's shape), without recording. */
   private _binaryInPlace(op: keyof typeof BinaryOp, other: Tensor, what: string): this {
     check(other instanceof Tensor, () => `other: expected a Tensor or a number in ${what}`);
+    check(this.dtype !== 'bool', () => `${what}: arithmetic in place on a bool tensor is not supported (convert with int() or float())`);
     checkSameDevice(this, other, what);
     const shape = broadcastShapes(this.shape, other.shape, what);
     check(shape.length === this.ndim && shape.every((d, i) => d === this.shape[i]),
@@ -269,6 +275,7 @@ export class Tensor {
 
   /** this = this op scalar through the unary kernel (exact aliasing), without recording. */
   private _scalarInPlace(op: 'addScalar' | 'mulScalar', value: number): this {
+    check(isFloating(this.dtype), () => `${op === 'addScalar' ? 'add_' : 'mul_'}: expected a float32 or float64 tensor, got ${this.dtype}`);
     native.unary(UnaryOp[op], this.storage.handle, this.offset, this.storage.handle, this.offset, this.numel, value, 0);
     bumpVersion(this);
     return this;
@@ -327,7 +334,7 @@ export class Tensor {
       recordedInPlace(this, 'fill_', (old) => old.mul(0).add(value));
       return this;
     }
-    native.fill(this.storage.handle, this.offset, this.numel, value);
+    native.fill(this.storage.handle, this.offset, this.numel, this.dtype === 'bool' ? Number(value !== 0) : value);
     bumpVersion(this);
     return this;
   }
@@ -361,12 +368,12 @@ export class Tensor {
   // ---- devices and dtypes ----
 
   /**
-   * A copy on another device, or with another dtype ('float32' | 'float64' | 'int32'); this when
-   * nothing changes. Device copies and float casts are recorded: the gradient goes back to this
-   * tensor's device and dtype.
+   * A copy on another device, or with another dtype ('float32' | 'float64' | 'int32' | 'bool'); this
+   * when nothing changes. Device copies and float casts are recorded: the gradient goes back to
+   * this tensor's device and dtype.
    */
   to(target: DeviceLike | DType): Tensor {
-    if (target === 'float32' || target === 'int32' || target === 'float64') {
+    if (target === 'float32' || target === 'int32' || target === 'float64' || target === 'bool') {
       return this.dtype === target ? this : shp.castTo(this, target);
     }
     const device = parseDevice(target);
@@ -431,6 +438,10 @@ export class Tensor {
     return this.to('float64');
   }
 
+  bool(): Tensor {
+    return this.to('bool');
+  }
+
   // ---- elementwise ----
 
   add(other: Operand, alpha = 1): Tensor { return ew.add(this, other, alpha); }
@@ -474,8 +485,17 @@ export class Tensor {
   min(dim?: number, keepdim = false): Tensor { return red.min(this, dim, keepdim); }
   argmax(dim?: number, keepdim = false): Tensor { return red.argmax(this, dim, keepdim); }
   argmin(dim?: number, keepdim = false): Tensor { return red.argmin(this, dim, keepdim); }
-  var(dim?: number | number[], opts?: { unbiased?: boolean; keepdim?: boolean }): Tensor { return red.variance(this, dim, opts); }
-  std(dim?: number | number[], opts?: { unbiased?: boolean; keepdim?: boolean }): Tensor { return red.std(this, dim, opts); }
+  var(dim?: number | number[] | null, opts?: red.VarOptions): Tensor { return red.variance(this, dim, opts); }
+  std(dim?: number | number[] | null, opts?: red.VarOptions): Tensor { return red.std(this, dim, opts); }
+  norm(p: number | 'fro' = 2, dim?: number | number[] | null, keepdim = false): Tensor { return red.norm(this, p, dim, keepdim); }
+  cumsum(dim: number): Tensor { return scan.cumsum(this, dim); }
+  cumprod(dim: number): Tensor { return scan.cumprod(this, dim); }
+  logcumsumexp(dim: number): Tensor { return scan.logcumsumexp(this, dim); }
+  /** { values, indices } sorted along dim (stable). */
+  sort(dim = -1, descending = false): scan.SortResult { return scan.sort(this, dim, descending); }
+  argsort(dim = -1, descending = false): Tensor { return scan.argsort(this, dim, descending); }
+  /** { values, indices } of the k largest (or smallest) along dim. */
+  topk(k: number, dim = -1, largest = true): scan.SortResult { return scan.topk(this, k, dim, largest); }
   logsumexp(dim: number, keepdim = false): Tensor { return red.logsumexp(this, dim, keepdim); }
 
   // ---- shape ----
@@ -499,12 +519,22 @@ export class Tensor {
   contiguous(): Tensor { return shp.makeContiguous(this); }
   clone(): Tensor { return shp.clone(this); }
   indexSelect(dim: number, index: Tensor): Tensor { return idx.indexSelect(this, dim, index); }
+  split(splitSizeOrSections: number | number[], dim = 0): Tensor[] { return lay.split(this, splitSizeOrSections, dim); }
+  chunk(chunks: number, dim = 0): Tensor[] { return lay.chunk(this, chunks, dim); }
+  repeat(repeats: readonly number[]): Tensor { return lay.repeat(this, repeats); }
+  roll(shifts: number | number[], dims?: number | number[]): Tensor { return lay.roll(this, shifts, dims); }
+  flip(dims: number | number[]): Tensor { return lay.flip(this, dims); }
+  tril(diagonal = 0): Tensor { return lay.tril(this, diagonal); }
+  triu(diagonal = 0): Tensor { return lay.triu(this, diagonal); }
+  maskedFill(mask: Tensor, value: number): Tensor { return lay.maskedFill(this, mask, value); }
   gather(dim: number, index: Tensor): Tensor { return idx.gather(this, dim, index); }
   scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return idx.scatterAdd(this, dim, index, src); }
 
   // ---- linear algebra and nn ----
 
   matmul(other: Tensor): Tensor { return matmul(this, other); }
+  bmm(other: Tensor): Tensor { return mm.bmm(this, other); }
+  outer(other: Tensor): Tensor { return mm.outer(this, other); }
   mm(other: Tensor): Tensor {
     check(this.ndim === 2 && other.ndim === 2, 'mm: expected two 2-D tensors');
     return matmul(this, other);

@@ -11,8 +11,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-quick = sys.argv[1] == '--quick'
-ids = sys.argv[2].split(',')
+quick = len(sys.argv) > 1 and sys.argv[1] == '--quick'
+ids = sys.argv[2].split(',') if len(sys.argv) > 2 else []
 timing = [float(v) for v in sys.argv[3].split(',')] if len(sys.argv) > 3 else None
 # PyTorch's default here: one ATen thread, OpenBLAS's own two threads for GEMM. Measured:
 # set_num_threads(2) makes training several times slower on this 2-core machine.
@@ -67,7 +67,53 @@ class LastStep(nn.Module):
         return self.head(out[:, -1])
 
 
+def gpt_step():
+    sys.path.insert(0, __import__('os').path.dirname(__file__))
+    from torch_gpt import GPT
+    model = GPT(65, 128, 4, 4, 256)
+    x, y = torch.randint(0, 65, (16, 128)), torch.randint(0, 65, (16, 128))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+    def step():
+        loss = model.loss(x, y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return step
+
+
+def attention_inputs():
+    return [torch.randn(8, 8, 512, 64, requires_grad=True) for _ in range(3)]
+
+
+def attention_step(q, k, v):
+    # PyTorch 1.13 has no fused attention: softmax(QK^T / sqrt(d) + causal mask) V, composed
+    mask = torch.triu(torch.full((512, 512), float('-inf')), 1)
+    s = (q @ k.transpose(-1, -2)) * 0.125 + mask
+    (torch.softmax(s, -1) @ v).sum().backward()
+    for t in (q, k, v):
+        t.grad = None
+
+
+def attention_peak_mb():
+    """Peak resident-memory growth of one step, in a fresh child: the high-water mark (VmHWM) is
+    reset just before the step (clear_refs 5), so the import's own peak does not hide it."""
+    import subprocess
+    code = ('import sys; sys.path.insert(0, %r); import torch_workloads as w; '
+            'kb = lambda key: int(next(l for l in open("/proc/self/status") if l.startswith(key)).split()[1]); '
+            'q, k, v = w.attention_inputs(); open("/proc/self/clear_refs", "w").write("5"); r0 = kb("VmRSS:"); '
+            'w.attention_step(q, k, v); print((kb("VmHWM:") - r0) / 1024)'
+            % __import__('os').path.dirname(__file__))
+    out = subprocess.run([sys.executable, '-c', code, '--quick', 'none'], capture_output=True, text=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
 def make(wid):
+    if wid == 'W8':
+        return gpt_step()
+    if wid == 'W9':
+        q, k, v = attention_inputs()
+        return lambda: attention_step(q, k, v)
     if wid.startswith('W1-'):
         n = int(wid[3:])
         a, b = torch.randn(n, n), torch.randn(n, n)
@@ -94,9 +140,12 @@ def make(wid):
     return None
 
 
-out = {}
-for wid in ids:
-    fn = make(wid)
-    if fn is not None:
-        out[wid] = measure(fn)
-print(json.dumps(out))
+if __name__ == '__main__':
+    out = {}
+    for wid in ids:
+        fn = make(wid)
+        if fn is not None:
+            out[wid] = measure(fn)
+        if wid == 'W9':
+            out['W9-peakMB'] = attention_peak_mb()
+    print(json.dumps(out))

@@ -51,6 +51,21 @@ inline int64_t stridedExtent(const Dims& shape, const Dims& strides) {
   return checkedAdd(last, 1);
 }
 
+// stridedExtent of a 4-dim view [d0, d1, d2, d3] (the attention ops' q, k, v and bias).
+inline int64_t view4Extent(int64_t d0, int64_t d1, int64_t d2, int64_t d3, const Dims& strides) {
+  if (strides.n != 4) return 0;
+  Dims shape;
+  shape.n = 4;
+  shape.v[0] = d0;
+  shape.v[1] = d1;
+  shape.v[2] = d2;
+  shape.v[3] = d3;
+  return stridedExtent(shape, strides);
+}
+
+// Whether the last of 4 strides is 1 (or the last dim has at most one element).
+inline bool rowsContiguous(const Dims& strides, int64_t last) { return strides.n == 4 && (strides.v[3] == 1 || last <= 1); }
+
 // Whether strides lay `shape` out contiguously (row-major), ignoring size-1 dims.
 inline bool isContiguous(const Dims& shape, const Dims& strides) {
   if (strides.n != shape.n) return false;

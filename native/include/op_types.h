@@ -44,6 +44,9 @@ enum class BinaryOp : int32_t {
 
 enum class ReduceOp : int32_t { Sum = 0, Mean, Max, Min, ArgMax, ArgMin, Count };
 
+// Running reductions along a dim (cumsum, cumprod, logcumsumexp).
+enum class ScanOp : int32_t { Sum = 0, Prod, LogSumExp, Count };
+
 // A shape or a list of strides: n entries of v.
 struct Dims {
   int n = 0;

@@ -9,6 +9,7 @@
  * released. With createGraph the rules run recorded and nothing is freed early: the new graph
  * holds its tensors, which belong to the caller's scope, like a forward pass.
  */
+import { checkOptions } from '../options.js';
 import { zeros } from '../creation.js';
 import { KilnError, check, shapeStr } from '../errors.js';
 import { Storage, keep, scope } from '../memory.js';
@@ -502,6 +503,7 @@ function run<T>(createGraph: boolean, fn: () => T): T {
 /** loss.backward(): accumulates gradients into .grad of the leaves (or of `inputs`). */
 export function backward(outputs: Tensor[], grads: (Tensor | null | undefined)[], options: BackwardOptions = {}): void {
   check(options !== null && typeof options === 'object', 'options: expected an object');
+  checkOptions(options, ['gradient', 'retainGraph', 'createGraph', 'inputs'], 'backward');
   const { createGraph = false, retainGraph, inputs } = options;
   checkRoots(outputs.length === 1 ? 'backward' : 'tensors', outputs, grads);
   const task = newTask(createGraph, retainGraph, false, inputs === undefined);
@@ -520,6 +522,7 @@ export function backward(outputs: Tensor[], grads: (Tensor | null | undefined)[]
 export function grad(outputs: Tensor | Tensor[], inputs: Tensor | Tensor[], options: GradOptions = {},
   stopBefore = 0): (Tensor | null)[] {
   check(options !== null && typeof options === 'object', 'options: expected an object');
+  checkOptions(options, ['gradOutputs', 'retainGraph', 'createGraph', 'allowUnused'], 'grad');
   const { createGraph = false, retainGraph, allowUnused = false } = options;
   const outs = Array.isArray(outputs) ? outputs : [outputs];
   const ins = Array.isArray(inputs) ? inputs : [inputs];

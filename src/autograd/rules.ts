@@ -20,6 +20,8 @@ import { choleskyGrad, diagonalGrad, eighGrad, qrGrad, slogdetGrad, solveGrad, s
 import { linearBackward } from '../ops/linear.js';
 import { gruSequenceBackward, lstmSequenceBackward, rnnSequenceBackward } from '../ops/rnn.js';
 import { sumTo } from '../ops/reduce.js';
+import { attentionBackward } from '../ops/attention.js';
+import { cumprodGrad, logcumsumexpGrad, scanOp } from '../ops/scan.js';
 import { contiguous, disposeTemp, empty, splitAt } from '../ops/util.js';
 import type { Tensor } from '../tensor.js';
 import { type GradNode, isGradEnabled } from './engine.js';
@@ -321,6 +323,24 @@ export const gradRules = {
     noSecondDerivative('gruSequence (nn.GRU)', 'compose the cell from linear, sigmoid and tanh ops for higher-order gradients');
     return gruSequenceBackward(inputs, saved, dy);
   },
+
+  // ---- sequence models: scans, sort, norm, fused attention (ops/scan.ts, ops/reduce.ts, ops/attention.ts)
+  scan: ({ inputs: [x], saved }, dy) => {
+    const { op, dim, reverse } = saved;
+    // cumsum's adjoint is the sum running the other way
+    if (op === 'sum') return [scanOp(dy, 'sum', dim, !reverse)];
+    if (op === 'logsumexp') return [logcumsumexpGrad(x, saved.out, dy, dim, reverse)];
+    noSecondDerivative('cumprod', 'its gradient is one native kernel (exact with zeros); compose exp(cumsum(log x)) for positive x');
+    return [cumprodGrad(x, dy, dim)];
+  },
+  sortValues: ({ inputs: [x], saved }, dy) => [scatterAddInto(x.shape, saved.dim, saved.index, dy)],
+  norm2: ({ inputs: [x], saved }, dy) => {
+    const y: Tensor = saved.out;
+    // x / |x| * dy, and 0 (a subgradient) where the norm is 0
+    const g = where(y.gt(0), dy.div(y), 0);
+    return [unreduce(g, x.shape, saved.dims, saved.keepdim).mul(x)];
+  },
+  attention: ({ inputs, saved }, dy) => attentionBackward(inputs, saved, dy, isGradEnabled()),
 
   // ---- nodes whose backward is a callback (custom Functions, checkpoints, module backward hooks)
   function: ({ saved }, _dy, dys) => saved.backward(dys),

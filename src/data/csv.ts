@@ -21,6 +21,7 @@
  *   labelType 'auto'    (default) integers -> int32 as is; other numbers -> float32;
  *                       any non-numeric value -> 'class'
  */
+import { checkOptions } from '../options.js';
 import { readFile } from 'node:fs/promises';
 import { KilnError } from '../errors.js';
 import { brief, briefList } from '../io/limits.js';
@@ -29,6 +30,8 @@ import type { DeviceLike } from '../device.js';
 import type { Tensor } from '../tensor.js';
 
 export type ColumnType = 'number' | 'category' | 'ignore';
+
+const CSV_KEYS = ['delimiter', 'header', 'label', 'labelType', 'classes', 'columnTypes', 'features', 'allowMissing', 'device', 'file'];
 
 export interface CsvOptions {
   /** Field separator, one character. Default ','. */
@@ -211,6 +214,7 @@ function sortLabels(values: string[]): string[] {
 
 /** Parse CSV text into plain typed arrays (no tensors). See the module comment for the rules. */
 export function parseCsvTable(text: string, opts: CsvOptions = {}): CsvTable {
+  checkOptions(opts, CSV_KEYS, 'parseCsvTable');
   const file = opts.file ?? '<csv>';
   const records = parseCsvRecords(text, { delimiter: opts.delimiter, file });
   const hasHeader = opts.header ?? true;
@@ -348,6 +352,7 @@ export function parseCsvTable(text: string, opts: CsvOptions = {}): CsvTable {
 
 /** Parse CSV text into tensors. See the module comment for the rules. */
 export function parseCsv(text: string, opts: CsvOptions = {}): CsvData {
+  checkOptions(opts, CSV_KEYS, 'parseCsv');
   const t = parseCsvTable(text, opts);
   const features = tensor(t.features, { dtype: 'float32', shape: [t.numRows, t.columns.length], device: opts.device });
   const out: CsvData = {
@@ -370,6 +375,7 @@ export function parseCsv(text: string, opts: CsvOptions = {}): CsvData {
 
 /** Read a CSV file (UTF-8) into tensors. Errors name the file and line. */
 export async function readCsv(path: string, opts: CsvOptions = {}): Promise<CsvData> {
+  checkOptions(opts, CSV_KEYS, 'readCsv');
   let text: string;
   try {
     text = await readFile(path, 'utf8');

@@ -10,6 +10,7 @@
  * x.dispose(), or run the loop (or each step) inside kiln.scope(). A batch the loader had
  * prefetched when the loop stopped early is freed by the loader.
  */
+import { checkOptions } from '../options.js';
 import { AsyncResource } from 'node:async_hooks';
 import { KilnError } from '../errors.js';
 import { tensor } from '../creation.js';
@@ -288,6 +289,8 @@ export class DataLoader<B = Tensor[]> implements AsyncIterable<B>, Iterable<B> {
   epoch = 0;
 
   constructor(dataset: Dataset<any>, opts: DataLoaderOptions<B> = {}) {
+    checkOptions(opts, ['batchSize', 'shuffle', 'dropLast', 'seed', 'collate', 'transform', 'prefetch', 'numWorkers',
+      'prefetchFactor', 'timeout', 'reuseBuffers', 'persistentWorkers', 'sampler'], 'DataLoader');
     if (!dataset || typeof dataset.get !== 'function' || typeof dataset.length !== 'number') {
       throw new KilnError('DataLoader: expected a Dataset (with length and get(i))');
     }

@@ -17,3 +17,4 @@ export type { HostTensor, HostArray } from './host.js';
 export type { ItemContext } from './seeded.js';
 export type { WorkerSpec } from './worker-spec.js';
 export { fashionMnistDataset } from './mnist.js';
+export * as text from './text/index.js';

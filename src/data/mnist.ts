@@ -1,6 +1,7 @@
 /**
  * MNIST / Fashion-MNIST loader: IDX files in a directory -> image and label tensors.
  */
+import { checkOptions } from '../options.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { KilnError } from '../errors.js';
@@ -54,6 +55,7 @@ function findFile(dir: string, prefix: string, kind: 'images' | 'labels', idxDim
  * image file is not ubyte [N, H, W], the label file not ubyte [N], or the counts differ.
  */
 export async function loadFashionMnist(dir: string, opts: MnistOptions = {}): Promise<MnistData> {
+  checkOptions(opts, ['split', 'limit', 'device'], 'loadFashionMnist');
   const split = opts.split ?? 'train';
   if (split !== 'train' && split !== 'test') {
     throw new KilnError(`loadFashionMnist: split must be 'train' or 'test', got ${String(split)}`);
@@ -121,6 +123,7 @@ export interface MnistDatasetOptions {
  * copy) and transformed per item: the dataset for augmentation pipelines and numWorkers.
  */
 export async function fashionMnistDataset(dir: string, opts: MnistDatasetOptions = {}): Promise<ArrayDataset> {
+  checkOptions(opts, ['split', 'limit', 'transform'], 'fashionMnistDataset');
   const split = opts.split ?? 'train';
   if (split !== 'train' && split !== 'test') {
     throw new KilnError(`fashionMnistDataset: split must be 'train' or 'test', got ${String(split)}`);

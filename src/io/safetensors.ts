@@ -15,6 +15,7 @@
  * Every tensor `load` and `parseSafetensors` return is new and belongs to the caller
  * (freed by dispose() or kiln.scope).
  */
+import { checkOptions } from '../options.js';
 import { readFile } from 'node:fs/promises';
 import { KilnError } from '../errors.js';
 import { Tensor } from '../tensor.js';
@@ -188,6 +189,7 @@ function unflatten(tree: unknown, tensors: Record<string, Tensor>, used: Set<str
  * tensors and JSON values (see the module comment). `opts.metadata` is stored in the header.
  */
 export async function save(obj: unknown, path: string, opts: SaveOptions = {}): Promise<void> {
+  checkOptions(opts, ['metadata'], 'save');
   const metadata: Record<string, string> = { ...(opts.metadata ?? {}) };
   for (const [k, v] of Object.entries(metadata)) {
     if (typeof v !== 'string') throw new KilnError(`save: metadata value for '${k}' must be a string, got ${typeof v}`);
@@ -228,6 +230,7 @@ export async function save(obj: unknown, path: string, opts: SaveOptions = {}): 
  * tool), else the nested object with its non-tensor values.
  */
 export async function load(path: string, opts: LoadOptions = {}): Promise<any> {
+  checkOptions(opts, ['device'], 'load');
   const { tensors, metadata } = await readSafetensors(path, opts);
   const treeJson = metadata[TREE_KEY];
   if (treeJson === undefined) return tensors;

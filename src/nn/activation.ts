@@ -53,3 +53,13 @@ export class Unflatten extends Module {
     return x.reshape([...x.shape.slice(0, d), ...this.sizes, ...x.shape.slice(d + 1)]);
   }
 }
+export class SiLU extends Module {
+  forward(x: Tensor): Tensor { return F.silu(x); }
+}
+export class Mish extends Module {
+  forward(x: Tensor): Tensor { return F.mish(x); }
+}
+export class Softplus extends Module {
+  constructor(readonly beta = 1, readonly threshold = 20) { super(); }
+  forward(x: Tensor): Tensor { return F.softplus(x, this.beta, this.threshold); }
+}

@@ -1,5 +1,6 @@
 import { zeros } from '../creation.js';
-import { conv2d } from '../functional.js';
+import { conv1d, conv2d } from '../functional.js';
+import { checkOptions } from '../options.js';
 import { type ConvTranspose2dOptions, convTranspose2d, pair } from '../ops/nn.js';
 import type { Tensor } from '../tensor.js';
 import { calculateFans, kaimingUniform_, uniform_ } from './init.js';
@@ -31,6 +32,7 @@ export class Conv2d extends Module {
   readonly kernelSize: [number, number];
   constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: IntOrPair, readonly options: Conv2dOptions = {}) {
     super();
+    checkOptions(options, ['stride', 'padding', 'dilation', 'bias'], 'Conv2d');
     checkPositiveInt(inChannels, 'inChannels');
     checkPositiveInt(outChannels, 'outChannels');
     this.kernelSize = pair(kernelSize, 1, 'kernelSize');
@@ -51,6 +53,7 @@ export class ConvTranspose2d extends Module {
   constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: IntOrPair,
     readonly options: ConvTranspose2dOptions & { bias?: boolean } = {}) {
     super();
+    checkOptions(options, ['stride', 'padding', 'dilation', 'outputPadding', 'bias'], 'ConvTranspose2d');
     checkPositiveInt(inChannels, 'inChannels');
     checkPositiveInt(outChannels, 'outChannels');
     this.kernelSize = pair(kernelSize, 1, 'kernelSize');
@@ -61,5 +64,26 @@ export class ConvTranspose2d extends Module {
   }
   forward(x: Tensor): Tensor {
     return convTranspose2d(x, this.weight, this.bias, this.options);
+  }
+}
+
+/** 1-D convolution over [N, C, L]; weight [out, in, k] (PyTorch's init). */
+export class Conv1d extends Module {
+  weight: Tensor;
+  bias: Tensor | null;
+  constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: number,
+    readonly options: { stride?: number; padding?: number; dilation?: number; bias?: boolean } = {}) {
+    super();
+    checkOptions(options, ['stride', 'padding', 'dilation', 'bias'], 'Conv1d');
+    checkPositiveInt(inChannels, 'inChannels');
+    checkPositiveInt(outChannels, 'outChannels');
+    checkPositiveInt(kernelSize, 'kernelSize');
+    this.weight = Parameter(zeros([outChannels, inChannels, kernelSize]));
+    this.bias = options.bias === false ? null : Parameter(zeros([outChannels]));
+    initConv(this.weight, this.bias);
+  }
+  forward(x: Tensor): Tensor {
+    const { stride, padding, dilation } = this.options;
+    return conv1d(x, this.weight, this.bias, { stride, padding, dilation });
   }
 }

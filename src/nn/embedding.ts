@@ -1,3 +1,4 @@
+import { checkOptions } from '../options.js';
 import { zeros } from '../creation.js';
 import { checkInt, check } from '../errors.js';
 import { embedding } from '../functional.js';
@@ -18,6 +19,7 @@ export class Embedding extends Module {
   readonly paddingIdx: number | null;
   constructor(readonly numEmbeddings: number, readonly embeddingDim: number, readonly options: { paddingIdx?: number } = {}) {
     super();
+    checkOptions(options, ['paddingIdx'], 'Embedding');
     checkPositiveInt(numEmbeddings, 'numEmbeddings');
     checkPositiveInt(embeddingDim, 'embeddingDim');
     this.weight = Parameter(zeros([numEmbeddings, embeddingDim]));

@@ -1,4 +1,5 @@
 /** nn.init: in-place initialisers with PyTorch's fan and gain rules. */
+import { checkOptions } from '../options.js';
 import { noGrad } from '../autograd/engine.js';
 import { normal, uniform } from '../creation.js';
 import { KilnError, check } from '../errors.js';
@@ -55,9 +56,11 @@ function kaimingStd(t: Tensor, { a = 0, mode = 'fanIn', nonlinearity = 'leaky_re
   return calculateGain(nonlinearity, a) / Math.sqrt(mode === 'fanIn' ? fi : fo);
 }
 export function kaimingUniform_(t: Tensor, opts: KaimingOptions = {}): Tensor {
+  checkOptions(opts, ['a', 'mode', 'nonlinearity'], 'kaimingUniform_');
   const bound = Math.sqrt(3) * kaimingStd(t, opts);
   return uniform_(t, -bound, bound);
 }
 export function kaimingNormal_(t: Tensor, opts: KaimingOptions = {}): Tensor {
+  checkOptions(opts, ['a', 'mode', 'nonlinearity'], 'kaimingNormal_');
   return normal_(t, 0, kaimingStd(t, opts));
 }

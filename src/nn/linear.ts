@@ -1,3 +1,4 @@
+import { checkOptions } from '../options.js';
 import { zeros } from '../creation.js';
 import { checkInt, check } from '../errors.js';
 import { linear } from '../functional.js';
@@ -15,8 +16,10 @@ export function checkPositiveInt(v: number, name: string): void {
 export class Linear extends Module {
   weight: Tensor;
   bias: Tensor | null;
-  constructor(readonly inFeatures: number, readonly outFeatures: number, { bias = true } = {}) {
+  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: { bias?: boolean } = {}) {
     super();
+    checkOptions(opts, ['bias'], 'Linear');
+    const bias = opts.bias ?? true;
     checkPositiveInt(inFeatures, 'inFeatures');
     checkPositiveInt(outFeatures, 'outFeatures');
     this.weight = Parameter(zeros([outFeatures, inFeatures]));

@@ -6,6 +6,7 @@
  * registerModule exist for names made at run time (`weight_ih_l${l}`). Names follow PyTorch:
  * 'fc1.weight', '0.bias'.
  */
+import { checkOptions } from '../options.js';
 import type { Device, DeviceLike } from '../device.js';
 import { parseDevice } from '../device.js';
 import { KilnError, check, shapeStr } from '../errors.js';
@@ -151,7 +152,9 @@ export abstract class Module {
    * Copies values from dict. strict: missing, unexpected and mis-shaped keys are all listed in one
    * KilnError and nothing is changed; non-strict: loads what matches, returns what did not.
    */
-  loadStateDict(dict: Record<string, Tensor>, { strict = true } = {}): { missingKeys: string[]; unexpectedKeys: string[] } {
+  loadStateDict(dict: Record<string, Tensor>, opts: { strict?: boolean } = {}): { missingKeys: string[]; unexpectedKeys: string[] } {
+    checkOptions(opts, ['strict'], 'loadStateDict');
+    const strict = opts.strict ?? true;
     check(dict !== null && typeof dict === 'object', 'stateDict: expected an object of tensors');
     const own = new Map<string, Tensor>(this.stateEntries());
     const missingKeys = [...own.keys()].filter((k) => !(k in dict));

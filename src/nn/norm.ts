@@ -1,6 +1,7 @@
 import { ones, zeros } from '../creation.js';
 import { check, shapeStr } from '../errors.js';
-import { batchNorm, layerNorm } from '../functional.js';
+import { batchNorm, groupNorm, layerNorm, rmsNorm } from '../functional.js';
+import { checkOptions } from '../options.js';
 import type { Tensor } from '../tensor.js';
 import { checkPositiveInt } from './linear.js';
 import { Module } from './module.js';
@@ -19,6 +20,7 @@ class BatchNormBase extends Module {
   readonly momentum: number;
   constructor(readonly numFeatures: number, private readonly inputDims: number[], opts: BatchNormOptions) {
     super();
+    checkOptions(opts, ['eps', 'momentum', 'affine', 'trackRunningStats'], `BatchNorm${inputDims.includes(4) ? '2d' : '1d'}`);
     checkPositiveInt(numFeatures, 'numFeatures');
     this.eps = opts.eps ?? 1e-5;
     this.momentum = opts.momentum ?? 0.1;
@@ -63,6 +65,7 @@ export class LayerNorm extends Module {
   readonly normalizedShape: number[];
   constructor(normalizedShape: number | number[], readonly options: { eps?: number; elementwiseAffine?: boolean } = {}) {
     super();
+    checkOptions(options, ['eps', 'elementwiseAffine'], 'LayerNorm');
     this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
     const affine = options.elementwiseAffine ?? true;
     this.weight = affine ? Parameter(ones(this.normalizedShape)) : null;
@@ -70,5 +73,45 @@ export class LayerNorm extends Module {
   }
   forward(x: Tensor): Tensor {
     return layerNorm(x, this.normalizedShape, this.weight, this.bias, this.options.eps ?? 1e-5);
+  }
+}
+
+/** Group norm over [N, C, ...]: weight and bias [C] (PyTorch's names and ones/zeros init). */
+export class GroupNorm extends Module {
+  weight: Tensor | null;
+  bias: Tensor | null;
+  readonly eps: number;
+  constructor(readonly numGroups: number, readonly numChannels: number, opts: { eps?: number; affine?: boolean } = {}) {
+    super();
+    checkOptions(opts, ['eps', 'affine'], 'GroupNorm');
+    checkPositiveInt(numGroups, 'numGroups');
+    checkPositiveInt(numChannels, 'numChannels');
+    check(numChannels % numGroups === 0, () => `numChannels: ${numChannels} is not divisible by numGroups (${numGroups})`);
+    this.eps = opts.eps ?? 1e-5;
+    const affine = opts.affine ?? true;
+    this.weight = affine ? Parameter(ones([numChannels])) : null;
+    this.bias = affine ? Parameter(zeros([numChannels])) : null;
+  }
+  forward(x: Tensor): Tensor {
+    check(x.ndim >= 2 && x.shape[1] === this.numChannels, () => `input: expected [N, ${this.numChannels}, ...], got ${shapeStr(x.shape)}`);
+    return groupNorm(x, this.numGroups, this.weight, this.bias, this.eps);
+  }
+}
+
+/** RMS norm over the trailing normalizedShape dims, with a weight (ones) when elementwiseAffine. */
+export class RMSNorm extends Module {
+  weight: Tensor | null;
+  readonly normalizedShape: number[];
+  readonly eps: number | null;
+  constructor(normalizedShape: number | number[], opts: { eps?: number | null; elementwiseAffine?: boolean } = {}) {
+    super();
+    checkOptions(opts, ['eps', 'elementwiseAffine'], 'RMSNorm');
+    this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+    this.normalizedShape.forEach((d) => checkPositiveInt(d, 'normalizedShape'));
+    this.eps = opts.eps ?? null;
+    this.weight = opts.elementwiseAffine ?? true ? Parameter(ones(this.normalizedShape)) : null;
+  }
+  forward(x: Tensor): Tensor {
+    return rmsNorm(x, this.normalizedShape, this.weight, this.eps);
   }
 }

@@ -6,7 +6,7 @@ import { Tensor } from '../tensor.js';
 import { UNARY_READS } from './grad-ops.js';
 import { isFloating, promoteTypes } from '../dtype.js';
 import { castTo } from './shape.js';
-import { broadcastShapes, broadcastStrides, checkFloating, checkSameDevice, checkTensor, contiguous, disposeTemp, empty } from './util.js';
+import { broadcastShapes, broadcastStrides, checkFloat, checkFloating, checkSameDevice, checkTensor, contiguous, disposeTemp, empty } from './util.js';
 
 export type Scalar = number;
 export type TensorOrScalar = Tensor | Scalar;
@@ -60,10 +60,15 @@ export function clamp(x: Tensor, min?: number | null, max?: number | null): Tens
   return unary(x, 'clamp', lo, hi);
 }
 
-/** Both operands in their promoted dtype (promoteTypes: float64 > float32 > int32), as PyTorch. */
-function promote(a: Tensor, b: Tensor): [Tensor, Tensor] {
-  if (a.dtype === b.dtype) return [a, b];
-  const d = promoteTypes(a.dtype, b.dtype);
+/**
+ * Both operands in their promoted dtype (promoteTypes: float64 > float32 > int32 > bool), as
+ * PyTorch. bool operands count as int32 0/1: two bools compare as they are; in arithmetic they
+ * become int32 (where PyTorch would keep bool for add and refuse sub).
+ */
+function promote(a: Tensor, b: Tensor, isCompare: boolean): [Tensor, Tensor] {
+  if (a.dtype === b.dtype && (a.dtype !== 'bool' || isCompare)) return [a, b];
+  const promoted = promoteTypes(a.dtype, b.dtype);
+  const d = promoted === 'bool' ? 'int32' : promoted;
   return [a.dtype === d ? a : castTo(a, d), b.dtype === d ? b : castTo(b, d)];
 }
 
@@ -79,6 +84,13 @@ function scalarTensor(value: number, like: Tensor, forceFloat = false): Tensor {
   return t;
 }
 
+/** A float32 0-d tensor holding any number (infinities and NaN included). */
+function fillScalar(value: number, like: Tensor, other?: TensorOrScalar): Tensor {
+  const t = empty([], other instanceof Tensor && other.dtype === 'float64' ? 'float64' : 'float32', like.device);
+  native.fill(t.storage.handle, 0, 1, value);
+  return t;
+}
+
 const UNIT_STRIDE: number[] = [1];
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
@@ -90,8 +102,8 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 /** out = a op b with broadcasting, without recording. */
 export function binaryRaw(op: BinaryOpName, a0: Tensor, b0: Tensor): Tensor {
   checkSameDevice(a0, b0, op);
-  let [a, b] = promote(a0, b0);
   const isCompare = BinaryOp[op] >= BinaryOp.eq;
+  let [a, b] = promote(a0, b0, isCompare);
   if (a.dtype === 'int32' && (op === 'div' || op === 'pow')) {
     // true division, as in PyTorch
     const [ai, bi] = [a, b];
@@ -235,15 +247,9 @@ export function where(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tenso
   check(cond instanceof Tensor, 'where: condition must be a Tensor');
   check(typeof a === 'number' || a instanceof Tensor, 'input: expected a Tensor or a number');
   check(typeof b === 'number' || b instanceof Tensor, 'other: expected a Tensor or a number');
-  // a number takes the float dtype of the other operand (float32 beside int32 or a number)
-  const scalar = (v: number, other: TensorOrScalar) => {
-    checkFinite(v, 'other');
-    const t = empty([], other instanceof Tensor && other.dtype === 'float64' ? 'float64' : 'float32', cond.device);
-    native.fill(t.storage.handle, 0, 1, v);
-    return t;
-  };
-  const at = typeof a === 'number' ? scalar(a, b) : a;
-  const bt = typeof b === 'number' ? scalar(b, a) : b;
+  // scalars may be infinite (masking scores with -Infinity); they take float64 beside a float64 operand
+  const at = typeof a === 'number' ? fillScalar(a, cond, b) : a;
+  const bt = typeof b === 'number' ? fillScalar(b, cond, a) : b;
   const out = record(whereRaw(cond, at, bt), 'where', [at, bt], { cond }, 0, null, [cond]);
   if (out.gradFn === null) {
     if (at !== a) at.dispose();

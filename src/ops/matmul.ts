@@ -1,4 +1,5 @@
 /** matmul with PyTorch's rules: 1-D promotion, batched with broadcast batch dims. */
+import { checkOptions } from '../options.js';
 import { record } from '../autograd/engine.js';
 import { check, shapeStr } from '../errors.js';
 import type { Tensor } from '../tensor.js';
@@ -88,4 +89,33 @@ export function matmul(a0: Tensor, b0: Tensor): Tensor {
     if (b !== b0) b.dispose();
   }
   return out;
+}
+
+/** Batched matrix product of [B, n, m] and [B, m, p] (no broadcasting, as torch.bmm). */
+export function bmm(a: Tensor, b: Tensor): Tensor {
+  checkFloating(a, 'input');
+  checkFloating(b, 'mat2');
+  check(a.ndim === 3 && b.ndim === 3 && a.shape[0] === b.shape[0] && a.shape[2] === b.shape[1],
+    () => `bmm: expected [B, n, m] and [B, m, p], got ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
+  return matmul(a, b);
+}
+
+/** beta * input + alpha * bmm(batch1, batch2), input broadcast to the product's shape. */
+export function baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, opts: { beta?: number; alpha?: number } = {}): Tensor {
+  checkOptions(opts, ['beta', 'alpha'], 'baddbmm');
+  const { beta = 1, alpha = 1 } = opts;
+  checkFloating(input, 'input');
+  const p = bmm(batch1, batch2);
+  const scaled = alpha === 1 ? p : p.mul(alpha);
+  // beta 0 ignores input (NaN in it included), as PyTorch
+  if (beta === 0) return scaled;
+  return scaled.add(beta === 1 ? input : input.mul(beta));
+}
+
+/** Outer product of two vectors: [n] x [m] -> [n, m]. */
+export function outer(a: Tensor, b: Tensor): Tensor {
+  checkFloating(a, 'input');
+  checkFloating(b, 'vec2');
+  check(a.ndim === 1 && b.ndim === 1, () => `outer: expected two vectors, got ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
+  return a.unsqueeze(1).mul(b.unsqueeze(0));
 }

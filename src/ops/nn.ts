@@ -2,6 +2,7 @@
  * Neural-network ops with their own kernels: softmax, fused softmax-cross-entropy,
  * convolution (im2col + GEMM), pooling. Layers and losses compose these (src/nn, src/losses).
  */
+import { checkOptions } from '../options.js';
 import { record } from '../autograd/engine.js';
 import { autocastDtype, gemmOf } from '../autocast.js';
 import { check, checkInt, shapeStr } from '../errors.js';
@@ -75,6 +76,7 @@ function outSize(size: number, k: number, s: number, p: number, d: number, name:
 
 /** 2-D convolution, NCHW input [N, C, H, W], weight [OC, C, kH, kW], optional bias [OC]. */
 export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, opts: Conv2dOptions = {}): Tensor {
+  checkOptions(opts, ['stride', 'padding', 'dilation', 'bias'], 'conv2d');
   checkFloat(x, 'input');
   checkFloat(weight, 'weight');
   check(x.ndim === 4, () => `input: expected [N, C, H, W], got ${shapeStr(x.shape)}`);
@@ -119,6 +121,7 @@ export interface ConvTranspose2dOptions extends Conv2dOptions {
  * gradient: columns W^T x folded back into the (larger) output with col2im.
  */
 export function convTranspose2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, opts: ConvTranspose2dOptions = {}): Tensor {
+  checkOptions(opts, ['stride', 'padding', 'dilation', 'outputPadding', 'bias'], 'convTranspose2d');
   checkFloat(x, 'input');
   checkFloat(weight, 'weight');
   check(x.ndim === 4, () => `input: expected [N, C, H, W], got ${shapeStr(x.shape)}`);
@@ -161,6 +164,7 @@ function poolGeom(x: Tensor, kernelSize: number | [number, number], opts: Pool2d
 }
 
 export function maxPool2d(x: Tensor, kernelSize: number | [number, number], opts: Pool2dOptions = {}): Tensor {
+  checkOptions(opts, ['stride', 'padding'], 'maxPool2d');
   const g = poolGeom(x, kernelSize, opts, 'maxPool2d');
   const xc = contiguous(x);
   const y = empty(g.outShape, 'float32', x.device);
@@ -173,6 +177,7 @@ export function maxPool2d(x: Tensor, kernelSize: number | [number, number], opts
 }
 
 export function avgPool2d(x: Tensor, kernelSize: number | [number, number], opts: Pool2dOptions & { countIncludePad?: boolean } = {}): Tensor {
+  checkOptions(opts, ['stride', 'padding', 'countIncludePad'], 'avgPool2d');
   const g = poolGeom(x, kernelSize, opts, 'avgPool2d');
   return avgPool2dKernel(x, g, opts.countIncludePad ?? true);
 }

@@ -1,9 +1,11 @@
 /** Reductions over dims: sum, mean, max, min, argmax, argmin, var, std, logsumexp; sumTo. */
-import { record, traceOp } from '../autograd/engine.js';
+import { noGrad, record, traceOp } from '../autograd/engine.js';
 import { isFloating } from '../dtype.js';
-import { check, shapeStr } from '../errors.js';
+import { check, checkFinite, shapeStr } from '../errors.js';
+import { checkOptions } from '../options.js';
 import { ReduceOp, type ReduceOpName, native } from '../native.js';
 import type { Tensor } from '../tensor.js';
+import { castTo } from './shape.js';
 import { checkTensor, contiguous, disposeTemp, empty, normDim, splitAt } from './util.js';
 
 export type Dims = number | number[] | undefined | null;
@@ -46,8 +48,10 @@ export function reduceRaw(x: Tensor, op: 'sum' | 'mean' | 'max' | 'min', dims: n
   if (op !== 'sum') {
     for (const d of dims) check(x.shape[d] > 0, () => `${op}: cannot reduce over dim ${d} of size 0 (shape ${shapeStr(x.shape)})`);
   }
-  let cur = x;
-  if (dims.length === 0 && x.ndim === 0) cur = reduceOneDim(x, op, 0);
+  // a bool sum counts (int32, as PyTorch's int64); bool max/min stay bool
+  const src = x.dtype === 'bool' && op === 'sum' ? castTo(x, 'int32') : x;
+  let cur = src;
+  if (dims.length === 0 && x.ndim === 0) cur = reduceOneDim(src, op, 0);
   // the innermost dims first, so every step reads a contiguous input
   for (let i = dims.length - 1; i >= 0; i--) {
     const next = reduceOneDim(cur, op, dims[i]);
@@ -55,6 +59,7 @@ export function reduceRaw(x: Tensor, op: 'sum' | 'mean' | 'max' | 'min', dims: n
     cur = next;
   }
   if (cur === x) cur = x.clone();
+  else if (src !== x && src !== cur) src.dispose();
   const shape = reducedShape(x.shape, dims, keepdim);
   const out = cur.reshape(shape);
   if (out !== cur) cur.dispose();
@@ -121,17 +126,72 @@ export function argmin(x: Tensor, dim?: number, keepdim = false): Tensor {
   return argReduce(x, 'argmin', normDim(dim, x.ndim), keepdim);
 }
 
-/** Variance with Bessel's correction when unbiased (PyTorch's default). */
-export function variance(x: Tensor, dim?: Dims, { unbiased = true, keepdim = false } = {}): Tensor {
+export interface VarOptions {
+  /** Divide by n - correction (default 1, Bessel's); PyTorch's newer name for unbiased. */
+  correction?: number;
+  /** true: correction 1, false: 0 (the older name; not with correction). */
+  unbiased?: boolean;
+  keepdim?: boolean;
+}
+
+function correctionOf(opts: VarOptions, what: string): number {
+  checkOptions(opts, ['correction', 'unbiased', 'keepdim'], what);
+  check(!(opts.correction !== undefined && opts.unbiased !== undefined), () => `${what}: pass correction or unbiased, not both`);
+  if (opts.unbiased !== undefined) check(typeof opts.unbiased === 'boolean', 'unbiased: expected a boolean');
+  const c = opts.correction ?? (opts.unbiased === false ? 0 : 1);
+  checkFinite(c, 'correction');
+  check(c >= 0, () => `correction: expected a non-negative number, got ${c}`);
+  return c;
+}
+
+/** Variance over dims dividing by n - correction (Bessel's correction, 1, by default). */
+export function variance(x: Tensor, dim?: Dims, opts: VarOptions = {}): Tensor {
+  checkTensor(x, 'input');
+  const correction = correctionOf(opts, 'var');
+  const keepdim = opts.keepdim ?? false;
   const dims = normDims(dim, x.ndim);
   const n = dims.reduce((p, d) => p * x.shape[d], 1);
   const centered = x.sub(mean(x, dims, true));
   const ss = sum(centered.square(), dims, keepdim);
-  return ss.div(Math.max(unbiased ? n - 1 : n, 0));
+  // n - correction <= 0 gives inf or NaN, as PyTorch
+  return ss.div(Math.max(n - correction, 0));
 }
 
-export function std(x: Tensor, dim?: Dims, opts: { unbiased?: boolean; keepdim?: boolean } = {}): Tensor {
+export function std(x: Tensor, dim?: Dims, opts: VarOptions = {}): Tensor {
+  correctionOf(opts, 'std');
   return variance(x, dim, opts).sqrt();
+}
+
+/**
+ * The p-norm over dims (all when omitted): p 2 ('fro'), any positive p, Infinity (max |x|),
+ * -Infinity (min |x|), 0 (count of nonzeros). The 2-norm's gradient is 0 where the norm is 0
+ * (PyTorch's subgradient), not NaN.
+ */
+export function norm(x: Tensor, p: number | 'fro' = 2, dim?: Dims, keepdim = false): Tensor {
+  checkTensor(x, 'input');
+  check(x.dtype === 'float32', () => `norm: expected a float32 tensor, got ${x.dtype}`);
+  const pv = p === 'fro' ? 2 : p;
+  check(typeof pv === 'number' && !Number.isNaN(pv), () => `p: expected a number or 'fro', got ${String(p)}`);
+  const dims = normDims(dim, x.ndim);
+  if (pv === Infinity || pv === -Infinity) {
+    let a = x.abs();
+    for (const d of [...dims].reverse()) a = pv > 0 ? a.max(d, true) : a.min(d, true);
+    return keepdim ? a : a.reshape(reducedShape(x.shape, dims, false));
+  }
+  if (pv === 0) return sum(x.ne(0), dims, keepdim);
+  check(pv > 0, () => `p: expected a positive number, Infinity, -Infinity or 0, got ${pv}`);
+  if (pv === 2) {
+    const y = noGrad(() => {
+      const sq = x.square();
+      const s = sum(sq, dims, keepdim);
+      const r = s.sqrt();
+      sq.dispose();
+      s.dispose();
+      return r;
+    });
+    return record(y, 'norm2', [x], { dims, keepdim, out: y }, 1, null, [y]);
+  }
+  return sum(x.abs().pow(pv), dims, keepdim).pow(1 / pv);
 }
 
 /** log(sum(exp(x))) over dim, computed stably. */

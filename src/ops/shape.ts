@@ -204,7 +204,8 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
       () => `tensors[${i}]: shape ${shapeStr(t.shape)} does not match ${shapeStr(first.shape)} except in dim ${d}`);
     check(t.device === first.device, () => `tensors[${i}]: on ${t.device}, expected ${first.device}`);
   }
-  // the promoted dtype of all parts (int32 parts stay int32 only among themselves)
+  // bool parts stay bool; otherwise the promoted dtype of all parts, bool counting as int32
+  // (int32 parts stay int32, exact, only among themselves and bools)
   const dtype = tensors.reduce<DType>((d, t) => promoteTypes(d, t.dtype), first.dtype);
   const parts = tensors.map((t) => (t.dtype === dtype ? t : castTo(t, dtype)));
   const shape = [...first.shape];
@@ -221,7 +222,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
     start += p.shape[d];
   }
   parts.forEach((p, i) => p !== tensors[i] && p.dispose());
-  if (dtype === 'int32') return traceOp(out, 'cat', [...tensors], { dim: d });
+  if (!isFloating(dtype)) return traceOp(out, 'cat', [...tensors], { dim: d });
   return record(out, 'cat', [...tensors], { dim: d, sizes: tensors.map((t) => t.shape[d]) });
 }
 
@@ -244,14 +245,30 @@ export function detach(x: Tensor): Tensor {
 }
 
 /**
- * Converts between float32, float64 and int32 (float to int toward zero, as PyTorch). A cast
- * between float dtypes is recorded: its gradient is cast back.
+ * Converts between float32, float64, int32 and bool: float to int toward zero (as PyTorch),
+ * anything -> bool is `!= 0`, bool -> a number type gives 0 and 1. A cast between float dtypes is
+ * recorded: its gradient is cast back.
  */
 export function castTo(x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype) return x;
+  if (dtype === 'bool') {
+    // x != 0 as a float mask, then its 0/1 into an int32-backed bool storage
+    const src = isFloating(x.dtype) ? x : castTo(x, 'float32');
+    const mask = src.ne(0);
+    if (src !== x) src.dispose();
+    const out = empty(x.shape, 'bool', x.device);
+    native.cast(out.storage.handle, 0, mask.storage.handle, mask.offset, x.numel);
+    mask.dispose();
+    return out;
+  }
   const xc = contiguous(x);
   const out = empty(x.shape, dtype, x.device);
-  native.cast(out.storage.handle, 0, xc.storage.handle, xc.offset, x.numel);
+  if (x.dtype === 'bool' && dtype === 'int32') {
+    // both are int32 words natively: a plain copy
+    if (x.numel > 0) native.copy(out.storage.handle, 0, xc.storage.handle, xc.offset, x.numel);
+  } else {
+    native.cast(out.storage.handle, 0, xc.storage.handle, xc.offset, x.numel);
+  }
   disposeTemp(xc, x);
   return traceOp(isFloating(dtype) && isFloating(x.dtype) ? record(out, 'cast', [x]) : out, 'cast', [x], { dtype });
 }

@@ -1,4 +1,5 @@
 /** Adagrad (torch.optim.Adagrad), composed from in-place tensor ops. */
+import { checkOptions } from '../options.js';
 import type { Tensor } from '../tensor.js';
 import { type BaseOptions, type Closure, Optimizer, type ParamGroupInput } from './optimizer.js';
 
@@ -12,6 +13,7 @@ export interface AdagradOptions extends BaseOptions {
 
 export class Adagrad extends Optimizer<AdagradOptions> {
   constructor(params: Tensor[] | ParamGroupInput<AdagradOptions>[], options: Partial<AdagradOptions> = {}) {
+    checkOptions(options, ['lr', 'lrDecay', 'weightDecay', 'initialAccumulatorValue', 'eps', 'maximize'], 'Adagrad');
     super(params, { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false, ...options });
     this.paramShapedState = ['sum'];
   }

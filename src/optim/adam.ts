@@ -1,4 +1,5 @@
 /** Adam and AdamW (torch.optim.Adam / AdamW), one fused kernel per parameter; step counted per parameter. */
+import { checkOptions } from '../options.js';
 import { check } from '../errors.js';
 import { native } from '../native.js';
 import { bumpVersion } from '../ops/inplace.js';
@@ -13,6 +14,7 @@ export interface AdamOptions extends BaseOptions {
   maximize: boolean;
 }
 
+const ADAM_KEYS = ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad', 'maximize'];
 const adamDefaults: AdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false };
 
 class AdamBase extends Optimizer<AdamOptions> {
@@ -56,6 +58,7 @@ class AdamBase extends Optimizer<AdamOptions> {
 export class Adam extends AdamBase {
   constructor(params: Tensor[] | ParamGroupInput<AdamOptions>[], options: Partial<AdamOptions> = {}) {
     check(options !== null && typeof options === 'object', 'options: expected an object');
+    checkOptions(options, ADAM_KEYS, 'Adam');
     super(params, { ...adamDefaults, ...options }, false);
   }
 }
@@ -63,6 +66,7 @@ export class Adam extends AdamBase {
 export class AdamW extends AdamBase {
   constructor(params: Tensor[] | ParamGroupInput<AdamOptions>[], options: Partial<AdamOptions> = {}) {
     check(options !== null && typeof options === 'object', 'options: expected an object');
+    checkOptions(options, ADAM_KEYS, 'AdamW');
     super(params, { ...adamDefaults, weightDecay: 1e-2, ...options }, true);
   }
 }

@@ -8,6 +8,7 @@
  * parameters). The direction math is float64 (PyTorch does it in the parameters' dtype), so
  * trajectories agree with PyTorch's float32 run to about 1e-4 rather than 1e-6.
  */
+import { checkOptions } from '../options.js';
 import { enableGrad, noGrad } from '../autograd/engine.js';
 import { tensor } from '../creation.js';
 import { check, checkInt } from '../errors.js';
@@ -159,6 +160,7 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
   private hist: History = emptyHistory();
 
   constructor(params: Tensor[], options: Partial<LBFGSOptions> = {}) {
+    checkOptions(options, ['lr', 'maxIter', 'maxEval', 'toleranceGrad', 'toleranceChange', 'historySize', 'lineSearchFn'], 'LBFGS');
     const maxIter = options.maxIter ?? 20;
     super(params, {
       lr: 1, maxIter, maxEval: Math.floor((maxIter * 5) / 4), toleranceGrad: 1e-7, toleranceChange: 1e-9,

@@ -6,6 +6,7 @@
  * Construction performs the initial step, as PyTorch does: call optimizer.step() then
  * scheduler.step() once per epoch (or per batch for OneCycleLR).
  */
+import { checkOptions } from '../options.js';
 import { check, checkFinite, checkInt } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { Optimizer, type ParamGroup } from './optimizer.js';
@@ -108,6 +109,7 @@ export class StepLR extends LRScheduler {
   stepSize: number;
   gamma: number;
   constructor(optimizer: Optimizer, options: { stepSize: number; gamma?: number; lastEpoch?: number }) {
+    checkOptions(options, ['stepSize', 'gamma', 'lastEpoch'], 'StepLR');
     super(optimizer, options?.lastEpoch ?? -1);
     checkInt(options.stepSize, 'stepSize');
     check(options.stepSize >= 1, () => `stepSize: expected an integer >= 1, got ${options.stepSize}`);
@@ -130,6 +132,7 @@ export class MultiStepLR extends LRScheduler {
   milestones: number[];
   gamma: number;
   constructor(optimizer: Optimizer, options: { milestones: number[]; gamma?: number; lastEpoch?: number }) {
+    checkOptions(options, ['milestones', 'gamma', 'lastEpoch'], 'MultiStepLR');
     super(optimizer, options?.lastEpoch ?? -1);
     check(Array.isArray(options.milestones), 'milestones: expected an array of epochs');
     options.milestones.forEach((m, i) => checkInt(m, `milestones[${i}]`));
@@ -153,6 +156,7 @@ export class MultiStepLR extends LRScheduler {
 export class ExponentialLR extends LRScheduler {
   gamma: number;
   constructor(optimizer: Optimizer, options: { gamma: number; lastEpoch?: number }) {
+    checkOptions(options, ['gamma', 'lastEpoch'], 'ExponentialLR');
     super(optimizer, options?.lastEpoch ?? -1);
     checkFinite(options.gamma, 'gamma');
     this.gamma = options.gamma;
@@ -172,6 +176,7 @@ export class CosineAnnealingLR extends LRScheduler {
   tMax: number;
   etaMin: number;
   constructor(optimizer: Optimizer, options: { tMax: number; etaMin?: number; lastEpoch?: number }) {
+    checkOptions(options, ['tMax', 'etaMin', 'lastEpoch'], 'CosineAnnealingLR');
     super(optimizer, options?.lastEpoch ?? -1);
     checkInt(options.tMax, 'tMax');
     check(options.tMax >= 1, () => `tMax: expected an integer >= 1, got ${options.tMax}`);
@@ -203,6 +208,7 @@ export class LinearLR extends LRScheduler {
   endFactor: number;
   totalIters: number;
   constructor(optimizer: Optimizer, options: { startFactor?: number; endFactor?: number; totalIters?: number; lastEpoch?: number } = {}) {
+    checkOptions(options, ['startFactor', 'endFactor', 'totalIters', 'lastEpoch'], 'LinearLR');
     super(optimizer, options.lastEpoch ?? -1);
     this.startFactor = options.startFactor ?? 1 / 3;
     this.endFactor = options.endFactor ?? 1;
@@ -261,6 +267,8 @@ export class OneCycleLR extends LRScheduler {
   schedulePhases: Phase[];
 
   constructor(optimizer: Optimizer, options: OneCycleOptions) {
+    checkOptions(options, ['maxLr', 'totalSteps', 'epochs', 'stepsPerEpoch', 'pctStart', 'annealStrategy', 'cycleMomentum',
+      'baseMomentum', 'maxMomentum', 'divFactor', 'finalDivFactor', 'threePhase', 'lastEpoch'], 'OneCycleLR');
     super(optimizer, options?.lastEpoch ?? -1);
     const o = options;
     if (o.totalSteps !== undefined) {
@@ -367,6 +375,7 @@ export class SequentialLR {
   private lastLr: number[];
 
   constructor(optimizer: Optimizer, options: { schedulers: LRScheduler[]; milestones: number[]; lastEpoch?: number }) {
+    checkOptions(options, ['schedulers', 'milestones', 'lastEpoch'], 'SequentialLR');
     checkOptimizer(optimizer);
     const { schedulers, milestones } = options;
     check(Array.isArray(schedulers) && schedulers.length > 0, 'schedulers: expected a non-empty array of schedulers');
@@ -448,6 +457,7 @@ export class ReduceLROnPlateau {
   private lastLr: number[];
 
   constructor(optimizer: Optimizer, options: ReduceLROnPlateauOptions = {}) {
+    checkOptions(options, ['mode', 'factor', 'patience', 'threshold', 'thresholdMode', 'cooldown', 'minLr', 'eps'], 'ReduceLROnPlateau');
     checkOptimizer(optimizer);
     this.optimizer = optimizer;
     this.mode = options.mode ?? 'min';

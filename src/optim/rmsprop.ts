@@ -1,4 +1,5 @@
 /** RMSprop, plain, centered and with momentum (torch.optim.RMSprop), composed from in-place tensor ops. */
+import { checkOptions } from '../options.js';
 import type { Tensor } from '../tensor.js';
 import { type BaseOptions, type Closure, Optimizer, type ParamGroupInput } from './optimizer.js';
 
@@ -13,6 +14,7 @@ export interface RMSpropOptions extends BaseOptions {
 
 export class RMSprop extends Optimizer<RMSpropOptions> {
   constructor(params: Tensor[] | ParamGroupInput<RMSpropOptions>[], options: Partial<RMSpropOptions> = {}) {
+    checkOptions(options, ['lr', 'alpha', 'eps', 'weightDecay', 'momentum', 'centered', 'maximize'], 'RMSprop');
     super(params, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false, ...options });
     this.paramShapedState = ['squareAvg', 'momentumBuffer', 'gradAvg'];
   }

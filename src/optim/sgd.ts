@@ -1,4 +1,5 @@
 /** SGD with momentum, dampening, Nesterov, weight decay and maximize (torch.optim.SGD), one fused kernel per parameter. */
+import { checkOptions } from '../options.js';
 import { check } from '../errors.js';
 import { native } from '../native.js';
 import { bumpVersion } from '../ops/inplace.js';
@@ -15,6 +16,7 @@ export interface SGDOptions extends BaseOptions {
 
 export class SGD extends Optimizer<SGDOptions> {
   constructor(params: Tensor[] | ParamGroupInput<SGDOptions>[], options: Partial<SGDOptions> = {}) {
+    checkOptions(options, ['lr', 'momentum', 'dampening', 'nesterov', 'weightDecay', 'maximize'], 'SGD');
     check(options.lr !== undefined || !Array.isArray(params) || params.every((g) => 'params' in g && 'lr' in g),
       'lr: SGD needs a learning rate (options.lr or in every parameter group)');
     super(params, { lr: NaN, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0, maximize: false, ...options });

@@ -5,6 +5,7 @@
  * so a server in the same process keeps answering. Plain loops stay first-class: fit is built
  * only from the public API.
  */
+import { checkOptions as knownOptions } from '../options.js';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { noGrad } from '../autograd/engine.js';
@@ -72,6 +73,10 @@ function currentLr(opt: Optimizer<any>): number | undefined {
 
 function checkOptions(model: Module, opts: FitOptions): void {
   check(opts !== null && typeof opts === 'object', 'options: expected an object');
+  knownOptions(opts, ['trainData', 'valData', 'batchSize', 'epochs', 'optimizer', 'loss', 'metrics', 'callbacks', 'earlyStopping',
+    'checkpoint', 'resumeFrom', 'scheduler', 'schedulerStep', 'verbose', 'report', 'write'], 'fit');
+  if (opts.earlyStopping) knownOptions(opts.earlyStopping, ['monitor', 'patience', 'minDelta', 'mode'], 'fit: earlyStopping');
+  if (opts.checkpoint) knownOptions(opts.checkpoint, ['dir', 'every', 'keepLast'], 'fit: checkpoint');
   check(typeof model?.forward === 'function', 'model: expected an nn.Module');
   check(Number.isInteger(opts.epochs) && opts.epochs > 0, () => `epochs: expected a positive integer, got ${opts.epochs}`);
   check(opts.optimizer && typeof opts.optimizer.step === 'function', 'optimizer: expected an Optimizer');

@@ -604,6 +604,74 @@ if (addon?.setMatmulPrecision) {
   }
 }
 
+// ---- scans, sort, fused attention (issue 13) ----
+for (const [outer, n, inner] of [[16, 300, 1], [3, 50, 7]]) {
+  const total = outer * n * inner;
+  const x = rand(total, -1.2, 1.2);
+  const dy = rand(total);
+  ['Sum', 'Prod', 'LogSumExp'].forEach((name, op) => {
+    for (const reverse of [false, true]) {
+      check(`scan ${name}${reverse ? ' reverse' : ''} [${outer},${n},${inner}]`, 'reduction', (d) => {
+        const y = blank(d, F32, total);
+        core.scan(op, y, 0, up(d, x), 0, outer, n, inner, reverse);
+        return { y: down(y, F32, total) };
+      });
+    }
+  });
+  const xz = Float32Array.from(x);
+  for (let i = 0; i < total; i += 37) xz[i] = 0; // zeros: the recurrence must not divide
+  check(`cumprodBackward with zeros [${outer},${n},${inner}]`, 'reduction', (d) => {
+    const dx = blank(d, F32, total);
+    core.cumprodBackward(dx, 0, up(d, dy), 0, up(d, xz), 0, outer, n, inner);
+    return { dx: down(dx, F32, total) };
+  });
+  for (const descending of [false, true]) {
+    const xs = Float32Array.from(x);
+    for (let i = 0; i < total; i += 11) xs[i] = 0.5; // ties: stable order by index
+    xs[5] = NaN;
+    check(`sort ${descending ? 'descending' : 'ascending'} (ties, NaN) [${outer},${n},${inner}]`, 'exact', (d) => {
+      const v = blank(d, F32, total);
+      const ix = blank(d, I32, total);
+      core.sort(v, 0, ix, 0, up(d, xs), 0, outer, n, inner, descending);
+      const vals = down(v, F32, total);
+      return { values: vals.map((e) => (Number.isNaN(e) ? 1e30 : e)), indices: down(ix, I32, total) };
+    });
+  }
+}
+// attention: contiguous and strided q/k/v, causal and not, a broadcast bias, tiles crossed,
+// Tq != Tk; forward (out, lse) and backward (dq, dk, dv)
+for (const [B, H, Tq, Tk, D, Dv, causal, withBias, strided] of [
+  [2, 3, 70, 70, 16, 16, true, false, false], [1, 2, 33, 130, 8, 12, false, true, false],
+  [2, 2, 100, 100, 64, 64, true, false, true], [1, 1, 5, 3, 4, 4, false, true, false]]) {
+  // strided: q, k, v are slices of one [B, T, 3, H, D] buffer (heads split by strides)
+  const qS = strided ? [Tq * 3 * H * D, D, 3 * H * D, 1] : [H * Tq * D, Tq * D, D, 1];
+  const kS = strided ? [Tk * 3 * H * D, D, 3 * H * D, 1] : [H * Tk * D, Tk * D, D, 1];
+  const vS = strided ? [Tk * 3 * H * Dv, Dv, 3 * H * Dv, 1] : [H * Tk * Dv, Tk * Dv, Dv, 1];
+  const qn = strided ? B * Tq * 3 * H * D : B * H * Tq * D;
+  const kn = strided ? B * Tk * 3 * H * D : B * H * Tk * D;
+  const vn = strided ? B * Tk * 3 * H * Dv : B * H * Tk * Dv;
+  const qx = rand(qn), kx = rand(kn), vx = rand(vn);
+  const bias = rand(Tq * Tk, -1, 1);
+  for (let i = 0; i < Tq * Tk; i += 7) bias[i] = -Infinity; // masked keys (no row fully masked)
+  for (let i = 0; i < Tq; i++) bias[i * Tk] = 0;
+  const bS = withBias ? [0, 0, Tk, 1] : [0, 0, 0, 0];
+  const no = B * H * Tq * Dv;
+  const dout = rand(no);
+  const label = `attention B=${B} H=${H} Tq=${Tq} Tk=${Tk} D=${D} Dv=${Dv}${causal ? ' causal' : ''}${withBias ? ' bias' : ''}${strided ? ' strided' : ''}`;
+  check(`${label} fwd+bwd`, 'reduction', (d) => {
+    const [qh, kh, vh] = [up(d, qx), up(d, kx), up(d, vx)];
+    const bh = withBias ? up(d, bias) : null;
+    const out = blank(d, F32, no);
+    const lse = blank(d, F32, B * H * Tq);
+    core.attentionForward(out, 0, lse, 0, qh, 0, kh, 0, vh, 0, bh, 0, B, H, Tq, Tk, D, Dv, qS, kS, vS, bS, 1 / Math.sqrt(D), causal);
+    const dq = blank(d, F32, B * H * Tq * D), dk = blank(d, F32, B * H * Tk * D), dv = blank(d, F32, B * H * Tk * Dv);
+    core.attentionBackward(dq, 0, dk, 0, dv, 0, up(d, dout), 0, out, 0, lse, 0, qh, 0, kh, 0, vh, 0, bh, 0,
+      B, H, Tq, Tk, D, Dv, qS, kS, vS, bS, 1 / Math.sqrt(D), causal);
+    return { out: down(out, F32, no), lse: down(lse, F32, B * H * Tq), dq: down(dq, F32, B * H * Tq * D),
+      dk: down(dk, F32, B * H * Tk * D), dv: down(dv, F32, B * H * Tk * Dv) };
+  });
+}
+
 // ---- errors the CUDA backend must raise ----
 expectThrow('out-of-range index reported at the next read', /out of range/, () => {
   const src = up(GPU, rand(10));

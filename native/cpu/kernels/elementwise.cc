@@ -58,9 +58,9 @@ template <class T, class F>
 void mapBackward(T* __restrict dx, const T* __restrict dy, const T* __restrict v, int64_t n, const F& g) {
   parallel_for(n, kElemGrain, [&](int64_t b, int64_t e) {
     const F gl = g;  // a local copy, as in mapUnary
-    float* __restrict d = dx;
-    const float* __restrict gy = dy;
-    const float* __restrict vv = v;
+    T* __restrict d = dx;
+    const T* __restrict gy = dy;
+    const T* __restrict vv = v;
     for (int64_t i = b; i < e; ++i) d[i] = gl(gy[i], vv[i]);
   });
 }

@@ -418,6 +418,11 @@ GemmConfig gemmConfig() {
   return GemmConfig{kMR, kNR, b.kc, b.mc, b.nc, b.overridden};
 }
 
+void gemmBlock(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+               int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  gemmSerial(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
 void gemm(const args::gemm& a) {
   if (a.AType == DType::F64) return gemmF64(a);  // gemm_f64.cc
   const bool transA = a.transA, transB = a.transB;

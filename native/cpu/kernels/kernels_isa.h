@@ -28,6 +28,10 @@ template <class A> inline constexpr bool kSameType<A, A> = true;
 
 // float64 GEMM (gemm_f64.cc), called by gemm() for float64 operands and by the linalg kernels.
 void gemmF64(const args::gemm& a);
+// One thread's GEMM on one matrix (gemm.cc), for kernels that run GEMMs on their own tiles inside
+// a parallel loop (attention.cc): C = alpha * op(A) op(B) + beta * C, row-major, beta 0 ignores C.
+void gemmBlock(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+               int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 
 // ---- one kernel per op of ops.def (layout.cc, elementwise.cc, reduce.cc, ...) ----
 #define KILN_OP(name, fields) void name(const args::name& a);
