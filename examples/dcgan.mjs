@@ -10,7 +10,7 @@ import { LossLog, collectSamples, loadImages, parseArgs, writeOutputs } from './
 
 const { nn, optim, F } = kiln;
 const opts = parseArgs('dcgan', { epochs: 5, seed: 0, samples: 10000 });
-const config = { batchSize: 64, lr: 2e-4, betas: [0.5, 0.999], noise: 64 };
+const config = { batchSize: 64, lr: 2e-4, betas: /** @type {[number, number]} */ ([0.5, 0.999]), noise: 64 };
 kiln.manualSeed(opts.seed);
 const { train, test, data } = await loadImages(opts);
 
@@ -31,7 +31,7 @@ const optD = new optim.Adam(D.parameters(), { lr: config.lr, betas: config.betas
 const scaled = train.mul(2).sub(1);
 train.dispose();
 const loader = new kiln.data.DataLoader(new kiln.data.TensorDataset(scaled), { batchSize: config.batchSize, shuffle: true, seed: opts.seed });
-const bce = (logits, label) => F.binaryCrossEntropyWithLogits(logits, kiln.fullLike(logits, label));
+const bce = (/** @type {kiln.Tensor} */ logits, /** @type {number} */ label) => F.binaryCrossEntropyWithLogits(logits, kiln.fullLike(logits, label));
 
 const log = new LossLog(['lossD', 'lossG', 'dReal', 'dFake']);
 for (let epoch = 1; epoch <= opts.epochs; epoch++) {
@@ -64,7 +64,7 @@ for (let epoch = 1; epoch <= opts.epochs; epoch++) {
 }
 
 G.eval();
-const samples = collectSamples(opts.samples, (n) => G.forward(kiln.randn([n, config.noise])).add(1).mul(0.5));
+const samples = collectSamples(opts.samples, (/** @type {number} */ n) => G.forward(kiln.randn([n, config.noise])).add(1).mul(0.5));
 await writeOutputs(opts, 'dcgan', {
   log, config: { ...config, data, trainImages: scaled.shape[0], testImages: test.shape[0] },
   metrics: {}, samples, grid: { file: 'samples.png', images: samples.narrow(0, 0, Math.min(64, opts.samples)), options: { nrow: 8 } },

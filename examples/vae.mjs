@@ -17,6 +17,7 @@ kiln.manualSeed(opts.seed);
 const { train, test, data } = await loadImages(opts);
 
 class VAE extends nn.Module {
+  /** @param {{ hidden: number, latent: number }} sizes */
   constructor({ hidden, latent }) {
     super();
     this.fc1 = new nn.Linear(784, hidden);
@@ -25,28 +26,40 @@ class VAE extends nn.Module {
     this.fc3 = new nn.Linear(latent, hidden);
     this.fc4 = new nn.Linear(hidden, 784);
   }
-  /** q(z | x): independent Normals over the latent dims */
+  /** q(z | x): independent Normals over the latent dims @param {kiln.Tensor} x */
   encode(x) {
     const h = this.fc1.forward(x).relu();
     const scale = this.fcLogVar.forward(h).mul(0.5).exp();
     return new Independent(new Normal(this.fcMu.forward(h), scale, { validateArgs: false }), 1);
   }
-  /** p(x | z): a Bernoulli per pixel, given by its logits */
+  /** p(x | z): a Bernoulli per pixel, given by its logits @param {kiln.Tensor} z */
   decode(z) {
     return new Independent(new Bernoulli({ logits: this.fc4.forward(this.fc3.forward(z).relu()) }), 1);
   }
-  /** ELBO per image [N]: E_q[log p(x|z)] (one draw) - KL(q || prior) */
+  /**
+   * ELBO per image [N]: E_q[log p(x|z)] (one draw) - KL(q || prior)
+   * @param {kiln.Tensor} x
+   * @param {kiln.distributions.Distribution} prior
+   */
   elbo(x, prior) {
     const q = this.encode(x);
     const px = this.decode(q.rsample());
     return px.logProb(x).sub(kl.klDivergence(q, prior));
+  }
+  /**
+   * Module's forward: the ELBO per image (the program calls elbo, encode and decode by name)
+   * @param {kiln.Tensor} x
+   * @param {kiln.distributions.Distribution} prior
+   */
+  forward(x, prior) {
+    return this.elbo(x, prior);
   }
 }
 
 const vae = new VAE(config);
 const prior = new Independent(new Normal(kiln.zeros([config.latent]), kiln.ones([config.latent])), 1);
 const optimizer = new optim.Adam(vae.parameters(), { lr: config.lr });
-const flat = (t) => t.reshape([t.shape[0], 784]);
+const flat = (/** @type {kiln.Tensor} */ t) => t.reshape([t.shape[0], 784]);
 const loader = new kiln.data.DataLoader(new kiln.data.TensorDataset(flat(train)), { batchSize: config.batchSize, shuffle: true, seed: opts.seed });
 
 const log = new LossLog(['loss']);
@@ -83,7 +96,7 @@ kiln.noGrad(() => {
 const n = test.shape[0];
 
 // samples from the prior: decoder means (pixel probabilities), in [0, 1]
-const sample = (k) => vae.decode(kiln.randn([k, config.latent])).baseDist.probs.reshape([k, 1, 28, 28]);
+const sample = (/** @type {number} */ k) => /** @type {kiln.distributions.Bernoulli} */ (vae.decode(kiln.randn([k, config.latent])).baseDist).probs.reshape([k, 1, 28, 28]);
 const samples = collectSamples(opts.samples, sample);
 await writeOutputs(opts, 'vae', {
   log, config: { ...config, data, trainImages: train.shape[0], testImages: n },

@@ -12,7 +12,7 @@ import { LossLog, collectSamples, loadImages, parseArgs, writeOutputs } from './
 
 const { nn, optim } = kiln;
 const opts = parseArgs('wgan-gp', { epochs: 5, seed: 0, samples: 10000 });
-const config = { batchSize: 64, lr: 1e-4, betas: [0, 0.9], noise: 64, gpWeight: 10, criticSteps: 5 };
+const config = { batchSize: 64, lr: 1e-4, betas: /** @type {[number, number]} */ ([0, 0.9]), noise: 64, gpWeight: 10, criticSteps: 5 };
 kiln.manualSeed(opts.seed);
 const { train, test, data } = await loadImages(opts);
 
@@ -34,13 +34,17 @@ const scaled = train.mul(2).sub(1);
 train.dispose();
 const loader = new kiln.data.DataLoader(new kiln.data.TensorDataset(scaled), { batchSize: config.batchSize, shuffle: true, seed: opts.seed });
 
-/** mean over images of (|d C(x) / d x|_2 - 1)^2 at x = eps real + (1 - eps) fake, eps ~ U(0, 1) per image */
+/**
+ * mean over images of (|d C(x) / d x|_2 - 1)^2 at x = eps real + (1 - eps) fake, eps ~ U(0, 1) per image
+ * @param {kiln.Tensor} real
+ * @param {kiln.Tensor} fake
+ */
 function gradientPenalty(real, fake) {
   const n = real.shape[0];
   const eps = kiln.rand([n, 1, 1, 1]);
   const mixed = real.mul(eps).add(fake.mul(eps.rsub(1))).requiresGrad_();
   const [grad] = kiln.autograd.grad(C.forward(mixed).sum(), mixed, { createGraph: true });
-  return grad.reshape([n, 784]).square().sum(1).add(1e-12).sqrt().sub(1).square().mean();
+  return /** @type {kiln.Tensor} */ (grad).reshape([n, 784]).square().sum(1).add(1e-12).sqrt().sub(1).square().mean();
 }
 
 const log = new LossLog(['lossC', 'lossG', 'wasserstein', 'penalty']);
@@ -75,7 +79,7 @@ for (let epoch = 1; epoch <= opts.epochs; epoch++) {
 }
 
 G.eval();
-const samples = collectSamples(opts.samples, (n) => G.forward(kiln.randn([n, config.noise])).add(1).mul(0.5));
+const samples = collectSamples(opts.samples, (/** @type {number} */ n) => G.forward(kiln.randn([n, config.noise])).add(1).mul(0.5));
 await writeOutputs(opts, 'wgan-gp', {
   log, config: { ...config, data, trainImages: scaled.shape[0], testImages: test.shape[0] },
   metrics: {}, samples, grid: { file: 'samples.png', images: samples.narrow(0, 0, Math.min(64, opts.samples)), options: { nrow: 8 } },

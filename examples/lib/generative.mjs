@@ -22,9 +22,28 @@ const OPTIONS = {
   '--samples': 'images written to samples.safetensors (default 10000)',
 };
 
-/** Parses --name value pairs; unknown options are an error (a typo must not train with defaults). */
+/**
+ * The options every program takes; a program's defaults (parseArgs) make some of them always set.
+ * @typedef {object} Options
+ * @property {string} out output folder
+ * @property {number} [epochs]
+ * @property {number} [seed]
+ * @property {string} [data] 'full' or 'subset'
+ * @property {number} [limit]
+ * @property {number} [testLimit]
+ * @property {number} [samples]
+ */
+
+/**
+ * Parses --name value pairs; unknown options are an error (a typo must not train with defaults).
+ * @template {Record<string, number>} D
+ * @param {string} program
+ * @param {D} defaults
+ * @returns {Options & D}
+ */
 export function parseArgs(program, defaults) {
   const argv = process.argv.slice(2);
+  /** @type {Record<string, any>} */
   const opts = { ...defaults };
   for (let i = 0; i < argv.length; i += 2) {
     const name = argv[i];
@@ -45,10 +64,13 @@ export function parseArgs(program, defaults) {
   }
   opts.out ??= join('out', program);
   mkdirSync(opts.out, { recursive: true });
-  return opts;
+  return /** @type {Options & D} */ (opts);
 }
 
-/** Training and test images, float32 [N, 1, 28, 28] in [0, 1]. */
+/**
+ * Training and test images, float32 [N, 1, 28, 28] in [0, 1].
+ * @param {Options} opts
+ */
 export async function loadImages(opts) {
   const full = opts.data === 'full' || (opts.data === undefined && existsSync(join(FULL, 'train-images-idx3-ubyte.gz')));
   if (opts.data !== undefined && opts.data !== 'full' && opts.data !== 'subset') throw new Error(`--data: expected full or subset, got ${opts.data}`);
@@ -64,14 +86,24 @@ export async function loadImages(opts) {
 
 /** Per-step losses (host numbers), their epoch means, a count of non-finite values, and times. */
 export class LossLog {
+  /** @param {string[]} names */
   constructor(names) {
     this.names = names;
+    /** @type {Record<string, number[]>} */
     this.steps = Object.fromEntries(names.map((n) => [n, []]));
+    /** @type {Record<string, number>[]} */
     this.epochs = [];
     this.nonFinite = 0;
     this.trainSeconds = 0;
     this.trainCpuSeconds = 0;
+    /** @type {Record<string, number>} step counts at the start of the epoch (set by startEpoch) */
+    this.marks;
+    /** @type {NodeJS.CpuUsage} (set by startEpoch) */
+    this.cpu0;
+    /** @type {number} (set by startEpoch) */
+    this.t0;
   }
+  /** @param {string} name @param {number} value */
   add(name, value) {
     if (!Number.isFinite(value)) this.nonFinite++;
     this.steps[name].push(value);
@@ -82,13 +114,14 @@ export class LossLog {
     this.cpu0 = process.cpuUsage();
     this.t0 = performance.now();
   }
-  /** Closes an epoch: its mean losses, its seconds and the live tensor count. */
+  /** Closes an epoch: its mean losses, its seconds and the live tensor count. @param {number} epoch */
   endEpoch(epoch) {
     const seconds = (performance.now() - this.t0) / 1000;
     const cpu = process.cpuUsage(this.cpu0);
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     this.trainSeconds += seconds;
     this.trainCpuSeconds += cpuSeconds;
+    /** @type {Record<string, number>} */
     const rec = { epoch, seconds, cpuSeconds, tensors: kiln.memory().tensors };
     for (const n of this.names) {
       const xs = this.steps[n].slice(this.marks[n]);
@@ -100,7 +133,12 @@ export class LossLog {
   }
 }
 
-/** A generator's images, float32 [count, 1, 28, 28] in [0, 1], made batch by batch by sample(n). */
+/**
+ * A generator's images, float32 [count, 1, 28, 28] in [0, 1], made batch by batch by sample(n).
+ * @param {number} count
+ * @param {(n: number) => kiln.Tensor} sample
+ * @param {number} [batch]
+ */
 export function collectSamples(count, sample, batch = 500) {
   const out = new Float32Array(count * 784);
   for (let i = 0; i < count; i += batch) {
@@ -113,6 +151,22 @@ export function collectSamples(count, sample, batch = 500) {
   return kiln.tensor(out, { shape: [count, 1, 28, 28] });
 }
 
+/**
+ * What a program writes: metrics.json always, samples.safetensors with samples, a PNG with grid.
+ * @typedef {object} Outputs
+ * @property {LossLog} log
+ * @property {Record<string, unknown>} config
+ * @property {Record<string, number>} metrics
+ * @property {kiln.Tensor} [samples] written to samples.safetensors
+ * @property {{ file: string, images: kiln.Tensor, options?: kiln.utils.MakeGridOptions }} [grid] a PNG grid
+ */
+
+/**
+ * Writes DIR/metrics.json and the files that outputs names, and prints a summary line.
+ * @param {Options} opts
+ * @param {string} program
+ * @param {Outputs} outputs
+ */
 export async function writeOutputs(opts, program, { log, config, metrics, samples, grid }) {
   const files = [];
   if (samples && samples.shape[0] > 0) {
