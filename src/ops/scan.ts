@@ -83,6 +83,8 @@ export function sort(x: Tensor, dim = -1, descending = false): SortResult {
   checkTensor(x, 'input');
   check(typeof descending === 'boolean', 'descending: expected a boolean');
   const d = normDim(dim, x.ndim);
+  // the native sort is float32: a float64 input would come back rounded, so it is refused
+  check(x.dtype !== 'float64', 'sort: float64 input is not supported (the kernel sorts float32; cast with float())');
   const xf = x.dtype === 'float32' ? x : castTo(x, 'float32');
   const xc = contiguous(xf);
   const [outer, n, inner] = splitAt(x.shape, d);

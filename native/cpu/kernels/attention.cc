@@ -68,15 +68,15 @@ void scores(const Head& hd, int64_t i0, int64_t br, int64_t j0, int64_t bc, int6
 inline double expRow(float* p, const float* s, float m, int64_t n) {
   double sum = 0;
   int64_t c = 0;
-#if defined(__AVX512F__)
-  const __m512 mv = _mm512_set1_ps(m);
-  __m512 acc = _mm512_setzero_ps();
-  for (; c + 16 <= n; c += 16) {
-    __m512 e = exp512(_mm512_sub_ps(_mm512_loadu_ps(s + c), mv));
-    _mm512_storeu_ps(p + c, e);
-    acc = _mm512_add_ps(acc, e);
+#if defined(KILN_VEC)
+  const vfloat mv = vset(m);
+  vfloat acc = vzero();
+  for (; c + kVecW <= n; c += kVecW) {
+    const vfloat e = vexp(vload(s + c) - mv);
+    vstore(p + c, e);
+    acc = acc + e;
   }
-  sum = _mm512_reduce_add_ps(acc);
+  sum = vsum(acc);
 #endif
   for (; c < n; ++c) {
     float e = expf(s[c] - m);
