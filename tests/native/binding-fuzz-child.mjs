@@ -99,7 +99,7 @@ function plausible(spec) {
   const degenerate = chance(0.1);
   const [first, second] = chance(0.5) ? [0, 2 ** 40] : [2 ** 40, 0];
   let picked = 0;
-  const ndim = Math.floor(rand() * 4);
+  const ndim = Math.floor(rand() * 5); // 0-4 dims (attention reads 4-D strides)
   const used = new Set();
   const take = (list) => {
     const free = list.filter((h) => !used.has(h));
@@ -116,7 +116,12 @@ function plausible(spec) {
       case 'INDEX': case 'INDEX_OR': return take(big.index);
       case 'ENUM': return [Math.floor(rand() * f.values)];
       case 'BOOL': return [chance(0.5)];
-      case 'DIMS': return [Array.from({ length: ndim }, () => (f.name === 'shape' ? 1 + Math.floor(rand() * 3) : Math.floor(rand() * 4)))];
+      case 'DIMS': {
+        const d = Array.from({ length: ndim }, () => (f.name === 'shape' ? 1 + Math.floor(rand() * 3) : Math.floor(rand() * 4)));
+        // row strides usually end in 1, as the kernels that read rows (attention) require
+        if (f.name.endsWith('Strides') && ndim > 0 && chance(0.9)) d[ndim - 1] = 1;
+        return [d];
+      }
       case 'CONV': {
         if (degenerate) return [[1, 1, 2, 2], [2 ** 20, 2 ** 20, 1, 1, 2 ** 20, 2 ** 20], [0, 0]];
         const [H, W, k, st, pd] = [1 + Math.floor(rand() * 5), 1 + Math.floor(rand() * 5), 1 + Math.floor(rand() * 3), 1 + Math.floor(rand() * 2), Math.floor(rand() * 2)];
