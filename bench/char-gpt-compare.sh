@@ -6,9 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bench/out
+# the peer's OpenBLAS kernel matches Kiln's instruction set on this processor (bench/peer-blas.mjs)
+CORETYPE=$(node bench/peer-blas.mjs --coretype)
 echo "== $(date -u +%FT%TZ) $(uptime)"
 node examples/char-gpt.mjs --save-init bench/out/char-gpt-init.safetensors --json bench/out/char-gpt-kiln.json "$@"
 echo "== $(date -u +%FT%TZ) $(uptime)"
-OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 bench/peers/torch_gpt.py --init bench/out/char-gpt-init.safetensors \
+env -u OPENBLAS_CORETYPE ${CORETYPE:+OPENBLAS_CORETYPE=$CORETYPE} /usr/bin/python3 bench/peers/torch_gpt.py --init bench/out/char-gpt-init.safetensors \
   --json bench/out/char-gpt-torch.json "$@"
 echo "== $(date -u +%FT%TZ) $(uptime)"

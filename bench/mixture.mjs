@@ -6,7 +6,7 @@
 //     [--gmm-n N] [--gmm-iters N] [--json FILE]
 //
 // Rounds alternate Kiln and sklearn (the machine is shared); the table keeps each side's best
-// round. sklearn runs with OPENBLAS_CORETYPE=SkylakeX (its fastest OpenBLAS kernel here) and its
+// round. sklearn runs on the OpenBLAS kernel of Kiln's instruction set (bench/peer-blas.mjs) and its
 // default threads (2). Both sides work in float64; a Kiln float32 row is added for reference.
 // Prints the table and writes bench/out/mixture.json.
 import { spawnSync } from 'node:child_process';
@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as kiln from '../dist/index.js';
+import { choosePeerBlas } from './peer-blas.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -104,9 +105,14 @@ function kilnKmeans(dtype) {
   return r;
 }
 
+// sklearn's OpenBLAS kernel matches Kiln's instruction set (bench/peer-blas.mjs), detected, never forced
+const peerBlas = choosePeerBlas(kiln.backendInfo().cpu.isa);
+console.log(peerBlas.note.replace(/^PyTorch \S+ on /, 'scikit-learn peer on '));
+
 function sklearn(what) {
+  if (peerBlas.env === null) return { skipped: peerBlas.note };
   const p = spawnSync('/usr/bin/python3', [join(root, 'bench/peers/sklearn_mixture.py'), dir, what], {
-    encoding: 'utf8', env: { ...process.env, OPENBLAS_CORETYPE: 'SkylakeX' }, maxBuffer: 1 << 20,
+    encoding: 'utf8', env: peerBlas.env, maxBuffer: 1 << 20,
   });
   if (p.status !== 0) return { skipped: (p.stderr || p.error?.message || 'failed').trim().split('\n').pop() };
   return JSON.parse(p.stdout.trim().split('\n').pop());

@@ -81,3 +81,11 @@ function describe(info, why) {
   const threads = info.threads ? `, ${info.threads} BLAS threads` : '';
   return `PyTorch ${info.torch} on ${version} (${lib})${kernel} [${why}], ${info.torchThreads} ATen thread${info.torchThreads === 1 ? '' : 's'}${threads}`;
 }
+
+// `node bench/peer-blas.mjs --coretype` prints the OPENBLAS_CORETYPE the peer should run with for
+// Kiln's path on this processor (an empty line: OpenBLAS's own choice), for the shell scripts.
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv.includes('--coretype')) {
+  const kiln = await import('../dist/index.js');
+  const { env } = choosePeerBlas(kiln.backendInfo().cpu.isa);
+  console.log(env?.OPENBLAS_CORETYPE ?? '');
+}

@@ -1,7 +1,7 @@
 """The Fashion-MNIST accuracy runs of bench/RESULTS.md in PyTorch (same models, data, optimiser,
 batch size and epochs as examples/fashion-mnist-{mlp,cnn}.mjs).
 
-usage: OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 bench/fashion-mnist/torch_fashion.py mlp|cnn [epochs]
+usage: /usr/bin/python3 bench/fashion-mnist/torch_fashion.py mlp|cnn [epochs]
 """
 import gzip
 import struct

@@ -12,6 +12,8 @@ OUT=bench/out/generative
 PROGRAMS=${PROGRAMS:-"autoencoder vae dcgan wgan-gp"}
 SEEDS=${SEEDS:-"0 1 2"}
 mkdir -p "$OUT"
+# the peer's OpenBLAS kernel matches Kiln's instruction set on this processor (bench/peer-blas.mjs)
+CORETYPE=$(node bench/peer-blas.mjs --coretype)
 extra=()
 [ -n "${EPOCHS:-}" ] && extra+=(--epochs "$EPOCHS")
 [ -n "${LIMIT:-}" ] && extra+=(--limit "$LIMIT")
@@ -19,7 +21,7 @@ for program in $PROGRAMS; do
   for seed in $SEEDS; do
     echo "== $program seed $seed ($(uptime | sed 's/.*load/load/'))"
     node "examples/$program.mjs" --seed "$seed" --out "$OUT/kiln-$program-$seed" "${extra[@]}" 2>&1 | tail -n 3
-    OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SkylakeX} /usr/bin/python3 bench/generative/torch_generative.py "$program" \
+    env -u OPENBLAS_CORETYPE ${CORETYPE:+OPENBLAS_CORETYPE=$CORETYPE} /usr/bin/python3 bench/generative/torch_generative.py "$program" \
       --seed "$seed" --out "$OUT/torch-$program-$seed" "${extra[@]}" 2>&1 | tail -n 3
   done
   if [ "${FID:-0}" = 1 ] && { [ "$program" = dcgan ] || [ "$program" = wgan-gp ]; }; then

@@ -7,7 +7,7 @@ The batch order is Kiln's DataLoader order: seededPermutation(n, seed, epoch) fr
 src/data/seeded.ts, ported below (mulberry32 over a murmur3-mixed seed, Fisher-Yates). The weights
 and the noise come from each side's own generator (torch.manual_seed(seed) here).
 
-usage: OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 bench/generative/torch_generative.py \
+usage: /usr/bin/python3 bench/generative/torch_generative.py \
          autoencoder|vae|dcgan|wgan-gp [--epochs N] [--seed S] [--out DIR] [--limit N]
          [--test-limit N] [--samples N] [--data full|subset]
 """

@@ -6,6 +6,11 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import * as kiln from '../../dist/index.js';
 import { configs } from './zoo.mjs';
+import { choosePeerBlas } from '../peer-blas.mjs';
+
+// PyTorch's OpenBLAS kernel matches Kiln's instruction set on this processor, detected
+const peerBlas = choosePeerBlas(kiln.backendInfo().cpu.isa);
+console.log(peerBlas.note);
 
 const flag = (f, d) => { const i = process.argv.indexOf(f); return i > 0 ? process.argv[i + 1] : d; };
 const rounds = Number(flag('--rounds', 3));
@@ -25,7 +30,7 @@ async function kilnRun(algo, seed) {
 
 function torchRun(algo, seed) {
   const r = spawnSync(python, [new URL('./torch_rl.py', import.meta.url).pathname, algo, String(steps[algo]), String(seed)],
-    { encoding: 'utf8', env: { ...process.env, TORCH_THREADS: String(threads || 1), OPENBLAS_CORETYPE: 'SkylakeX' } });
+    { encoding: 'utf8', env: { ...(peerBlas.env ?? process.env), TORCH_THREADS: String(threads || 1) } });
   if (r.status !== 0) throw new Error(`torch_rl.py ${algo} failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').at(-1));
 }
