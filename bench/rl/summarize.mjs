@@ -1,7 +1,7 @@
 // The RL result table from bench/rl/out/results.jsonl: median (and range) over seeds of the
 // deterministic 100-episode evaluation, beside the target.
 //   node bench/rl/summarize.mjs [results.jsonl]
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { configs } from './zoo.mjs';
 
 const file = process.argv[2] ?? new URL('./out/results.jsonl', import.meta.url).pathname;
@@ -27,5 +27,25 @@ if (withBest.length > 0) {
   console.log('| --- | ---: | ---: | ---: | --- |');
   for (const r of withBest) {
     console.log(`| ${r.config} | ${r.seed} | ${r.meanReward.toFixed(1)} | ${r.bestMeanReward.toFixed(1)} (${r.bestTimesteps}) | ${r.evaluations.map(([t, m]) => `${t / 1000}k: ${m.toFixed(0)}`).join(', ')} |`);
+  }
+}
+// the PyTorch peer's DQN runs (bench/rl/run-peers.sh): bench/rl/out/torch-dqn-<env>.jsonl
+const outDir = new URL('./out/', import.meta.url);
+const peerFiles = readdirSync(outDir).filter((f) => /^torch-dqn-.*\.jsonl$/.test(f)).sort();
+const peerRows = [];
+for (const f of peerFiles) {
+  const seeds = new Map();
+  for (const l of readFileSync(new URL(f, outDir), 'utf8').trim().split('\n').filter(Boolean)) {
+    const r = JSON.parse(l);
+    if (!r.failed && r.evalMean !== undefined) seeds.set(r.seed, r);
+  }
+  const runs = [...seeds.values()].sort((a, b) => a.seed - b.seed);
+  if (runs.length > 0) peerRows.push([f.slice('torch-dqn-'.length, -'.jsonl'.length), runs]);
+}
+if (peerRows.length > 0) {
+  console.log('\n| PyTorch peer (DQN) | steps | median of seeds | per seed (seed: eval mean) | seeds run | train time per seed |');
+  console.log('| --- | ---: | ---: | --- | ---: | ---: |');
+  for (const [name, runs] of peerRows) {
+    console.log(`| ${name} | ${runs[0].steps / 1000}k | ${median(runs.map((r) => r.evalMean)).toFixed(1)} | ${runs.map((r) => `${r.seed}: ${r.evalMean.toFixed(1)}`).join(', ')} | ${runs.length} | ${median(runs.map((r) => r.seconds)).toFixed(0)} s |`);
   }
 }

@@ -2,10 +2,12 @@
 hyperparameters, update order and environment dynamics as Kiln's agents (CartPole written in
 plain Python, as Gymnasium's equations), timed over the whole training loop.
 
-  python3 bench/rl/torch_rl.py dqn|ppo <steps> <seed> [--eval] [--env=cartpole|mountaincar]
+  python3 bench/rl/torch_rl.py dqn|ppo <steps> <seed> [--eval] [--env=cartpole|mountaincar|acrobot]
+      [--timeout-terminal]
     -> one JSON line {steps, seconds, stepsPerSec, ...}
   (DQN only: --env picks the zoo config, CartPole by default; --eval adds the final greedy
-  policy's mean return over 100 episodes)
+  policy's mean return over 100 episodes; --timeout-terminal stores a time-limit cut as a
+  terminal transition, as Stable-Baselines3 before 1.1.0 did)
 """
 import json
 import math
@@ -84,6 +86,59 @@ class MountainCar:
         return np.array(self.state, dtype=np.float32), -1.0, terminated, self.t >= 200
 
 
+class Acrobot:
+    """Gymnasium's Acrobot-v1 ("book" dynamics, one RK4 step of 0.2 s, float32 start state), with its 500-step limit."""
+
+    def __init__(self, rng):
+        self.rng = rng
+        self.state = None
+        self.t = 0
+
+    def reset(self):
+        self.state = [float(np.float32(self.rng.uniform(-0.1, 0.1))) for _ in range(4)]
+        self.t = 0
+        return self._obs()
+
+    def _obs(self):
+        s = self.state
+        return np.array([math.cos(s[0]), math.sin(s[0]), math.cos(s[1]), math.sin(s[1]), s[2], s[3]], dtype=np.float32)
+
+    @staticmethod
+    def _dsdt(s, a):
+        m1 = m2 = l1 = i1 = i2 = 1.0
+        lc1 = lc2 = 0.5
+        g = 9.8
+        th1, th2, dth1, dth2 = s
+        d1 = m1 * lc1**2 + m2 * (l1**2 + lc2**2 + 2 * l1 * lc2 * math.cos(th2)) + i1 + i2
+        d2 = m2 * (lc2**2 + l1 * lc2 * math.cos(th2)) + i2
+        phi2 = m2 * lc2 * g * math.cos(th1 + th2 - math.pi / 2.0)
+        phi1 = (-m2 * l1 * lc2 * dth2**2 * math.sin(th2) - 2 * m2 * l1 * lc2 * dth2 * dth1 * math.sin(th2)
+                + (m1 * lc1 + m2 * l1) * g * math.cos(th1 - math.pi / 2) + phi2)
+        ddth2 = (a + d2 / d1 * phi1 - m2 * l1 * lc2 * dth1**2 * math.sin(th2) - phi2) / (m2 * lc2**2 + i2 - d2**2 / d1)
+        ddth1 = -(d2 * ddth2 + phi1) / d1
+        return [dth1, dth2, ddth1, ddth2]
+
+    def step(self, action):
+        s, a, dt = self.state, float(action - 1), 0.2
+        k1 = self._dsdt(s, a)
+        k2 = self._dsdt([s[i] + dt / 2 * k1[i] for i in range(4)], a)
+        k3 = self._dsdt([s[i] + dt / 2 * k2[i] for i in range(4)], a)
+        k4 = self._dsdt([s[i] + dt * k3[i] for i in range(4)], a)
+        ns = [s[i] + dt / 6.0 * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]) for i in range(4)]
+
+        def wrap(x):
+            while x > math.pi:
+                x -= 2 * math.pi
+            while x < -math.pi:
+                x += 2 * math.pi
+            return x
+        ns = [wrap(ns[0]), wrap(ns[1]), min(max(ns[2], -4 * math.pi), 4 * math.pi), min(max(ns[3], -9 * math.pi), 9 * math.pi)]
+        self.state = ns
+        self.t += 1
+        terminated = -math.cos(ns[0]) - math.cos(ns[1] + ns[0]) > 1.0
+        return self._obs(), 0.0 if terminated else -1.0, terminated, self.t >= 500
+
+
 # rl-baselines3-zoo hyperparams/dqn.yml (as bench/rl/zoo.mjs); SB3 defaults: tau 1, max_grad_norm 10,
 # exploration_initial_eps 1, Adam (0.9, 0.999, eps 1e-8), PyTorch's default Linear init
 DQN_CONFIGS = {
@@ -91,6 +146,9 @@ DQN_CONFIGS = {
                      target_every=10, train_freq=256, grad_steps=128, expl_fraction=0.16, expl_final=0.04),
     "mountaincar": dict(env=MountainCar, obs=2, actions=3, lr=4e-3, batch=128, buffer=10_000, starts=1000, gamma=0.98,
                         target_every=600, train_freq=16, grad_steps=8, expl_fraction=0.2, expl_final=0.07),
+    # grad_steps -1: one gradient step per environment step of the rollout
+    "acrobot": dict(env=Acrobot, obs=6, actions=3, lr=6.3e-4, batch=128, buffer=50_000, starts=0, gamma=0.99,
+                    target_every=250, train_freq=4, grad_steps=-1, expl_fraction=0.12, expl_final=0.1),
 }
 
 
@@ -108,10 +166,13 @@ def dqn(total, seed, config="cartpole"):
     act_buf, rew_buf, done_buf = np.zeros(size, np.int64), np.zeros(size, np.float32), np.zeros(size, np.float32)
     pos, full = 0, False
     obs = env.reset()
-    steps, n_calls, eps, episodes = 0, 0, 1.0, 0
+    timeout_terminal = "--timeout-terminal" in sys.argv
+    # SB3's DQN starts with exploration_rate 0.0 (a learning_starts 0 run's first action is greedy)
+    steps, n_calls, eps, episodes = 0, 0, 0.0, 0
     returns, ep_ret = [], 0.0
     start = time.perf_counter()
     while steps < total:
+        collected = 0
         for _ in range(c["train_freq"]):
             if steps >= total:
                 break
@@ -121,7 +182,8 @@ def dqn(total, seed, config="cartpole"):
                 with torch.no_grad():
                     a = int(q(torch.as_tensor(obs).unsqueeze(0)).argmax(1)[0])
             nxt, r, term, trunc = env.step(a)
-            obs_buf[pos], next_buf[pos], act_buf[pos], rew_buf[pos], done_buf[pos] = obs, nxt, a, r, float(term)
+            done = term or (trunc and timeout_terminal)
+            obs_buf[pos], next_buf[pos], act_buf[pos], rew_buf[pos], done_buf[pos] = obs, nxt, a, r, float(done)
             pos = (pos + 1) % size
             full = full or pos == 0
             ep_ret += r
@@ -131,6 +193,7 @@ def dqn(total, seed, config="cartpole"):
             obs = env.reset() if (term or trunc) else nxt
             episodes += term or trunc
             steps += 1
+            collected += 1
             n_calls += 1
             if n_calls % c["target_every"] == 0:
                 q_target.load_state_dict(q.state_dict())
@@ -139,7 +202,7 @@ def dqn(total, seed, config="cartpole"):
             eps = e1 if done_frac > f else 1.0 + done_frac * (e1 - 1.0) / f
         if steps > c["starts"]:
             n = size if full else pos
-            for _ in range(c["grad_steps"]):
+            for _ in range(c["grad_steps"] if c["grad_steps"] > 0 else collected):
                 idx = np.array([rng.randrange(n) for _ in range(batch)])
                 with torch.no_grad():
                     target = torch.as_tensor(rew_buf[idx]) + (1 - torch.as_tensor(done_buf[idx])) * gamma * q_target(torch.as_tensor(next_buf[idx])).max(1)[0]
@@ -269,7 +332,7 @@ if __name__ == "__main__":
     algo, total, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     env_arg = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--env=")), "cartpole")
     seconds, episodes = dqn(total, seed, env_arg) if algo == "dqn" else ppo(total, seed)
-    extra = {"env": env_arg, "trainReturn": dqn.train_return} if algo == "dqn" else {}
+    extra = {"env": env_arg, "timeoutTerminal": "--timeout-terminal" in sys.argv, "trainReturn": dqn.train_return} if algo == "dqn" else {}
     if hasattr(dqn, "eval_mean"):
         extra["evalMean"] = dqn.eval_mean
     print(json.dumps({**extra, "seed": seed, "algo": algo, "steps": total, "seconds": seconds, "stepsPerSec": total / seconds, "episodes": episodes,

@@ -16,6 +16,14 @@ export const configs = {
     options: { learningRate: 4e-3, batchSize: 128, bufferSize: 10_000, learningStarts: 1000, gamma: 0.98, targetUpdateInterval: 600,
       trainFreq: 16, gradientSteps: 8, explorationFraction: 0.2, explorationFinalEps: 0.07, policyKwargs: { netArch: [256, 256] } },
   },
+  // the same with a time-limit cut stored as terminal, as SB3 before 1.1.0 (2021-07) did: the
+  // zoo's published DQN MountainCar agent was trained on 2021-03-01 (its monitor file's t_start)
+  'dqn-mountaincar-timeout-done': {
+    algo: 'DQN', env: 'MountainCar-v0', totalTimesteps: 120_000, target: -101,
+    options: { learningRate: 4e-3, batchSize: 128, bufferSize: 10_000, learningStarts: 1000, gamma: 0.98, targetUpdateInterval: 600,
+      trainFreq: 16, gradientSteps: 8, explorationFraction: 0.2, explorationFinalEps: 0.07, policyKwargs: { netArch: [256, 256] },
+      replayBufferKwargs: { handleTimeoutTermination: false } },
+  },
   'ppo-cartpole': {
     algo: 'PPO', env: 'CartPole-v1', totalTimesteps: 100_000, target: 500,
     options: { nEnvs: 8, nSteps: 32, batchSize: 256, gaeLambda: 0.8, gamma: 0.98, nEpochs: 20, entCoef: 0.0, learningRate: 'lin_0.001', clipRange: 'lin_0.2' },

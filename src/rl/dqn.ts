@@ -39,12 +39,19 @@ export interface DQNOptions extends CommonOptions {
   doubleQ?: boolean;
   /** Environment steps between log records (default 1000). */
   logInterval?: number;
+  /**
+   * SB3's replay_buffer_kwargs. handleTimeoutTermination (default true): a transition cut by a
+   * time limit bootstraps from its last state; false stores it as terminal, as SB3 before 1.1.0
+   * did (the version rl-baselines3-zoo's published DQN agents were trained with).
+   */
+  replayBufferKwargs?: { handleTimeoutTermination?: boolean };
 }
 
 const defaults = {
   learningRate: 1e-4 as ScheduleLike, bufferSize: 1_000_000, learningStarts: 100, batchSize: 32, gamma: 0.99,
   targetUpdateInterval: 10_000, tau: 1.0, trainFreq: 4, gradientSteps: 1, explorationFraction: 0.1,
   explorationInitialEps: 1.0, explorationFinalEps: 0.05, maxGradNorm: 10, doubleQ: false, logInterval: 1000,
+  replayBufferKwargs: {} as { handleTimeoutTermination?: boolean },
 };
 
 export class DQN extends BaseAlgorithm {
@@ -56,7 +63,10 @@ export class DQN extends BaseAlgorithm {
   readonly replayBuffer: ReplayBuffer;
   readonly lrSchedule: Schedule;
   readonly explorationSchedule: Schedule;
-  explorationRate: number;
+  /** Epsilon; 0 until the first environment step of learn(), as SB3's (so a learningStarts 0 run's first action is greedy). */
+  explorationRate = 0;
+  /** Whether a time-limit truncation bootstraps (replayBufferKwargs.handleTimeoutTermination). */
+  readonly handleTimeoutTermination: boolean;
   /** Gradient steps taken. */
   nUpdates = 0;
   private nCalls = 0;
@@ -78,6 +88,12 @@ export class DQN extends BaseAlgorithm {
     }
     check(o.explorationFraction > 0, 'explorationFraction: expected a number in (0, 1]');
     check(o.maxGradNorm > 0, () => `maxGradNorm: expected a positive number, got ${o.maxGradNorm}`);
+    const rb = o.replayBufferKwargs;
+    check(rb !== null && typeof rb === 'object', 'replayBufferKwargs: expected an object { handleTimeoutTermination }');
+    for (const k of Object.keys(rb)) check(k === 'handleTimeoutTermination', () => `replayBufferKwargs: unknown key '${k}' (expected handleTimeoutTermination)`);
+    check(rb.handleTimeoutTermination === undefined || typeof rb.handleTimeoutTermination === 'boolean',
+      () => `replayBufferKwargs.handleTimeoutTermination: expected a boolean, got ${String(rb.handleTimeoutTermination)}`);
+    this.handleTimeoutTermination = rb.handleTimeoutTermination ?? true;
     const netArch = checkNetArch(o.policyKwargs?.netArch ?? [64, 64], 'policyKwargs.netArch');
     const act = o.policyKwargs?.activation ?? 'relu';
     const nActions = (this.actionSpace as { n: number }).n;
@@ -87,7 +103,6 @@ export class DQN extends BaseAlgorithm {
     this.qNetTarget.eval();
     this.lrSchedule = toSchedule(o.learningRate, 'learningRate');
     this.explorationSchedule = linearSchedule(o.explorationInitialEps, o.explorationFinalEps, o.explorationFraction);
-    this.explorationRate = o.explorationInitialEps;
     this.optimizer = new Adam(this.qNet.parameters(), { lr: this.lrSchedule(1) });
     this.replayBuffer = new ReplayBuffer(o.bufferSize, this.obsDim, 1);
     this.sealRng();
@@ -133,8 +148,10 @@ export class DQN extends BaseAlgorithm {
           const done = terminated[e] || truncated[e];
           const nextObs = done && infos[e].finalObservation instanceof Float32Array
             ? infos[e].finalObservation as Float32Array : next.subarray(e * this.obsDim, (e + 1) * this.obsDim);
-          // a truncated episode still bootstraps from its last state: only termination ends the return
-          this.replayBuffer.add(obs.subarray(e * this.obsDim, (e + 1) * this.obsDim), nextObs, [actions[e]], rewards[e], terminated[e]);
+          // a truncated episode still bootstraps from its last state: only termination ends the
+          // return (unless handleTimeoutTermination is off: then any episode end does)
+          const end = this.handleTimeoutTermination ? terminated[e] : done;
+          this.replayBuffer.add(obs.subarray(e * this.obsDim, (e + 1) * this.obsDim), nextObs, [actions[e]], rewards[e], end);
         }
         this.lastObs = next;
         collected += n;

@@ -151,8 +151,10 @@ describe('DQN update', () => {
     const eps: number[] = [];
     await agent.learn({ totalTimesteps: 40, callback: { onStep: ({ timesteps }) => { eps.push(agent.explorationRate); expect(timesteps).toBe(eps.length); } } });
     expect(copies).toBe(5); // steps 7, 14, ..., 35
-    // epsilon after step t: 1 - 0.9 * (t / 40) / 0.5 until t = 20, then 0.1 (onStep runs before the update of step t)
-    expect(eps[0]).toBe(1);
+    // epsilon after step t: 1 - 0.9 * (t / 40) / 0.5 until t = 20, then 0.1 (onStep runs before the update of
+    // step t, and SB3's epsilon is 0 before the first step)
+    expect(eps[0]).toBe(0);
+    expect(eps[1]).toBeCloseTo(1 - (0.9 * 1) / 40 / 0.5, 12);
     expect(agent.explorationRate).toBeCloseTo(0.1, 12);
     expect(eps[10]).toBeCloseTo(1 - (0.9 * 10) / 40 / 0.5, 12);
   });
