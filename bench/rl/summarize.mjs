@@ -1,13 +1,19 @@
 // The RL result table from bench/rl/out/results.jsonl: median (and range) over seeds of the
 // deterministic 100-episode evaluation, beside the target.
-//   node bench/rl/summarize.mjs [results.jsonl]
+//   node bench/rl/summarize.mjs [results.jsonl] [--since <ISO date>]   (--since: only Kiln runs from then on)
 import { readFileSync, readdirSync } from 'node:fs';
 import { configs } from './zoo.mjs';
 
-const file = process.argv[2] ?? new URL('./out/results.jsonl', import.meta.url).pathname;
+const args = process.argv.slice(2);
+const sinceAt = args.indexOf('--since');
+const since = sinceAt >= 0 ? args.splice(sinceAt, 2)[1] : '';
+const file = args[0] ?? new URL('./out/results.jsonl', import.meta.url).pathname;
 // a (config, seed) run again replaces its earlier line
 const latest = new Map();
-for (const l of readFileSync(file, 'utf8').trim().split('\n').filter(Boolean)) { const r = JSON.parse(l); latest.set(`${r.config}/${r.seed}`, r); }
+for (const l of readFileSync(file, 'utf8').trim().split('\n').filter(Boolean)) {
+  const r = JSON.parse(l);
+  if (!since || (r.date ?? '') >= since) latest.set(`${r.config}/${r.seed}`, r);
+}
 const rows = [...latest.values()];
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 console.log('| config | algorithm | env | steps | target | median of seeds | per seed (seed 0..4) | seeds run | train time per seed |');
