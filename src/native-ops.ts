@@ -194,6 +194,17 @@ export interface NativeOps {
    */
   qr(Q: Handle, QOff: number, R: Handle, ROff: number, work: Handle, workOff: number, A: Handle, AOff: number, batch: number, m: number, n: number, complete: boolean): void;
   /**
+   * k-means: Lloyd's assignment and accumulation in one sweep over the rows
+   * For each row i of x [n, d]: labels[i] = the j minimising ||c_j||^2 - 2 x_i . c_j over centers
+   * [k, d] (in x's dtype: the expansion scikit-learn's Lloyd uses; the lowest j at ties; a row
+   * whose every value is infinite or NaN gets 0). In float64: minDist[i] = ||x_i - c_labels[i]||^2
+   * from the differences, inertia[0] = their sum, sums [k, d] and counts [k] = each cluster's row
+   * sum and row count (written, not accumulated; both given or both null). x and centers are
+   * contiguous and of one dtype. CPU: deterministic for a given thread count (partials per thread,
+   * merged in order); CUDA: atomic adds.
+   */
+  kmeansAssign(labels: Handle, labelsOff: number, minDist: Handle | null, minDistOff: number, sums: Handle | null, sumsOff: number, counts: Handle | null, countsOff: number, inertia: Handle, inertiaOff: number, x: Handle, xOff: number, centers: Handle, centersOff: number, n: number, d: number, k: number): void;
+  /**
    * recurrences over a whole sequence (native/composite/)
    * Plain RNN, act = tanh or relu: h_t = act(proj_t + bHh + h_{t-1} wHh^T). proj, hs [T, B, H].
    */
