@@ -205,6 +205,12 @@ export interface NativeOps {
    */
   kmeansAssign(labels: Handle, labelsOff: number, minDist: Handle | null, minDistOff: number, sums: Handle | null, sumsOff: number, counts: Handle | null, countsOff: number, inertia: Handle, inertiaOff: number, x: Handle, xOff: number, centers: Handle, centersOff: number, n: number, d: number, k: number): void;
   /**
+   * out [n, d(d+1)/2] = the upper triangle of each row's outer product x x^T, row by row (x_i x_j
+   * for i <= j: (0,0), (0,1), ..., (0,d-1), (1,1), ...), for x [n, d] contiguous (the Gaussian
+   * mixture's full-covariance E and M steps: both are symmetric, so half of x x^T suffices).
+   */
+  outerTriangle(out: Handle, outOff: number, x: Handle, xOff: number, n: number, d: number): void;
+  /**
    * recurrences over a whole sequence (native/composite/)
    * Plain RNN, act = tanh or relu: h_t = act(proj_t + bHh + h_{t-1} wHh^T). proj, hs [T, B, H].
    */
