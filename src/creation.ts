@@ -71,6 +71,17 @@ export function tensor(
     check(sizeOf(shape) === flat.length, () => `shape: ${shapeStr(shape)} holds ${sizeOf(shape)} elements, data has ${flat.length}`);
     dtype = opts.dtype ? parseDType(opts.dtype) : 'float32';
   }
+  if (dtype === 'bfloat16') {
+    // float32 data rounds once to bfloat16; any other numbers are taken as float64 and rounded
+    // once from there (the native cast: nearest, ties to even)
+    const wide = values instanceof Float32Array ? values : Float64Array.from(values);
+    const tmp = empty(shape, wide instanceof Float32Array ? 'float32' : 'float64', device);
+    if (wide.length > 0) native.write(tmp.storage.handle, 0, wide);
+    const t = empty(shape, 'bfloat16', device);
+    if (wide.length > 0) native.cast(t.storage.handle, 0, tmp.storage.handle, 0, wide.length);
+    tmp.dispose();
+    return finish(t, opts);
+  }
   const t = empty(shape, dtype, device);
   let host: Float32Array | Int32Array | Float64Array;
   if (dtype === 'bool') {
@@ -111,13 +122,13 @@ export const fullLike = (t: Tensor, value: number, opts: TensorOptions = {}) => 
  * The random generators draw float32 (Philox); a float64 request casts those draws (so its
  * values are float32 numbers held in float64, the same on every backend).
  */
-function randomDType(opts: TensorOptions): 'float32' | 'float64' {
+function randomDType(opts: TensorOptions): 'float32' | 'float64' | 'bfloat16' {
   const d = opts.dtype === undefined ? 'float32' : parseDType(opts.dtype);
-  check(d !== 'int32', 'dtype: random floats need float32 or float64 (randint draws int32)');
-  return d as 'float32' | 'float64';
+  check(d !== 'int32', 'dtype: random floats need float32, float64 or bfloat16 (randint draws int32)');
+  return d as 'float32' | 'float64' | 'bfloat16';
 }
 
-function castDraw(t: Tensor, dtype: 'float32' | 'float64'): Tensor {
+function castDraw(t: Tensor, dtype: 'float32' | 'float64' | 'bfloat16'): Tensor {
   if (dtype === 'float32') return t;
   const out = castTo(t, dtype);
   t.dispose();

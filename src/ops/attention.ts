@@ -73,9 +73,9 @@ export function causalMask(L: number, S: number, like: Tensor): Tensor {
 
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: SdpaOptions = {}): Tensor {
   checkOptions(opts, SDPA_KEYS, 'scaledDotProductAttention');
-  checkFloat(q, 'query');
-  checkFloat(k, 'key');
-  checkFloat(v, 'value');
+  checkFloat(q, 'scaledDotProductAttention: query');
+  checkFloat(k, 'scaledDotProductAttention: key');
+  checkFloat(v, 'scaledDotProductAttention: value');
   checkSameDevice(q, k, 'scaledDotProductAttention');
   checkSameDevice(q, v, 'scaledDotProductAttention');
   const { attnMask = null, dropoutP = 0, isCausal = false } = opts;
