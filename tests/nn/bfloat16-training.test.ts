@@ -59,7 +59,7 @@ describe('bfloat16 modules and optimizers', () => {
     expect(st.expAvg.dtype).toBe('float32');
   });
 
-  it('a bfloat16 MLP learns a teacher task (Adam): loss falls below 0.25 with a flat tensor count', () => {
+  it('a bfloat16 MLP learns a teacher task (Adam): loss falls from ~1.43 below 0.05 with a flat tensor count', () => {
     kiln.manualSeed(7);
     const [B, D, H, C] = [256, 16, 64, 4];
     // a fixed teacher: labels are the argmax of x @ T
@@ -90,7 +90,7 @@ describe('bfloat16 modules and optimizers', () => {
     }
     expect(losses[0]).toBeGreaterThan(1);
     const last = losses.slice(-10).reduce((a, b) => a + b, 0) / 10;
-    expect(last).toBeLessThan(0.25);
+    expect(last).toBeLessThan(0.05); // 0.0045 when written (2026-12-03)
     // training accuracy in bfloat16 against the teacher's labels
     const acc = kiln.noGrad(() => model.forward(x).argmax(1).eq(y).float().mean().item());
     expect(acc).toBeGreaterThan(0.9);
