@@ -1,4 +1,5 @@
 /** Creating tensors: from data, constants, ranges and random distributions. */
+import { traceOp } from './autograd/engine.js';
 import { checkOptions } from './options.js';
 import { type DeviceLike, parseDevice } from './device.js';
 import { type DType, allocTyped, parseDType } from './dtype.js';
@@ -144,7 +145,8 @@ export function uniform(shape: readonly number[], low = 0, high = 1, opts: Tenso
   const t = empty(checkShape(shape), 'float32', parseDevice(opts.device));
   const [seed, offset] = takeCounters(t.numel);
   if (t.numel > 0) native.randomUniform(t.storage.handle, 0, t.numel, seed, offset, low, high);
-  return finish(castDraw(t, dtype), opts);
+  // an export trace refuses draws its outputs need (onnx/ops.ts UNSUPPORTED_HINT)
+  return finish(castDraw(traceOp(t, 'random', [], { distribution: 'uniform' }), dtype), opts);
 }
 
 export const rand = (shape: readonly number[], opts: TensorOptions = {}) => uniform(shape, 0, 1, opts);
@@ -159,7 +161,7 @@ export function normal(shape: readonly number[], mean = 0, std = 1, opts: Tensor
   const t = empty(checkShape(shape), 'float32', parseDevice(opts.device));
   const [seed, offset] = takeCounters(t.numel);
   if (t.numel > 0) native.randomNormal(t.storage.handle, 0, t.numel, seed, offset, mean, std);
-  return finish(castDraw(t, dtype), opts);
+  return finish(castDraw(traceOp(t, 'random', [], { distribution: 'normal' }), dtype), opts);
 }
 
 export const randn = (shape: readonly number[], opts: TensorOptions = {}) => normal(shape, 0, 1, opts);
@@ -194,7 +196,8 @@ export function arange(start: number, end?: number, step = 1, opts: TensorOption
   const dtype = opts.dtype === undefined ? (allInt ? 'int32' : 'float32') : parseDType(opts.dtype);
   const host = allocTyped(dtype, n);
   for (let i = 0; i < n; i++) host[i] = start + i * step;
-  return tensor(host, { ...opts, dtype, shape: [n] });
+  // reported to an export trace, so a range sized from a dynamic axis follows it (ONNX Range)
+  return traceOp(tensor(host, { ...opts, dtype, shape: [n] }), 'arange', [], { start, end, step, dtype });
 }
 
 export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {
