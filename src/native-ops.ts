@@ -5,14 +5,15 @@ import type { Handle } from './native.js';
 
 export interface NativeOps {
   /**
-   * fill, cast, layout (every dtype; layout moves copy 4- or 8-byte elements)
+   * fill, cast, layout (every dtype; layout moves copy 2-, 4- or 8-byte elements)
    * dst[i] = value (int32: NaN gives 0, out-of-range values saturate, as in cast; float32 rounds it)
    */
   fill(dst: Handle, dstOff: number, n: number, value: number): void;
   /**
    * dst[i] = src[i] converted. float -> int32 truncates toward zero, saturates out-of-range
    * values to INT32_MIN / INT32_MAX and maps NaN to 0, on every backend (docs/design-notes.md);
-   * float64 -> float32 rounds to nearest.
+   * float64 -> float32 rounds to nearest; to bfloat16 rounds to nearest, ties to even, once (NaN
+   * stays NaN); bfloat16 -> float32/float64 is exact.
    */
   cast(dst: Handle, dstOff: number, src: Handle, srcOff: number, n: number): void;
   /**
@@ -233,9 +234,10 @@ export interface NativeOps {
   gruForward(gates: Handle, gatesOff: number, hh: Handle, hhOff: number, hs: Handle, hsOff: number, proj: Handle, projOff: number, wHh: Handle, wHhOff: number, bHh: Handle | null, bHhOff: number, h0: Handle, h0Off: number, T: number, B: number, H: number): void;
   gruBackward(dproj: Handle, dprojOff: number, dwHh: Handle | null, dwHhOff: number, dbHh: Handle | null, dbHhOff: number, dh0: Handle, dh0Off: number, dhs: Handle, dhsOff: number, gates: Handle, gatesOff: number, hh: Handle, hhOff: number, hs: Handle, hsOff: number, h0: Handle, h0Off: number, wHh: Handle, wHhOff: number, T: number, B: number, H: number): void;
   /**
-   * ---- bfloat16 matmul (autocast): the gemm above with both operands rounded to bfloat16 (nearest,
-   * ties to even) and the products summed in float32: C = alpha * bf16(op(A)) @ bf16(op(B)) + beta * C.
-   * A, B, C are float32 buffers (the rounding happens while packing). CPU: vdpbf16ps where the
+   * ---- bfloat16 matmul (autocast, bfloat16 tensors): the gemm above with both operands rounded to
+   * bfloat16 (nearest, ties to even) and the products summed in float32:
+   * C = alpha * bf16(op(A)) @ bf16(op(B)) + beta * C. A and B are float32 buffers (rounded while
+   * packing) or bfloat16 storage (read directly), each; C is float32. CPU: vdpbf16ps where the
    * processor has AVX512_BF16, else the float32 micro-kernels on the rounded values (gemm_bf16.cc).
    */
   gemmBf16(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number, A: Handle, AOff: number, lda: number, strideA: number, B: Handle, BOff: number, ldb: number, strideB: number, beta: number, C: Handle, COff: number, ldc: number, strideC: number, batch: number): void;

@@ -32,7 +32,7 @@ export function asData(X: unknown, name: string, what: string): { X: Tensor; own
     t = tensor(flat, { dtype: 'float64', shape: [rows.length, d] });
     owned = true;
   }
-  check(isFloating(t.dtype), () => `${what}: ${name}: expected a float32 or float64 tensor, got ${t.dtype}`);
+  check(isFloating(t.dtype) && t.dtype !== 'bfloat16', () => `${what}: ${name}: expected a float32 or float64 tensor, got ${t.dtype}`);
   check(t.ndim === 2, () => `${what}: ${name}: expected shape [nSamples, nFeatures], got ${shapeStr(t.shape)}`);
   check(t.shape[1] > 0, () => `${what}: ${name}: expected at least one feature`);
   if (!allFinite(t)) {
