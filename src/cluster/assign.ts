@@ -4,7 +4,6 @@
  * ties), its exact squared distance (float64, from the differences), the inertia, and with
  * `sums` each cluster's float64 row sum and count. No autograd: k-means labels have no gradient.
  */
-import { isFloating } from '../dtype.js';
 import { check, shapeStr } from '../errors.js';
 import { checkKeys } from './util.js';
 import { native } from '../native.js';
@@ -31,7 +30,7 @@ export function kmeansAssign(X: Tensor, centers: Tensor, options: AssignOptions 
   const o = checkKeys(options, ['dist', 'sums'], 'kmeansAssign');
   checkTensor(X, 'X');
   checkTensor(centers, 'centers');
-  check(isFloating(X.dtype), () => `kmeansAssign: X: expected a float32 or float64 tensor, got ${X.dtype}`);
+  check(X.dtype === 'float32' || X.dtype === 'float64', () => `kmeansAssign: X: expected a float32 or float64 tensor, got ${X.dtype}`);
   check(X.ndim === 2, () => `kmeansAssign: X: expected shape [n, d], got ${shapeStr(X.shape)}`);
   check(centers.dtype === X.dtype, () => `kmeansAssign: centers: expected ${X.dtype} (the dtype of X), got ${centers.dtype}`);
   check(centers.ndim === 2 && centers.shape[1] === X.shape[1] && centers.shape[0] > 0,

@@ -15,7 +15,6 @@
  */
 import { noGrad } from '../autograd/engine.js';
 import { tensor } from '../creation.js';
-import { isFloating } from '../dtype.js';
 import { KilnError, check, shapeStr } from '../errors.js';
 import { cholesky, choleskyEx, diagonal, solveTriangular } from '../linalg/index.js';
 import { identity } from '../linalg/matrix.js';
@@ -78,7 +77,7 @@ const indexOn = (a: Int32Array, like: Tensor): Tensor => tensor(a, { dtype: 'int
  * ms per chunk on one thread, more than the two GEMMs that use it). No gradient (EM needs none).
  */
 export function outerRows(X: Tensor): Tensor {
-  check(isFloating(X.dtype) && X.ndim === 2, () => `outerRows: X: expected a 2-D float32 or float64 tensor, got ${X.dtype} ${shapeStr(X.shape)}`);
+  check((X.dtype === 'float32' || X.dtype === 'float64') && X.ndim === 2, () => `outerRows: X: expected a 2-D float32 or float64 tensor, got ${X.dtype} ${shapeStr(X.shape)}`);
   const [n, d] = X.shape;
   const xc = contiguous(X);
   const out = empty([n, (d * (d + 1)) / 2], X.dtype, X.device);

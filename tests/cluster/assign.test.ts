@@ -147,6 +147,7 @@ describe('kmeansAssign (fused native op)', () => {
     expect(() => kmeansAssign(X, kiln.randn([2, 4], { dtype: 'float64' }))).toThrow(/centers: expected shape \[k >= 1, 3\], got \[2, 4\]/);
     expect(() => kmeansAssign(X, kiln.zeros([0, 3], { dtype: 'float64' }))).toThrow(/centers: expected shape \[k >= 1, 3\]/);
     expect(() => kmeansAssign(kiln.randint(0, 3, [10, 3]), X)).toThrow(/X: expected a float32 or float64 tensor, got int32/);
+    expect(() => kmeansAssign(X.to('bfloat16'), X)).toThrow(/X: expected a float32 or float64 tensor, got bfloat16/);
     expect(() => kmeansAssign(X, X, { weights: true } as never)).toThrow(/unknown option 'weights'/);
   });
 

@@ -36,5 +36,6 @@ describe('outerTriangle', () => {
     const b = outerRows(X.t().contiguous()).toTypedArray();
     expect(Array.from(a)).toEqual(Array.from(b));
     expect(() => outerRows(kiln.randint(0, 3, [2, 2]))).toThrow(/outerRows: X: expected a 2-D float32 or float64 tensor, got int32/);
+    expect(() => outerRows(kiln.randn([2, 2]).to('bfloat16'))).toThrow(/got bfloat16/);
   });
 });
