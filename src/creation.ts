@@ -1,4 +1,5 @@
 /** Creating tensors: from data, constants, ranges and random distributions. */
+import { traceOp } from './autograd/engine.js';
 import { checkOptions } from './options.js';
 import { type DeviceLike, parseDevice } from './device.js';
 import { type DType, allocTyped, parseDType } from './dtype.js';
@@ -71,6 +72,17 @@ export function tensor(
     check(sizeOf(shape) === flat.length, () => `shape: ${shapeStr(shape)} holds ${sizeOf(shape)} elements, data has ${flat.length}`);
     dtype = opts.dtype ? parseDType(opts.dtype) : 'float32';
   }
+  if (dtype === 'bfloat16') {
+    // float32 data rounds once to bfloat16; any other numbers are taken as float64 and rounded
+    // once from there (the native cast: nearest, ties to even)
+    const wide = values instanceof Float32Array ? values : Float64Array.from(values);
+    const tmp = empty(shape, wide instanceof Float32Array ? 'float32' : 'float64', device);
+    if (wide.length > 0) native.write(tmp.storage.handle, 0, wide);
+    const t = empty(shape, 'bfloat16', device);
+    if (wide.length > 0) native.cast(t.storage.handle, 0, tmp.storage.handle, 0, wide.length);
+    tmp.dispose();
+    return finish(t, opts);
+  }
   const t = empty(shape, dtype, device);
   let host: Float32Array | Int32Array | Float64Array;
   if (dtype === 'bool') {
@@ -111,13 +123,13 @@ export const fullLike = (t: Tensor, value: number, opts: TensorOptions = {}) => 
  * The random generators draw float32 (Philox); a float64 request casts those draws (so its
  * values are float32 numbers held in float64, the same on every backend).
  */
-function randomDType(opts: TensorOptions): 'float32' | 'float64' {
+function randomDType(opts: TensorOptions): 'float32' | 'float64' | 'bfloat16' {
   const d = opts.dtype === undefined ? 'float32' : parseDType(opts.dtype);
-  check(d !== 'int32', 'dtype: random floats need float32 or float64 (randint draws int32)');
-  return d as 'float32' | 'float64';
+  check(d !== 'int32', 'dtype: random floats need float32, float64 or bfloat16 (randint draws int32)');
+  return d as 'float32' | 'float64' | 'bfloat16';
 }
 
-function castDraw(t: Tensor, dtype: 'float32' | 'float64'): Tensor {
+function castDraw(t: Tensor, dtype: 'float32' | 'float64' | 'bfloat16'): Tensor {
   if (dtype === 'float32') return t;
   const out = castTo(t, dtype);
   t.dispose();
@@ -133,7 +145,8 @@ export function uniform(shape: readonly number[], low = 0, high = 1, opts: Tenso
   const t = empty(checkShape(shape), 'float32', parseDevice(opts.device));
   const [seed, offset] = takeCounters(t.numel);
   if (t.numel > 0) native.randomUniform(t.storage.handle, 0, t.numel, seed, offset, low, high);
-  return finish(castDraw(t, dtype), opts);
+  // an export trace refuses draws its outputs need (onnx/ops.ts UNSUPPORTED_HINT)
+  return finish(castDraw(traceOp(t, 'random', [], { distribution: 'uniform' }), dtype), opts);
 }
 
 export const rand = (shape: readonly number[], opts: TensorOptions = {}) => uniform(shape, 0, 1, opts);
@@ -148,7 +161,7 @@ export function normal(shape: readonly number[], mean = 0, std = 1, opts: Tensor
   const t = empty(checkShape(shape), 'float32', parseDevice(opts.device));
   const [seed, offset] = takeCounters(t.numel);
   if (t.numel > 0) native.randomNormal(t.storage.handle, 0, t.numel, seed, offset, mean, std);
-  return finish(castDraw(t, dtype), opts);
+  return finish(castDraw(traceOp(t, 'random', [], { distribution: 'normal' }), dtype), opts);
 }
 
 export const randn = (shape: readonly number[], opts: TensorOptions = {}) => normal(shape, 0, 1, opts);
@@ -183,7 +196,8 @@ export function arange(start: number, end?: number, step = 1, opts: TensorOption
   const dtype = opts.dtype === undefined ? (allInt ? 'int32' : 'float32') : parseDType(opts.dtype);
   const host = allocTyped(dtype, n);
   for (let i = 0; i < n; i++) host[i] = start + i * step;
-  return tensor(host, { ...opts, dtype, shape: [n] });
+  // reported to an export trace, so a range sized from a dynamic axis follows it (ONNX Range)
+  return traceOp(tensor(host, { ...opts, dtype, shape: [n] }), 'arange', [], { start, end, step, dtype });
 }
 
 export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {

@@ -7,6 +7,7 @@ import * as ew from './ops/elementwise.js';
 import { indexSelect } from './ops/indexing.js';
 import * as nnops from './ops/nn.js';
 import { checkFloat, checkTensor } from './ops/util.js';
+import { anyBf16, viaFloat32 } from './ops/bf16.js';
 import { Tensor } from './tensor.js';
 
 export const relu = ew.relu;
@@ -23,7 +24,8 @@ export const avgPool2d = nnops.avgPool2d;
 
 /** y = x @ weight^T + bias; weight is [out, in] as in PyTorch. */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
-  checkFloat(x, 'input');
+  checkTensor(x, 'input');
+  if (x.dtype !== 'bfloat16') checkFloat(x, 'input');
   checkTensor(weight, 'weight');
   if (bias) checkTensor(bias, 'bias');
   check(weight.ndim === 2, () => `weight: expected [outFeatures, inFeatures], got ${shapeStr(weight.shape)}`);
@@ -45,6 +47,8 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   checkFinite(p, 'p');
   check(p >= 0 && p <= 1, () => `p: expected a probability in [0, 1], got ${p}`);
   if (!training || p === 0) return x;
+  // bfloat16: the float32 mask would promote the result; scale in float32, round once
+  if (anyBf16(x)) return viaFloat32([x], (a) => dropout(a, p, training));
   if (p === 1) return x.mul(0);
   const u = rand(x.shape, { device: x.device });
   const keepMask = u.ge(p);
@@ -64,6 +68,8 @@ export function embedding(indices: Tensor, weight: Tensor): Tensor {
 
 /** Normalises over the trailing dims given by normalizedShape, then scales and shifts. */
 export function layerNorm(x: Tensor, normalizedShape: number[], weight: Tensor | null = null, bias: Tensor | null = null, eps = 1e-5): Tensor {
+  // bfloat16: the statistics in float32, one rounding of the result
+  if (anyBf16(x, weight, bias)) return viaFloat32([x, weight, bias], (a, w, b) => layerNorm(a, normalizedShape, w, b, eps));
   const k = normalizedShape.length;
   check(k > 0 && k <= x.ndim && normalizedShape.every((d, i) => d === x.shape[x.ndim - k + i]),
     () => `normalizedShape: ${shapeStr(normalizedShape)} does not match the trailing dims of input ${shapeStr(x.shape)}`);
@@ -96,7 +102,7 @@ export interface BatchNormOptions {
  */
 export function batchNorm(x: Tensor, runningMeanOrOpts?: Tensor | null | BatchNormOptions, runningVar?: Tensor | null,
   weight?: Tensor | null, bias?: Tensor | null, opts?: { training?: boolean; momentum?: number; eps?: number }): Tensor {
-  checkFloat(x, 'input');
+  checkFloat(x, 'batchNorm: input');
   let o: BatchNormOptions;
   if (runningMeanOrOpts === undefined || runningMeanOrOpts === null || runningMeanOrOpts instanceof Tensor) {
     checkOptions(opts, ['training', 'momentum', 'eps'], 'batchNorm');
@@ -149,6 +155,7 @@ export type { PadOptions } from './ops/layout.js';
 
 /** Group normalisation of [N, C, ...] over groups of C / numGroups channels, then a per-channel affine. */
 export function groupNorm(x: Tensor, numGroups: number, weight: Tensor | null = null, bias: Tensor | null = null, eps = 1e-5): Tensor {
+  if (anyBf16(x, weight, bias)) return viaFloat32([x, weight, bias], (a, w, b) => groupNorm(a, numGroups, w, b, eps));
   checkFloat(x, 'input');
   check(x.ndim >= 2, () => `input: expected [N, C, ...], got ${shapeStr(x.shape)}`);
   const [N, C] = x.shape;
@@ -167,6 +174,7 @@ export function groupNorm(x: Tensor, numGroups: number, weight: Tensor | null = 
 
 /** x / sqrt(mean(x^2 over the trailing normalizedShape dims) + eps) * weight (eps: float32's epsilon when omitted, as PyTorch). */
 export function rmsNorm(x: Tensor, normalizedShape: number[], weight: Tensor | null = null, eps: number | null = null): Tensor {
+  if (anyBf16(x, weight)) return viaFloat32([x, weight], (a, w) => rmsNorm(a, normalizedShape, w, eps));
   checkFloat(x, 'input');
   const k = normalizedShape.length;
   check(k > 0 && k <= x.ndim && normalizedShape.every((d, i) => d === x.shape[x.ndim - k + i]),
@@ -178,6 +186,7 @@ export function rmsNorm(x: Tensor, normalizedShape: number[], weight: Tensor | n
 
 /** (1 / beta) log(1 + exp(beta x)), and x itself where beta x > threshold (PyTorch's defaults 1 and 20). */
 export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
+  if (anyBf16(x)) return viaFloat32([x], (a) => softplus(a, beta, threshold));
   checkFloat(x, 'input');
   checkFinite(beta, 'beta');
   checkFinite(threshold, 'threshold');
@@ -195,8 +204,13 @@ export const mish = (x: Tensor) => x.mul(softplus(x).tanh());
 /** 1-D convolution: x [N, C, L], weight [OC, C, k] (a 2-D convolution over a height of 1). */
 export function conv1d(x: Tensor, weight: Tensor, bias: Tensor | null = null,
   opts: { stride?: number; padding?: number; dilation?: number } = {}): Tensor {
-  checkFloat(x, 'input');
-  checkFloat(weight, 'weight');
+  checkTensor(x, 'input');
+  checkTensor(weight, 'weight');
+  // conv2d takes bfloat16 input, weight and bias together
+  if (!anyBf16(x, weight, bias)) {
+    checkFloat(x, 'input');
+    checkFloat(weight, 'weight');
+  }
   check(x.ndim === 3, () => `input: expected [N, C, L], got ${shapeStr(x.shape)}`);
   check(weight.ndim === 3, () => `weight: expected [outChannels, inChannels, kernelSize], got ${shapeStr(weight.shape)}`);
   const int = (v: number | undefined, d: number, name: string) => {
@@ -225,6 +239,7 @@ function adaptiveWeights(n: number, o: number, like: Tensor): Tensor {
 
 /** Adaptive average pooling of [N, C, H, W] (or [C, H, W]) to outputSize, as two small matmuls (exact, separable windows). */
 export function adaptiveAvgPool2d(x: Tensor, outputSize: number | [number | null, number | null]): Tensor {
+  if (anyBf16(x)) return viaFloat32([x], (a) => adaptiveAvgPool2d(a, outputSize));
   checkFloat(x, 'input');
   check(x.ndim === 3 || x.ndim === 4, () => `input: expected [N, C, H, W] or [C, H, W], got ${shapeStr(x.shape)}`);
   const [H, W] = x.shape.slice(-2);
@@ -269,6 +284,7 @@ export interface InterpolateOptions {
  */
 export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
   checkOptions(opts, ['size', 'scaleFactor', 'mode', 'alignCorners'], 'interpolate');
+  if (anyBf16(x)) return viaFloat32([x], (a) => interpolate(a, opts));
   checkFloat(x, 'input');
   check(x.ndim === 4, () => `input: expected [N, C, H, W], got ${shapeStr(x.shape)}`);
   const { size, scaleFactor, mode = 'nearest', alignCorners } = opts;

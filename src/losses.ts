@@ -3,6 +3,7 @@
  * written in a numerically stable form: cross-entropy through log-softmax (log-sum-exp), BCE
  * with logs clamped at -100, BCE-with-logits as max(x, 0) - x*y + log(1 + exp(-|x|)).
  */
+import { anyBf16, viaFloat32 } from './ops/bf16.js';
 import { checkOptions } from './options.js';
 import { check, shapeStr } from './errors.js';
 import { noGrad, record } from './autograd/engine.js';
@@ -39,6 +40,8 @@ function checkSameShape(input: Tensor, target: Tensor): void {
 export interface ReductionOptions { reduction?: Reduction }
 
 export function mseLoss(input: Tensor, target: Tensor, opts: ReductionOptions = {}): Tensor {
+  // bfloat16: the loss in float32, its value rounded to bfloat16 once (gradients come back in bfloat16)
+  if (anyBf16(input, target)) return viaFloat32([input, target], (x, t) => mseLoss(x, t, opts));
   checkOptions(opts, ['reduction'], 'mseLoss');
   const { reduction = 'mean' } = opts;
   checkReduction(reduction);
@@ -47,6 +50,8 @@ export function mseLoss(input: Tensor, target: Tensor, opts: ReductionOptions = 
 }
 
 export function l1Loss(input: Tensor, target: Tensor, opts: ReductionOptions = {}): Tensor {
+  // bfloat16: the loss in float32, its value rounded to bfloat16 once (gradients come back in bfloat16)
+  if (anyBf16(input, target)) return viaFloat32([input, target], (x, t) => l1Loss(x, t, opts));
   checkOptions(opts, ['reduction'], 'l1Loss');
   const { reduction = 'mean' } = opts;
   checkReduction(reduction);
@@ -55,6 +60,8 @@ export function l1Loss(input: Tensor, target: Tensor, opts: ReductionOptions = {
 }
 
 export function huberLoss(input: Tensor, target: Tensor, opts: ReductionOptions & { delta?: number } = {}): Tensor {
+  // bfloat16: the loss in float32, its value rounded to bfloat16 once (gradients come back in bfloat16)
+  if (anyBf16(input, target)) return viaFloat32([input, target], (x, t) => huberLoss(x, t, opts));
   checkOptions(opts, ['reduction', 'delta'], 'huberLoss');
   const { reduction = 'mean', delta = 1 } = opts;
   checkReduction(reduction);
@@ -65,6 +72,8 @@ export function huberLoss(input: Tensor, target: Tensor, opts: ReductionOptions 
 }
 
 export function smoothL1Loss(input: Tensor, target: Tensor, opts: ReductionOptions & { beta?: number } = {}): Tensor {
+  // bfloat16: the loss in float32, its value rounded to bfloat16 once (gradients come back in bfloat16)
+  if (anyBf16(input, target)) return viaFloat32([input, target], (x, t) => smoothL1Loss(x, t, opts));
   checkOptions(opts, ['reduction', 'beta'], 'smoothL1Loss');
   const { reduction = 'mean', beta = 1 } = opts;
   checkReduction(reduction);
@@ -103,6 +112,8 @@ function classesLast(input: Tensor): Tensor {
  * with float32 class probabilities of the input's shape.
  */
 export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOptions = {}): Tensor {
+  // bfloat16: the loss in float32, its value rounded to bfloat16 once (gradients come back in bfloat16)
+  if (anyBf16(input, target)) return viaFloat32([input, target], (x, t) => crossEntropy(x, t, opts));
   checkOptions(opts, ['reduction', 'ignoreIndex', 'labelSmoothing', 'weight'], 'crossEntropy');
   const { reduction = 'mean', ignoreIndex = -100, labelSmoothing = 0, weight = null } = opts;
   checkReduction(reduction);
@@ -162,6 +173,8 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
 
 /** Negative log-likelihood of log-probabilities [N, C] (or [N, C, d...]) with int32 targets [N] (or [N, d...]). */
 export function nllLoss(input: Tensor, target: Tensor, opts: Omit<CrossEntropyOptions, 'labelSmoothing'> = {}): Tensor {
+  // bfloat16: the loss in float32, its value rounded to bfloat16 once (gradients come back in bfloat16)
+  if (anyBf16(input, target)) return viaFloat32([input, target], (x, t) => nllLoss(x, t, opts));
   checkOptions(opts, ['reduction', 'ignoreIndex', 'weight'], 'nllLoss');
   const { reduction = 'mean', ignoreIndex = -100, weight = null } = opts;
   checkReduction(reduction);
@@ -204,6 +217,8 @@ export interface BCEOptions extends ReductionOptions { weight?: Tensor | null }
  * the chain rule through the clamped logs would give 0/0.
  */
 export function binaryCrossEntropy(input: Tensor, target: Tensor, opts: BCEOptions = {}): Tensor {
+  // bfloat16: the loss in float32, its value rounded to bfloat16 once (gradients come back in bfloat16)
+  if (anyBf16(input, target)) return viaFloat32([input, target], (x, t) => binaryCrossEntropy(x, t, opts));
   checkOptions(opts, ['reduction', 'weight'], 'binaryCrossEntropy');
   const { reduction = 'mean', weight = null } = opts;
   checkReduction(reduction);
@@ -226,6 +241,8 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, opts: BCEOptio
 /** BCE on logits, stable for any magnitude; posWeight [C] weighs the positive term. */
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor,
   opts: BCEOptions & { posWeight?: Tensor | null } = {}): Tensor {
+  // bfloat16: the loss in float32, its value rounded to bfloat16 once (gradients come back in bfloat16)
+  if (anyBf16(input, target)) return viaFloat32([input, target], (x, t) => binaryCrossEntropyWithLogits(x, t, opts));
   checkOptions(opts, ['reduction', 'weight', 'posWeight'], 'binaryCrossEntropyWithLogits');
   const { reduction = 'mean', weight = null, posWeight = null } = opts;
   checkReduction(reduction);

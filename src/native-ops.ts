@@ -5,14 +5,15 @@ import type { Handle } from './native.js';
 
 export interface NativeOps {
   /**
-   * fill, cast, layout (every dtype; layout moves copy 4- or 8-byte elements)
+   * fill, cast, layout (every dtype; layout moves copy 2-, 4- or 8-byte elements)
    * dst[i] = value (int32: NaN gives 0, out-of-range values saturate, as in cast; float32 rounds it)
    */
   fill(dst: Handle, dstOff: number, n: number, value: number): void;
   /**
    * dst[i] = src[i] converted. float -> int32 truncates toward zero, saturates out-of-range
    * values to INT32_MIN / INT32_MAX and maps NaN to 0, on every backend (docs/design-notes.md);
-   * float64 -> float32 rounds to nearest.
+   * float64 -> float32 rounds to nearest; to bfloat16 rounds to nearest, ties to even, once (NaN
+   * stays NaN); bfloat16 -> float32/float64 is exact.
    */
   cast(dst: Handle, dstOff: number, src: Handle, srcOff: number, n: number): void;
   /**
@@ -194,6 +195,23 @@ export interface NativeOps {
    */
   qr(Q: Handle, QOff: number, R: Handle, ROff: number, work: Handle, workOff: number, A: Handle, AOff: number, batch: number, m: number, n: number, complete: boolean): void;
   /**
+   * k-means: Lloyd's assignment and accumulation in one sweep over the rows
+   * For each row i of x [n, d]: labels[i] = the j minimising ||c_j||^2 - 2 x_i . c_j over centers
+   * [k, d] (in x's dtype: the expansion scikit-learn's Lloyd uses; the lowest j at ties; a row
+   * whose every value is infinite or NaN gets 0). In float64: minDist[i] = ||x_i - c_labels[i]||^2
+   * from the differences, inertia[0] = their sum, sums [k, d] and counts [k] = each cluster's row
+   * sum and row count (written, not accumulated; both given or both null). x and centers are
+   * contiguous and of one dtype. CPU: deterministic for a given thread count (partials per thread,
+   * merged in order); CUDA: atomic adds.
+   */
+  kmeansAssign(labels: Handle, labelsOff: number, minDist: Handle | null, minDistOff: number, sums: Handle | null, sumsOff: number, counts: Handle | null, countsOff: number, inertia: Handle, inertiaOff: number, x: Handle, xOff: number, centers: Handle, centersOff: number, n: number, d: number, k: number): void;
+  /**
+   * out [n, d(d+1)/2] = the upper triangle of each row's outer product x x^T, row by row (x_i x_j
+   * for i <= j: (0,0), (0,1), ..., (0,d-1), (1,1), ...), for x [n, d] contiguous (the Gaussian
+   * mixture's full-covariance E and M steps: both are symmetric, so half of x x^T suffices).
+   */
+  outerTriangle(out: Handle, outOff: number, x: Handle, xOff: number, n: number, d: number): void;
+  /**
    * recurrences over a whole sequence (native/composite/)
    * Plain RNN, act = tanh or relu: h_t = act(proj_t + bHh + h_{t-1} wHh^T). proj, hs [T, B, H].
    */
@@ -216,9 +234,10 @@ export interface NativeOps {
   gruForward(gates: Handle, gatesOff: number, hh: Handle, hhOff: number, hs: Handle, hsOff: number, proj: Handle, projOff: number, wHh: Handle, wHhOff: number, bHh: Handle | null, bHhOff: number, h0: Handle, h0Off: number, T: number, B: number, H: number): void;
   gruBackward(dproj: Handle, dprojOff: number, dwHh: Handle | null, dwHhOff: number, dbHh: Handle | null, dbHhOff: number, dh0: Handle, dh0Off: number, dhs: Handle, dhsOff: number, gates: Handle, gatesOff: number, hh: Handle, hhOff: number, hs: Handle, hsOff: number, h0: Handle, h0Off: number, wHh: Handle, wHhOff: number, T: number, B: number, H: number): void;
   /**
-   * ---- bfloat16 matmul (autocast): the gemm above with both operands rounded to bfloat16 (nearest,
-   * ties to even) and the products summed in float32: C = alpha * bf16(op(A)) @ bf16(op(B)) + beta * C.
-   * A, B, C are float32 buffers (the rounding happens while packing). CPU: vdpbf16ps where the
+   * ---- bfloat16 matmul (autocast, bfloat16 tensors): the gemm above with both operands rounded to
+   * bfloat16 (nearest, ties to even) and the products summed in float32:
+   * C = alpha * bf16(op(A)) @ bf16(op(B)) + beta * C. A and B are float32 buffers (rounded while
+   * packing) or bfloat16 storage (read directly), each; C is float32. CPU: vdpbf16ps where the
    * processor has AVX512_BF16, else the float32 micro-kernels on the rounded values (gemm_bf16.cc).
    */
   gemmBf16(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number, A: Handle, AOff: number, lda: number, strideA: number, B: Handle, BOff: number, ldb: number, strideB: number, beta: number, C: Handle, COff: number, ldc: number, strideC: number, batch: number): void;

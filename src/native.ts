@@ -36,8 +36,9 @@ export interface NativeCore extends NativeOps {
 
   alloc(device: number, dtype: number, numel: number): Handle;
   release(h: Handle): void;
-  write(h: Handle, offset: number, data: Float32Array | Int32Array | Float64Array): void;
-  read(h: Handle, offset: number, out: Float32Array | Int32Array | Float64Array): void;
+  /** bfloat16 storage takes and gives its raw bits as a Uint16Array. */
+  write(h: Handle, offset: number, data: Float32Array | Int32Array | Float64Array | Uint16Array): void;
+  read(h: Handle, offset: number, out: Float32Array | Int32Array | Float64Array | Uint16Array): void;
   copy(dst: Handle, dstOff: number, src: Handle, srcOff: number, numel: number): void;
   memoryStats(): { device: number; bytes: number; count: number; peakBytes: number; cachedBytes: number }[];
   emptyCache(): void;

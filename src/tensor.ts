@@ -6,7 +6,7 @@ import { type BackwardOptions, backward as runBackward } from './autograd/backwa
 import { type GradNode, type TensorHook, record } from './autograd/engine.js';
 import { RemovableHandle } from './autograd/hooks.js';
 import { type Device, type DeviceLike, parseDevice } from './device.js';
-import { type DType, allocTyped, isFloating } from './dtype.js';
+import { type DType, allocTyped, bf16BitsToFloat, isFloating } from './dtype.js';
 import { KilnError, check } from './errors.js';
 import { full } from './creation.js';
 import { Storage, keep, registerTensorClass, track, untrack } from './memory.js';
@@ -96,7 +96,7 @@ export class Tensor {
   set requiresGrad(value: boolean) {
     check(typeof value === 'boolean', 'requiresGrad: expected a boolean');
     check(this.isLeaf || value, 'requiresGrad: can only be turned off on a leaf tensor (use detach())');
-    check(!value || isFloating(this.dtype), () => `requiresGrad: only float32 and float64 tensors can require gradients, this one is ${this.dtype}`);
+    check(!value || isFloating(this.dtype), () => `requiresGrad: only float32, float64 and bfloat16 tensors can require gradients, this one is ${this.dtype}`);
     this._requiresGrad = value;
   }
   /** In place, returns this (PyTorch's requires_grad_). */
@@ -187,7 +187,7 @@ export class Tensor {
 
   // ---- data access (these wait for the device) ----
 
-  /** The values, row-major: a Float32Array, Int32Array or Float64Array (by dtype). */
+  /** The values, row-major: a Float32Array (float32, bfloat16), Int32Array or Float64Array. */
   toTypedArray(): Float32Array | Int32Array | Float64Array {
     this._checkAlive();
     const n = this.numel;
@@ -195,7 +195,14 @@ export class Tensor {
     const out = allocTyped(this.dtype, n);
     if (n === 0) return out;
     const c = contiguous(this);
-    native.read(c.storage.handle, c.offset, out);
+    if (this.dtype === 'bfloat16') {
+      // the raw 2-byte values, widened exactly on the host
+      const bits = new Uint16Array(n);
+      native.read(c.storage.handle, c.offset, bits);
+      bf16BitsToFloat(bits, out as Float32Array);
+    } else {
+      native.read(c.storage.handle, c.offset, out);
+    }
     disposeTemp(c, this);
     return out;
   }
@@ -263,6 +270,7 @@ export class Tensor {
     const shape = broadcastShapes(this.shape, other.shape, what);
     check(shape.length === this.ndim && shape.every((d, i) => d === this.shape[i]),
       () => `${what}: cannot broadcast [${other.shape.join(', ')}] into [${this.shape.join(', ')}]`);
+    if (this.dtype === 'bfloat16') return this._bf16InPlace((w) => ew.binaryRaw(op, w, other));
     const cast = other.dtype === this.dtype ? other : shp.castTo(other, this.dtype);
     const o = readableBeside(this, cast, broadcastStrides(cast, shape));
     native.binary(BinaryOp[op], this.storage.handle, this.offset, this.storage.handle, this.offset, o.storage.handle, o.offset,
@@ -275,8 +283,24 @@ export class Tensor {
 
   /** this = this op scalar through the unary kernel (exact aliasing), without recording. */
   private _scalarInPlace(op: 'addScalar' | 'mulScalar', value: number): this {
-    check(isFloating(this.dtype), () => `${op === 'addScalar' ? 'add_' : 'mul_'}: expected a float32 or float64 tensor, got ${this.dtype}`);
+    check(isFloating(this.dtype), () => `${op === 'addScalar' ? 'add_' : 'mul_'}: expected a float32, float64 or bfloat16 tensor, got ${this.dtype}`);
+    if (this.dtype === 'bfloat16') return this._bf16InPlace((w) => ew.unaryRaw(w, op, value));
     native.unary(UnaryOp[op], this.storage.handle, this.offset, this.storage.handle, this.offset, this.numel, value, 0);
+    bumpVersion(this);
+    return this;
+  }
+
+  /**
+   * this (bfloat16) = bf16(f(this widened to float32)), without recording: in-place arithmetic
+   * on bfloat16 computes in float32 and rounds once, as the out-of-place ops do.
+   */
+  private _bf16InPlace(f: (wide: Tensor) => Tensor): this {
+    const view = this.detach();
+    const wide = shp.castTo(view, 'float32');
+    const r = f(wide);
+    const y = contiguous(r);
+    native.cast(this.storage.handle, this.offset, y.storage.handle, y.offset, this.numel);
+    for (const t of new Set([view, wide, r, y])) t.dispose();
     bumpVersion(this);
     return this;
   }
@@ -368,12 +392,12 @@ export class Tensor {
   // ---- devices and dtypes ----
 
   /**
-   * A copy on another device, or with another dtype ('float32' | 'float64' | 'int32' | 'bool'); this
+   * A copy on another device, or with another dtype ('float32' | 'float64' | 'bfloat16' | 'int32' | 'bool'); this
    * when nothing changes. Device copies and float casts are recorded: the gradient goes back to
    * this tensor's device and dtype.
    */
   to(target: DeviceLike | DType): Tensor {
-    if (target === 'float32' || target === 'int32' || target === 'float64' || target === 'bool') {
+    if (target === 'float32' || target === 'int32' || target === 'float64' || target === 'bool' || target === 'bfloat16') {
       return this.dtype === target ? this : shp.castTo(this, target);
     }
     const device = parseDevice(target);
@@ -396,6 +420,21 @@ export class Tensor {
     this._replaceStorage(moved);
     moved.dispose();
     this.grad?._moveTo(device);
+  }
+
+  /**
+   * @internal Converts this tensor's values to another float dtype in place (the same object, a
+   * new storage), its .grad too: module.to(dtype) keeps its Parameter objects.
+   */
+  _castInPlace(dtype: DType): void {
+    this._checkAlive('to');
+    if (dtype === this.dtype) return;
+    const view = this.detach();
+    const c = shp.castTo(view, dtype);
+    view.dispose();
+    this._replaceStorage(c);
+    c.dispose();
+    this.grad?._castInPlace(dtype);
   }
 
   /**
@@ -440,6 +479,10 @@ export class Tensor {
 
   bool(): Tensor {
     return this.to('bool');
+  }
+  /** A bfloat16 copy (2-byte storage, rounded to nearest, ties to even; CPU only). */
+  bfloat16(): Tensor {
+    return this.to('bfloat16');
   }
 
   // ---- elementwise ----

@@ -1,6 +1,7 @@
 """Peer of bench/mixture.mjs: scikit-learn 1.2 GaussianMixture and KMeans on the same data and
 init that the Kiln side uses (raw float64 files written by bench/mixture.mjs). Prints one JSON
 line: seconds of each fit and the results to cross-check (lower bound, inertia, iterations).
+Each timed fit follows an untimed one-iteration fit of the same problem (as the Kiln side does).
 
   /usr/bin/python3 bench/peers/sklearn_mixture.py DIR gmm|kmeans
 """
@@ -32,8 +33,12 @@ if what == "gmm":
     X = load("gmm-X.f64", (n, dim))
     means = load("gmm-means.f64", (k, dim))
     prec = np.stack([np.eye(dim)] * k)
-    gm = GaussianMixture(n_components=k, covariance_type="full", tol=0.0, max_iter=g["iters"],
-                         weights_init=np.full(k, 1.0 / k), means_init=means, precisions_init=prec)
+
+    def make(iters):
+        return GaussianMixture(n_components=k, covariance_type="full", tol=0.0, max_iter=iters,
+                               weights_init=np.full(k, 1.0 / k), means_init=means, precisions_init=prec)
+    make(1).fit(X)
+    gm = make(g["iters"])
     t = time.perf_counter()
     gm.fit(X)
     out.update(seconds=time.perf_counter() - t, nIter=int(gm.n_iter_), lowerBound=float(gm.lower_bound_))
@@ -42,7 +47,11 @@ else:
     n, dim, k = m["n"], m["d"], m["k"]
     X = load("km-X.f64", (n, dim))
     init = load("km-init.f64", (k, dim))
-    km = KMeans(n_clusters=k, init=init, n_init=1, max_iter=m["iters"], tol=0.0, algorithm="lloyd")
+
+    def make(iters):
+        return KMeans(n_clusters=k, init=init, n_init=1, max_iter=iters, tol=0.0, algorithm="lloyd")
+    make(1).fit(X)
+    km = make(m["iters"])
     t = time.perf_counter()
     km.fit(X)
     out.update(seconds=time.perf_counter() - t, nIter=int(km.n_iter_), inertia=float(km.inertia_))

@@ -18,6 +18,8 @@ Napi::Value StorageViewExport(const Napi::CallbackInfo& info) {
     throw Error("range [" + std::to_string(off) + ", " + std::to_string(off + n) + ") is outside its storage of " +
                 std::to_string(s.numel) + " elements");
   }
+  // the communication engines reduce float32, float64 and int32 only
+  if (s.dtype == DType::BF16) throw Error("handle: bfloat16 tensors cannot be communicated yet (cast with float())");
   size_t elem = dtypeSize(s.dtype);
   auto* view = new StorageView{static_cast<char*>(s.ptr) + off * static_cast<int64_t>(elem),
                                static_cast<size_t>(n) * elem, n, s.device, s.dtype};

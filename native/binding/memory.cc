@@ -34,7 +34,11 @@ Napi::Value Alloc(const Napi::CallbackInfo& info) {
   EnvState& st = envState(env);
   Backend& be = backendArg(info, 0);
   int64_t dtype = intArg(info, 1, "dtype");
-  if (!isDType(dtype)) throw Error("dtype: expected 0 (float32), 1 (int32) or 2 (float64)");
+  if (!isDType(dtype)) throw Error("dtype: expected 0 (float32), 1 (int32), 2 (float64) or 3 (bfloat16)");
+  // bfloat16 has CPU kernels only: refusing its storage elsewhere keeps it from every CUDA kernel
+  if (static_cast<DType>(dtype) == DType::BF16 && intArg(info, 0, "device") != kCpuDevice) {
+    throw Error("dtype: bfloat16 tensors are CPU-only for now (cast with float() before moving to CUDA)");
+  }
   Storage s;
   s.device = static_cast<int>(intArg(info, 0, "device"));
   s.dtype = static_cast<DType>(dtype);
@@ -89,16 +93,19 @@ Napi::Value Release(const Napi::CallbackInfo& info) {
 }
 
 // Typed-array argument: data pointer and element count. Its element type must fit the
-// storage's dtype: Float64Array for float64, a 4-byte array (Float32Array, Int32Array,
-// Uint32Array) for float32 and int32.
+// storage's dtype: Float64Array for float64, Uint16Array (the raw bits) for bfloat16, a 4-byte
+// array (Float32Array, Int32Array, Uint32Array) for float32 and int32.
 void* typedArrayArg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t* count, DType dtype) {
   Napi::Value v = info[i];
-  const char* want = dtype == DType::F64 ? "a Float64Array (the tensor is float64)" : "a Float32Array or Int32Array";
+  const char* want = dtype == DType::F64    ? "a Float64Array (the tensor is float64)"
+                     : dtype == DType::BF16 ? "a Uint16Array of bfloat16 bits (the tensor is bfloat16)"
+                                            : "a Float32Array or Int32Array";
   if (!v.IsTypedArray()) throw Error(std::string(name) + ": expected " + want);
   auto ta = v.As<Napi::TypedArray>();
   auto type = ta.TypedArrayType();
-  bool ok = dtype == DType::F64 ? type == napi_float64_array
-                                : type == napi_float32_array || type == napi_int32_array || type == napi_uint32_array;
+  bool ok = dtype == DType::F64    ? type == napi_float64_array
+            : dtype == DType::BF16 ? type == napi_uint16_array
+                                   : type == napi_float32_array || type == napi_int32_array || type == napi_uint32_array;
   if (!ok) throw Error(std::string(name) + ": expected " + want);
   *count = static_cast<int64_t>(ta.ElementLength());
   return static_cast<char*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();

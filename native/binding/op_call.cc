@@ -50,6 +50,10 @@ void* OpCall::buffer(const char* name, int64_t extent, bool optional, bool out, 
     throw Error(std::string(name) + ": range [" + std::to_string(off) + ", " + std::to_string(off + extent) +
                 ") is outside its storage of " + std::to_string(s.numel) + " elements");
   }
+  if (s.dtype == DType::BF16 && !bf16Ok_) {
+    // (the export's name is put in front of the message)
+    throw Error(std::string(name) + ": bfloat16 tensors are not supported by this kernel (the TypeScript op should widen them to float32)");
+  }
   if (want >= 0 && int(s.dtype) != want) {
     throw Error(std::string(name) + ": expected a " + dtypeName(static_cast<DType>(want)) + " tensor, got " +
                 dtypeName(s.dtype));

@@ -18,7 +18,17 @@ enum Pass { kCount = 0, kScalars, kBuffers, kChecks, kPasses };
 
 class OpCall {
  public:
-  explicit OpCall(const Napi::CallbackInfo& info) : info_(info) {}
+  // op: the op's name; bf16Ok: whether its kernels take bfloat16 buffers.
+  OpCall(const Napi::CallbackInfo& info, const char* op) : info_(info), bf16Ok_(takesBf16(op)) {}
+
+  // The ops whose CPU kernels read or write bfloat16 storage; every other kernel would read its
+  // 2-byte elements as something else, so a bfloat16 buffer is refused before it runs.
+  static bool takesBf16(const char* op) {
+    static const char* const kOps[] = {"fill", "cast", "stridedCopy", "copyStrided", "indexSelect", "gather", "gemmBf16"};
+    for (const char* o : kOps)
+      if (std::string(o) == op) return true;
+    return false;
+  }
 
   void begin(int pass) {
     if (pass == kScalars && info_.Length() != arg_) {
@@ -133,6 +143,7 @@ class OpCall {
   const BufferSeen* find(const char* name) const;
 
   const Napi::CallbackInfo& info_;
+  bool bf16Ok_;
   EnvState* env_ = nullptr;  // looked up once, at the first buffer
   int pass_ = kScalars;
   size_t arg_ = 0;

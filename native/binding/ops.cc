@@ -36,7 +36,7 @@ namespace {
 #define KILN_EXPORT(name, fields, call)                   \
   Napi::Value op_##name(const Napi::CallbackInfo& info) { \
     args::name a{};                                       \
-    OpCall c(info);                                       \
+    OpCall c(info, #name);                                \
     for (int pass = 0; pass < kPasses; ++pass) {          \
       c.begin(pass);                                      \
       fields                                              \

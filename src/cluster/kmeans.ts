@@ -3,14 +3,15 @@
  * of nInit runs by inertia, k-means++ (greedy, 2 + ln k local trials) or random initialisation,
  * sklearn's convergence rule (labels unchanged, or the squared center shift below
  * tol * mean feature variance) and its relocation of empty clusters to the farthest points.
- * The heavy steps are tensor ops (lloyd.ts) on the data's device and dtype.
+ * Each Lloyd iteration is one sweep of the fused native op kmeansAssign (assign.ts, lloyd.ts) on
+ * the data's device and dtype; sums, counts and the inertia are float64.
  */
 import { noGrad } from '../autograd/engine.js';
 import { tensor } from '../creation.js';
 import { check, shapeStr } from '../errors.js';
 import { keep, scope } from '../memory.js';
 import type { Tensor } from '../tensor.js';
-import { type LloydStep, assign, inertiaOf, lloydStep, withOnes } from './lloyd.js';
+import { type LloydStep, assign, inertiaOf, lloydStep, nearestDistances, sumSquares } from './lloyd.js';
 import { kmeansPlusPlus } from './plusplus.js';
 import { type DataLike, asData, checkKeys, choiceOption, chooseDistinct, intOption, makeRng, numberOption } from './util.js';
 
@@ -83,9 +84,9 @@ export class KMeans {
         // sklearn centers the data first (distances are unchanged, the expansion is more precise)
         const mean = data.mean(0, true);
         const Xc = data.sub(mean);
-        const xSq = Xc.square().sum(1);
-        const Xa = withOnes(Xc);
-        const tolAbs = Xc.square().mean(0).mean().item() * this.tol;
+        const xSq = given === null && this.init === 'k-means++' ? Xc.square().sum(1) : null;
+        // tol x the mean feature variance: the centered data's mean square
+        const tolAbs = this.tol === 0 ? 0 : (sumSquares(Xc) / Xc.numel) * this.tol;
         let keepRun: LloydResult | null = null;
         const runs = given === null ? this.nInit : 1;
         for (let r = 0; r < runs; r++) {
@@ -93,7 +94,7 @@ export class KMeans {
             const c0 = given !== null ? initialCenters(given, data, mean) : this.initCenters(Xc, xSq, rand);
             return keep(c0);
           });
-          const run = lloydRuns(Xc, Xa, xSq, init, this.maxIter, tolAbs);
+          const run = lloydRuns(Xc, init, this.maxIter, tolAbs);
           if (this.verbose > 0) console.log(`KMeans: run ${r}: inertia ${run.inertia}, ${run.nIter} iterations`);
           if (keepRun === null || run.inertia < keepRun.inertia) {
             keepRun?.centers.dispose();
@@ -120,21 +121,16 @@ export class KMeans {
     }
   }
 
-  private initCenters(Xc: Tensor, xSq: Tensor, rand: () => number): Tensor {
+  private initCenters(Xc: Tensor, xSq: Tensor | null, rand: () => number): Tensor {
     const n = Xc.shape[0];
-    const idx = this.init === 'random' ? chooseDistinct(rand, n, this.nClusters) : kmeansPlusPlus(Xc, xSq, this.nClusters, rand);
+    const idx = this.init === 'random' ? chooseDistinct(rand, n, this.nClusters) : kmeansPlusPlus(Xc, xSq!, this.nClusters, rand);
     const ix = tensor(Int32Array.from(idx), { dtype: 'int32', device: Xc.device });
     return Xc.indexSelect(0, ix);
   }
 
   /** int32 [n]: the nearest center of each row. */
   predict(X: DataLike): Tensor {
-    return this.withData(X, 'predict', (data) => {
-      const xSq = data.square().sum(1);
-      const { labels, minDist } = assign(data, xSq, this.clusterCenters!);
-      minDist.dispose();
-      return keep(labels);
-    });
+    return this.withData(X, 'predict', (data) => keep(assign(data, this.clusterCenters!).labels));
   }
 
   fitPredict(X: DataLike): Tensor {
@@ -154,10 +150,9 @@ export class KMeans {
   /** Minus the inertia of X on the fitted centers (sklearn's score). */
   score(X: DataLike): number {
     return this.withData(X, 'score', (data) => {
-      const labels = this.predict(data);
-      const v = -inertiaOf(data, this.clusterCenters!, labels);
+      const { labels, inertia } = assign(data, this.clusterCenters!);
       labels.dispose();
-      return v;
+      return -inertia;
     });
   }
 
@@ -196,16 +191,19 @@ function initialCenters(init: Tensor | number[][], X: Tensor, mean: Tensor): Ten
 /**
  * One Lloyd run from `centers` (disposed): sklearn's _kmeans_single_lloyd. Iterates until the
  * labels repeat (strict convergence) or the squared center shift is at most tolAbs, then
- * reassigns to the final centers when the stop was not strict.
+ * reassigns to the final centers when the stop was not strict. The inertia is against the final
+ * centers: on strict convergence they equal the step's centers bit for bit (the same labels give
+ * the same deterministic sums), so the step's inertia is reused; otherwise it is recomputed.
  */
-export function lloydRuns(X: Tensor, Xa: Tensor, xSq: Tensor, centers0: Tensor, maxIter: number, tolAbs: number): LloydResult {
+export function lloydRuns(X: Tensor, centers0: Tensor, maxIter: number, tolAbs: number): LloydResult {
   let centers = centers0;
   let labelsOld: Tensor | null = null;
   let strict = false;
+  let inertia = NaN;
   let i = 0;
   for (; i < maxIter; i++) {
-    const step = lloydStep(Xa, centers);
-    const next = scope(() => keep(newCenters(X, xSq, centers, step)));
+    const step = lloydStep(X, centers);
+    const next = scope(() => keep(newCenters(X, centers, step)));
     step.sums.dispose();
     step.counts.dispose();
     const shift = scope(() => next.sub(centers).square().sum().item());
@@ -216,6 +214,7 @@ export function lloydRuns(X: Tensor, Xa: Tensor, xSq: Tensor, centers0: Tensor, 
     labelsOld = step.labels;
     if (same) {
       strict = true;
+      inertia = shift === 0 ? step.inertia : inertiaOf(X, centers, step.labels);
       break;
     }
     if (shift <= tolAbs) break;
@@ -223,28 +222,27 @@ export function lloydRuns(X: Tensor, Xa: Tensor, xSq: Tensor, centers0: Tensor, 
   let labels = labelsOld!;
   if (!strict) {
     labels.dispose();
-    const a = assign(X, xSq, centers);
-    a.minDist.dispose();
+    const a = assign(X, centers);
     labels = a.labels;
+    inertia = a.inertia;
   }
-  return { centers, labels, inertia: inertiaOf(X, centers, labels), nIter: Math.min(i + 1, maxIter) };
+  return { centers, labels, inertia, nIter: Math.min(i + 1, maxIter) };
 }
 
 /**
  * sums / counts, after moving empty clusters onto the rows farthest from their centers
  * (sklearn's _relocate_empty_clusters_dense: the farthest row leaves its cluster's sum).
  */
-function newCenters(X: Tensor, xSq: Tensor, centers: Tensor, step: LloydStep): Tensor {
+function newCenters(X: Tensor, centers: Tensor, step: LloydStep): Tensor {
   const counts = Float64Array.from(step.counts.toTypedArray());
   const empty: number[] = [];
   counts.forEach((c, j) => c === 0 && empty.push(j));
-  if (empty.length === 0) return step.sums.div(step.counts.unsqueeze(1));
+  if (empty.length === 0) return step.sums.div(step.counts.unsqueeze(1)).to(X.dtype);
   const k = centers.shape[0];
   const d = X.shape[1];
-  const { minDist, labels: again } = assign(X, xSq, centers);  // rare: only with an empty cluster
+  const minDist = nearestDistances(X, centers);  // rare: only with an empty cluster
   const dist = minDist.toTypedArray();
   minDist.dispose();
-  again.dispose();
   const order = Array.from(dist.keys()).sort((a, b) => dist[b] - dist[a] || a - b).slice(0, empty.length);
   const sums = Float64Array.from(step.sums.toTypedArray());
   const rows = X.indexSelect(0, tensor(Int32Array.from(order), { dtype: 'int32', device: X.device })).toTypedArray();

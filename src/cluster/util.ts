@@ -32,7 +32,7 @@ export function asData(X: unknown, name: string, what: string): { X: Tensor; own
     t = tensor(flat, { dtype: 'float64', shape: [rows.length, d] });
     owned = true;
   }
-  check(isFloating(t.dtype), () => `${what}: ${name}: expected a float32 or float64 tensor, got ${t.dtype}`);
+  check(isFloating(t.dtype) && t.dtype !== 'bfloat16', () => `${what}: ${name}: expected a float32 or float64 tensor, got ${t.dtype}`);
   check(t.ndim === 2, () => `${what}: ${name}: expected shape [nSamples, nFeatures], got ${shapeStr(t.shape)}`);
   check(t.shape[1] > 0, () => `${what}: ${name}: expected at least one feature`);
   if (!allFinite(t)) {
@@ -42,9 +42,13 @@ export function asData(X: unknown, name: string, what: string): { X: Tensor; own
   return { X: t, owned };
 }
 
-/** Whether every element is finite (x - x is 0 exactly there, NaN at NaN and infinities). */
+/**
+ * Whether every element is finite. sklearn's fast path first: a finite sum has no NaN or
+ * infinity in it (one read, no temporary); only when the sum is not finite (a bad value, or
+ * finite values that overflow) each element is checked (x - x is 0 exactly where x is finite).
+ */
 export function allFinite(t: Tensor): boolean {
-  return scope(() => noGrad(() => t.sub(t).sum().item())) === 0;
+  return scope(() => noGrad(() => Number.isFinite(t.sum().item()) || t.sub(t).sum().item() === 0));
 }
 
 /** Rejects keys an options object should not have. */

@@ -8,20 +8,22 @@
  *             "__metadata__"?: { string: string } }, may be padded with trailing spaces
  *   rest      the data buffer; data_offsets are byte offsets into it; values little-endian
  *
- * Reading converts every dtype to one of Kiln's two dtypes, by one rule:
- *   floating types F32, F64, F16, BF16      -> float32 (F64 rounded to nearest float32)
+ * Reading converts every dtype to one of Kiln's dtypes, by one rule:
+ *   BF16                                   -> bfloat16 (the raw bits, as a Uint16Array)
+ *   floating types F32, F64, F16           -> float32 (F64 rounded to nearest float32)
  *   integer types I32, I16, I8, U16, U8, BOOL -> int32 (exact)
  *   integer types I64, U32, U64            -> int32 when every value fits in int32, else a
  *                                             KilnError naming the tensor
  * Other dtypes (F8_*, complex, ...) are rejected with a KilnError naming the tensor.
- * Writing produces F32 and I32 only, with the header padded to 8-byte alignment and tensors
+ * Writing produces F32, BF16 and I32 only, with the header padded to 8-byte alignment and tensors
  * stored back to back, which is what the Python safetensors library writes and accepts.
  */
 import { KilnError } from '../errors.js';
 import { briefList, checkEmptyDims, jsonDepth } from './limits.js';
 
-export type KilnDType = 'float32' | 'int32';
-export type HostArray = Float32Array | Int32Array;
+export type KilnDType = 'float32' | 'int32' | 'bfloat16';
+/** Values of a float32 or int32 tensor; a bfloat16 tensor's raw bits. */
+export type HostArray = Float32Array | Int32Array | Uint16Array;
 
 /** Bytes per element of each safetensors dtype this reader knows. */
 export const ST_DTYPE_SIZE: Record<string, number> = {
@@ -181,10 +183,10 @@ export function decodeTensorBytes(name: string, e: HeaderEntry, bytes: Uint8Arra
       return out('float32', a);
     }
     case 'BF16': {
-      const a = new Float32Array(numel);
-      const u = new Uint32Array(a.buffer);
-      for (let i = 0; i < numel; i++) u[i] = dv.getUint16(2 * i, true) << 16;
-      return out('float32', a);
+      if (LITTLE_ENDIAN) return out('bfloat16', new Uint16Array(copy() as ArrayBuffer));
+      const a = new Uint16Array(numel);
+      for (let i = 0; i < numel; i++) a[i] = dv.getUint16(2 * i, true);
+      return out('bfloat16', a);
     }
     case 'I16': case 'U16': case 'I8': case 'U8': case 'BOOL': {
       const a = new Int32Array(numel);
@@ -269,8 +271,8 @@ export function layoutSafetensors(entries: ReadonlyArray<[string, EncodeEntry]>,
     if (name === '__metadata__') throw new KilnError(`safetensors: '__metadata__' is reserved and cannot name a tensor`);
     if (Object.prototype.hasOwnProperty.call(header, name)) throw new KilnError(`safetensors: duplicate tensor name '${name}'`);
     const numel = e.shape.reduce((a, d) => a * d, 1);
-    const size = numel * 4;
-    header[name] = { dtype: e.dtype === 'int32' ? 'I32' : 'F32', shape: [...e.shape], data_offsets: [off, off + size] };
+    const size = numel * (e.dtype === 'bfloat16' ? 2 : 4);
+    header[name] = { dtype: e.dtype === 'int32' ? 'I32' : e.dtype === 'bfloat16' ? 'BF16' : 'F32', shape: [...e.shape], data_offsets: [off, off + size] };
     sizes.push(size);
     off += size;
   }
@@ -289,6 +291,7 @@ export function littleEndianBytes(a: HostArray): Uint8Array {
   const dv = new DataView(out.buffer);
   for (let i = 0; i < a.length; i++) {
     if (a instanceof Float32Array) dv.setFloat32(4 * i, a[i], true);
+    else if (a instanceof Uint16Array) dv.setUint16(2 * i, a[i], true);
     else dv.setInt32(4 * i, a[i], true);
   }
   return out;

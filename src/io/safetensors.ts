@@ -17,7 +17,10 @@
  */
 import { checkOptions } from '../options.js';
 import { readFile } from 'node:fs/promises';
-import { KilnError } from '../errors.js';
+import { KilnError, check } from '../errors.js';
+import { parseDevice } from '../device.js';
+import { native } from '../native.js';
+import { contiguous, disposeTemp, empty } from '../ops/util.js';
 import { Tensor } from '../tensor.js';
 import type { DeviceLike } from '../device.js';
 import { tensor } from '../creation.js';
@@ -48,19 +51,25 @@ export interface LoadOptions {
   device?: DeviceLike;
 }
 
+/** float32/int32 values, or a bfloat16 tensor's raw bits (written as BF16 without rounding). */
 function hostArray(t: Tensor): HostArray {
-  return t.toTypedArray() as HostArray;
+  return t.dtype === 'bfloat16' ? bf16Bits(t) : (t.toTypedArray() as HostArray);
 }
 
-/** Writing supports float32 and int32 (the format module's rule); float64 is refused, not narrowed. */
+/** Writing supports float32, bfloat16 and int32 (the format module's rule); float64 is refused, not narrowed. */
 function checkWritable(name: string, t: Tensor, what: string): void {
   if (t.dtype === 'float64') {
-    throw new KilnError(`${what}: tensor '${name}' is float64; Kiln writes float32 and int32 safetensors (cast it with .float())`);
+    throw new KilnError(`${what}: tensor '${name}' is float64; Kiln writes float32, bfloat16 and int32 safetensors (cast it with .float())`);
   }
 }
 
 function makeTensor(data: HostArray, dtype: KilnDType, shape: number[], device?: DeviceLike): Tensor {
-  return tensor(data, { dtype, shape, device });
+  if (dtype !== 'bfloat16') return tensor(data as Float32Array | Int32Array, { dtype, shape, device });
+  // the stored bits as they are (bfloat16 storage lives on the CPU)
+  check(parseDevice(device) === 'cpu', 'device: bfloat16 tensors are CPU-only for now (load to the CPU, then cast with float())');
+  const t = empty(shape, 'bfloat16', 'cpu');
+  if (data.length > 0) native.write(t.storage.handle, 0, data);
+  return t;
 }
 
 /** Encode a flat record of tensors as one safetensors file in memory. */
@@ -110,6 +119,16 @@ export async function readSafetensors(
     throw new KilnError(`${path}: cannot read checkpoint (${(e as Error).message})`);
   }
   return parseSafetensors(buf, { ...opts, file: path });
+}
+
+/** The raw bits of a bfloat16 tensor, row-major. */
+function bf16Bits(t: Tensor): Uint16Array {
+  const out = new Uint16Array(t.numel);
+  if (t.numel === 0) return out;
+  const c = contiguous(t);
+  native.read(c.storage.handle, c.offset, out);
+  disposeTemp(c, t);
+  return out;
 }
 
 // ---- nested objects <-> flat tensors + JSON tree ------------------------------------------

@@ -37,7 +37,8 @@ function release(tmp: Tensor, orig: Tensor): void {
 
 export function checkFloatMatrix(A: Tensor, name: string, what: string): FloatDType {
   checkTensor(A, name);
-  check(isFloating(A.dtype), () => `${what}: ${name}: expected a float32 or float64 tensor, got ${A.dtype}`);
+  check(isFloating(A.dtype) && A.dtype !== 'bfloat16', () => `${what}: ${name}: expected a float32 or float64 tensor, got ${A.dtype}` +
+    (A.dtype === 'bfloat16' ? ' (linalg has no bfloat16 kernels; cast with float())' : ''));
   check(A.ndim >= 2, () => `${what}: ${name}: expected a matrix or a batch of matrices ([..., rows, cols]), got shape ${shapeStr(A.shape)}`);
   return A.dtype as FloatDType;
 }

@@ -107,9 +107,14 @@ export abstract class Module {
 
   /**
    * Moves parameters (with their .grad) and buffers to a device in place: the same Tensor
-   * objects get new storage, so an optimizer built before `to()` keeps working.
+   * objects get new storage, so an optimizer built before `to()` keeps working. A float dtype
+   * ('float32', 'bfloat16'; as PyTorch's module.to(dtype)) converts the floating-point
+   * parameters and buffers (and their .grad) instead; int32 and bool buffers keep their dtype.
    */
-  to(device: DeviceLike): this {
+  to(device: DeviceLike | 'float32' | 'bfloat16'): this {
+    if (device === 'float32' || device === 'bfloat16') return this.castFloating(device);
+    check(device !== ('float64' as unknown) && device !== ('int32' as unknown) && device !== ('bool' as unknown),
+      () => `to: a module converts to 'float32' or 'bfloat16' (parameters are float32 or bfloat16), got '${String(device)}'`);
     const d: Device = parseDevice(device);
     // a tensor shared by several modules (tied weights) moves once and stays shared
     const moved = new Set<Tensor>();
@@ -123,6 +128,27 @@ export abstract class Module {
     return this;
   }
 
+
+  /** Same as to('bfloat16'): floating-point parameters and buffers stored in 2 bytes (CPU only). */
+  bfloat16(): this {
+    return this.to('bfloat16');
+  }
+  /** Same as to('float32'). */
+  float(): this {
+    return this.to('float32');
+  }
+
+  private castFloating(dtype: 'float32' | 'bfloat16'): this {
+    const done = new Set<Tensor>();
+    for (const m of this.modules()) {
+      for (const v of Object.values(m)) {
+        if (!(v instanceof Tensor) || done.has(v)) continue;
+        done.add(v);
+        if (v.dtype === 'float32' || v.dtype === 'bfloat16') v._castInPlace(dtype);
+      }
+    }
+    return this;
+  }
 
   /**
    * Parameters and persistent buffers by dotted name, in PyTorch's order (each module's own

@@ -9,7 +9,7 @@ import type { Tensor } from '../tensor.js';
 const parameters = new WeakSet<Tensor>();
 
 export function markParameter(t: Tensor): Tensor {
-  check(t.dtype === 'float32', () => `parameter: expected a float32 tensor, got ${t.dtype}`);
+  check(t.dtype === 'float32' || t.dtype === 'bfloat16', () => `parameter: expected a float32 or bfloat16 tensor, got ${t.dtype}`);
   t.requiresGrad = true;
   parameters.add(keep(t));
   return t;

@@ -43,7 +43,7 @@ const what = (c: EmitContext) => `onnx.export: ${c.node.op}`;
  * A size that follows the dynamic axes, read at run time: Shape(input)[k] of a graph input whose
  * dim k has the same sizes in both traces. null when no input dim matches.
  */
-function runtimeDim(c: EmitContext, sizeA: number, sizeB: number): string | null {
+export function runtimeDim(c: EmitContext, sizeA: number, sizeB: number): string | null {
   for (const id of c.graphInputs) {
     const [sa, sb] = [c.value(id).shape, c.valueB(id).shape];
     const k = sa.findIndex((d, i) => d === sizeA && sb[i] === sizeB && d !== sb[i]);

@@ -103,7 +103,7 @@ function runTrace(model: Module, params: Map<Tensor, string>, inputs: Tensor[]):
   try {
     const ids = inputs.map((t) => trace.input(t));
     const result = trace.run(() => model.forward(...inputs));
-    const outs = flattenTensors(result);
+    const outs = flattenTensors(result, 'forward', true);
     check(outs.length > 0, 'onnx.export: forward returned no tensor');
     return { trace, inputs: ids, outputs: outs.map((t) => trace.resolve(t, 'the model output')) };
   } finally {
@@ -114,6 +114,8 @@ function runTrace(model: Module, params: Map<Tensor, string>, inputs: Tensor[]):
 /** Attributes that carry sizes: they may follow the dynamic axes (the exporters read both traces). */
 const SIZED_ATTRS: Record<string, string[]> = {
   reshape: ['shape'], expand: ['shape'], slice: ['start', 'length'], cat: ['sizes'], conv2d: ['geom'], maxPool2d: ['geom'], avgPool2d: ['geom'],
+  // checked by their exporters (ops.ts): a size that moves must follow a graph input or an input's shape
+  attention: ['biasStrides'], arange: ['end'], causalMask: ['L', 'S'],
 };
 
 /** The first attribute (other than sizes) whose value differs between two traced nodes, or null. */

@@ -11,7 +11,7 @@ import { BatchNorm1d, BatchNorm2d, LayerNorm } from '../nn/norm.js';
 import { GRU, LSTM, RNN } from '../nn/rnn.js';
 import { pair } from '../ops/nn.js';
 import { Tensor } from '../tensor.js';
-import { type AttrValue, float, int, ints, strs } from './builder.js';
+import { type AttrValue, float, int, ints, str, strs } from './builder.js';
 import type { EmitContext } from './context.js';
 import type { Trace } from './trace.js';
 
@@ -51,7 +51,11 @@ export function wrapComposites(model: Module, trace: Trace): () => void {
     const wrapped = (...args: unknown[]) => {
       // batch norm in eval with running statistics only; otherwise its ops are traced one by one
       if (kind === 'BatchNorm' && (m.training || (m as any).running_mean === null)) return forward.apply(m, args);
-      return trace.composite(kind, m, tensorArgs(args), { stateGiven: args.length > 1 && args[1] !== undefined }, () => forward.apply(m, args));
+      const tensors = tensorArgs(args);
+      // a recurrent layer's lengths (packed sequences) become ONNX's sequence_lens
+      const lengths = kind === 'LSTM' || kind === 'GRU' || kind === 'RNN' ? (args[2] as { lengths?: ArrayLike<number> | null } | undefined)?.lengths ?? null : null;
+      const attrs = { stateGiven: tensors.length > 1, lengths: lengths === null ? null : Array.from(lengths) };
+      return trace.composite(kind, m, tensors, attrs, () => forward.apply(m, args));
     };
     Object.defineProperty(m, 'forward', { value: wrapped, writable: true, configurable: true, enumerable: false });
     restore.push(() => {
@@ -71,11 +75,26 @@ function reorderGates(t: Tensor, H: number, order: number[]): Float32Array {
   return out;
 }
 
-/** LSTM, GRU and RNN: one ONNX recurrent node per layer, with weights in ONNX's gate order. */
+/** Both directions' rows of a gate-stacked weight, in ONNX's gate order, one after the other. */
+function directions(self: any, name: string, D: number, H: number, order: number[]): Float32Array {
+  const parts = Array.from({ length: D }, (_, d) => reorderGates(self[`${name}${d === 1 ? '_reverse' : ''}`], H, order));
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
+  return out;
+}
+
+/**
+ * LSTM, GRU and RNN: one ONNX recurrent node per layer (both directions in one bidirectional node),
+ * with weights in ONNX's gate order; lengths become sequence_lens (ONNX zeroes the steps past a
+ * sequence's length and runs the reverse direction from its last step, as Kiln does).
+ */
 function recurrent(c: EmitContext, kind: 'LSTM' | 'GRU' | 'RNN'): void {
   const m = c.node.module as LSTM | GRU | RNN;
   const H = m.hiddenSize;
+  const D = m.numDirections;
   const b = c.b;
+  const lengths = c.node.attrs.lengths as number[] | null;
+  const seqLens = lengths === null ? '' : b.initializer('sequence_lens', { dtype: 'int32', dims: [lengths.length], data: lengths });
   // Kiln's (PyTorch's) gate order -> ONNX's: LSTM i,f,g,o -> i,o,f,c; GRU r,z,n -> z,r,h
   const order = kind === 'LSTM' ? [0, 3, 1, 2] : kind === 'GRU' ? [1, 0, 2] : [0];
   const G = order.length;
@@ -86,31 +105,37 @@ function recurrent(c: EmitContext, kind: 'LSTM' | 'GRU' | 'RNN'): void {
   const self = m as any;
   const base = kind.toLowerCase();
   for (let l = 0; l < m.numLayers; l++) {
-    const wIh: Tensor = self[`weight_ih_l${l}`];
-    const wHh: Tensor = self[`weight_hh_l${l}`];
-    const W = b.initializer(`${base}_W_l${l}`, { dtype: 'float32', dims: [1, G * H, wIh.shape[1]], data: reorderGates(wIh, H, order) });
-    const R = b.initializer(`${base}_R_l${l}`, { dtype: 'float32', dims: [1, G * H, H], data: reorderGates(wHh, H, order) });
+    const inSize = (self[`weight_ih_l${l}`] as Tensor).shape[1];
+    const W = b.initializer(`${base}_W_l${l}`, { dtype: 'float32', dims: [D, G * H, inSize], data: directions(self, `weight_ih_l${l}`, D, H, order) });
+    const R = b.initializer(`${base}_R_l${l}`, { dtype: 'float32', dims: [D, G * H, H], data: directions(self, `weight_hh_l${l}`, D, H, order) });
     let B = '';
     if (m.hasBias) {
-      const both = new Float32Array(2 * G * H);
-      both.set(reorderGates(self[`bias_ih_l${l}`], H, order), 0);
-      both.set(reorderGates(self[`bias_hh_l${l}`], H, order), G * H);
-      B = b.initializer(`${base}_B_l${l}`, { dtype: 'float32', dims: [1, 2 * G * H], data: both });
+      // per direction: [Wb (input biases), Rb (hidden biases)]
+      const both = new Float32Array(D * 2 * G * H);
+      for (let d = 0; d < D; d++) {
+        const sfx = d === 1 ? '_reverse' : '';
+        both.set(reorderGates(self[`bias_ih_l${l}${sfx}`], H, order), d * 2 * G * H);
+        both.set(reorderGates(self[`bias_hh_l${l}${sfx}`], H, order), (d * 2 + 1) * G * H);
+      }
+      B = b.initializer(`${base}_B_l${l}`, { dtype: 'float32', dims: [D, 2 * G * H], data: both });
     }
+    // the initial states of this layer's directions: rows l*D .. l*D+D-1 of Kiln's [layers*D, B, H]
     const stateOf = (i: number) => {
       if (!stateGiven) return '';
-      const [s] = b.node('Slice', [c.input(i), b.int64([l], 'starts'), b.int64([l + 1], 'ends'), b.int64([0], 'axes')]);
+      const [s] = b.node('Slice', [c.input(i), b.int64([l * D], 'starts'), b.int64([(l + 1) * D], 'ends'), b.int64([0], 'axes')]);
       return s;
     };
-    const inputs = [x, W, R, B, '', stateOf(1)];
+    const inputs = [x, W, R, B, seqLens, stateOf(1)];
     if (kind === 'LSTM') inputs.push(stateOf(2));
     while (inputs[inputs.length - 1] === '') inputs.pop();
     const attrs: Record<string, AttrValue> = { hidden_size: int(H) };
+    if (D === 2) attrs.direction = str('bidirectional');
     if (kind === 'GRU') attrs.linear_before_reset = int(1); // n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
-    if (kind === 'RNN') attrs.activations = strs([(m as RNN).nonlinearity === 'relu' ? 'Relu' : 'Tanh']);
+    if (kind === 'RNN') attrs.activations = strs(Array(D).fill((m as RNN).nonlinearity === 'relu' ? 'Relu' : 'Tanh'));
     const outs = b.node(kind, inputs, attrs, kind === 'LSTM' ? 3 : 2);
-    // Y [T, 1, B, H] -> [T, B, H] for the next layer
-    [x] = b.node('Squeeze', [outs[0], b.int64([1], 'axes')]);
+    // Y [T, D, B, H] -> [T, B, D*H] for the next layer (Kiln concatenates the directions' features)
+    if (D === 1) [x] = b.node('Squeeze', [outs[0], b.int64([1], 'axes')]);
+    else [x] = b.node('Reshape', [b.node('Transpose', [outs[0]], { perm: ints([0, 2, 1, 3]) })[0], b.int64([0, 0, -1], 'shape')]);
     finals[0].push(outs[1]);
     if (kind === 'LSTM') finals[1].push(outs[2]);
   }

@@ -3,8 +3,9 @@
  * ONNX nodes. An op missing here cannot be exported: export.ts throws a KilnError naming it.
  */
 import { KilnError } from '../errors.js';
-import { type OnnxDType, float, int, ints, str } from './builder.js';
+import { ONNX_TYPE, type OnnxDType, float, int, ints, str } from './builder.js';
 import { type EmitContext, expandTarget, reduce, reshapeTarget, sliceBounds } from './context.js';
+import { ATTENTION_OPS } from './attention.js';
 
 export type Emit = (c: EmitContext) => void;
 
@@ -74,7 +75,9 @@ export const OPS: Record<string, Emit> = {
   minimum: arithmetic('Min'),
   compare: (c) => {
     const [opType, negate] = COMPARE[c.node.attrs.op];
-    const dt = dtypeOf(c, c.node.inputs[0]) === dtypeOf(c, c.node.inputs[1]) ? dtypeOf(c, c.node.inputs[0]) : 'float32';
+    let dt = dtypeOf(c, c.node.inputs[0]) === dtypeOf(c, c.node.inputs[1]) ? dtypeOf(c, c.node.inputs[0]) : 'float32';
+    // ONNX orders numbers only; bools compare as 0/1
+    if (dt === 'bool' && opType !== 'Equal') dt = 'int32';
     let [r] = c.b.node(opType, [c.input(0, dt), c.input(1, dt)]);
     if (negate) [r] = c.b.node('Not', [r]);
     // Kiln's comparisons give float32 0/1 masks
@@ -84,7 +87,7 @@ export const OPS: Record<string, Emit> = {
     const cond = c.cast(c.extra('cond'), c.value(c.node.extra.cond).dtype, 'bool');
     c.b.node('Where', [cond, c.input(0, 'float32'), c.input(1, 'float32')], {}, [c.output()]);
   },
-  cast: (c) => { c.b.node('Cast', [c.input(0)], { to: int(c.node.attrs.dtype === 'int32' ? 6 : 1) }, [c.output()]); },
+  cast: (c) => { c.b.node('Cast', [c.input(0)], { to: int(ONNX_TYPE[c.node.attrs.dtype as OnnxDType] ?? ONNX_TYPE.float32) }, [c.output()]); },
 
   // ---- reductions
   sum: (c) => {
@@ -142,6 +145,9 @@ export const OPS: Record<string, Emit> = {
     c.b.node('ScatterElements', [c.input(0), c.extra('index'), c.input(1)], { axis: int(c.node.attrs.dim), reduction: str('add') }, [c.output()]);
   },
 
+  // ---- attention (attention.ts): the fused op, its causal mask, and arange (positions)
+  ...ATTENTION_OPS,
+
   // ---- nn
   softmax: (c) => { c.b.node(c.node.attrs.log ? 'LogSoftmax' : 'Softmax', [c.input(0)], { axis: int(c.node.attrs.dim) }, [c.output()]); },
   conv2d: (c) => {
@@ -170,6 +176,8 @@ export const UNSUPPORTED_HINT: Record<string, string> = {
   function: 'a custom autograd.Function: its forward is opaque to the tracer',
   checkpoint: 'utils.checkpoint: call the wrapped function directly for export',
   backwardHook: 'a module with backward hooks: remove them for export',
+  random: 'random numbers drawn inside forward, such as dropout with training true or scaledDotProductAttention with dropoutP > 0: ' +
+    'draw them only when this.training (export runs in eval mode)',
   crossEntropy: 'a loss: export the model, not the loss',
   binaryCrossEntropy: 'a loss: export the model, not the loss',
   rnnSequence: 'the RNN recurrence outside nn.RNN: use the module',

@@ -28,7 +28,7 @@ export interface Value {
   name?: string;
   /** The tensor itself, for parameters (their data is read when writing the file). */
   tensor?: Tensor;
-  /** A constant's values, copied when first read. */
+  /** A constant's values, copied when first read (bool as int32 0/1). */
   data?: Float32Array | Int32Array;
   /** A constant made during the forward pass (compared across the two traces). */
   madeInPass?: boolean;
@@ -48,8 +48,14 @@ export interface TraceNode {
   module?: Module;
 }
 
-/** The saved tensors each op's export reads. */
-const EXTRA_TENSORS: Record<string, string[]> = { indexSelect: ['index'], gather: ['index'], scatterAdd: ['index'], where: ['cond'] };
+/** The saved tensors each op's export reads (an entry that is null in saved is left out). */
+const EXTRA_TENSORS: Record<string, string[]> = {
+  indexSelect: ['index'], gather: ['index'], scatterAdd: ['index'], where: ['cond'],
+  // the fused attention's additive mask, broadcastable to its [B, H, L, S] scores
+  attention: ['bias'],
+};
+/** The dtypes a traced value may have (ONNX float, int32, bool). */
+const DTYPES = ['float32', 'int32', 'bool'];
 
 function sameLayout(a: Tensor, b: Tensor): boolean {
   return a.offset === b.offset && a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]) &&
@@ -123,18 +129,18 @@ export class Trace {
         'traced op (detach() or an internal alias); make it with reshape/permute/slice on the traced tensor');
     }
     if (this.made.size !== this.madeList.length) this.made = new Set(this.madeList);
-    if (t.dtype !== 'float32' && t.dtype !== 'int32') {
-      throw new KilnError(`onnx.export: ${consumer} reads a ${t.dtype} constant ${shapeStr(t.shape)}; export handles float32 and int32`);
+    if (!DTYPES.includes(t.dtype)) {
+      throw new KilnError(`onnx.export: ${consumer} reads a ${t.dtype} constant ${shapeStr(t.shape)}; export handles float32, int32 and bool`);
     }
-    const data = t.numel === 0 ? (t.dtype === 'int32' ? new Int32Array(0) : new Float32Array(0)) : (t.toTypedArray() as Float32Array | Int32Array);
+    const data = t.numel === 0 ? (t.dtype === 'float32' ? new Float32Array(0) : new Int32Array(0)) : (t.toTypedArray() as Float32Array | Int32Array);
     return this.add({ kind: 'const', shape: [...t.shape], dtype: t.dtype, data, madeInPass: this.made.has(t), version: t.storage.version }, t);
   }
 
   /** Binds the outputs of a node. */
   private bind(outs: Tensor[], nodeIndex: number): number[] {
     return outs.map((o) => {
-      if (o.dtype !== 'float32' && o.dtype !== 'int32') {
-        throw new KilnError(`onnx.export: ${this.nodes[nodeIndex].op} makes a ${o.dtype} tensor; export handles float32 and int32`);
+      if (!DTYPES.includes(o.dtype)) {
+        throw new KilnError(`onnx.export: ${this.nodes[nodeIndex].op} makes a ${o.dtype} tensor; export handles float32, int32 and bool`);
       }
       return this.add({ kind: 'op', shape: [...o.shape], dtype: o.dtype, version: o.storage.version }, o);
     });
@@ -147,7 +153,7 @@ export class Trace {
     const index = this.nodes.length;
     this.nodes.push(node);
     node.inputs = inputs.map((t) => this.resolve(t, op));
-    for (const key of EXTRA_TENSORS[op] ?? []) node.extra[key] = this.resolve(saved[key], op);
+    for (const key of EXTRA_TENSORS[op] ?? []) if (saved[key] instanceof Tensor) node.extra[key] = this.resolve(saved[key], op);
     for (const [k, v] of Object.entries(saved)) if (!(v instanceof Tensor) && typeof v !== 'function') node.attrs[k] = v;
     node.outputs = this.bind(outs, index);
   }
@@ -173,12 +179,16 @@ export class Trace {
   }
 }
 
-/** The tensors of a value made of tensors and (nested) arrays, in order; anything else is an error. */
-export function flattenTensors(v: unknown, what = 'forward'): Tensor[] {
+/**
+ * The tensors of a value made of tensors and (nested) arrays, in order; anything else is an error.
+ * skipNull: null entries are left out (MultiheadAttention's weights without needWeights).
+ */
+export function flattenTensors(v: unknown, what = 'forward', skipNull = false): Tensor[] {
   const out: Tensor[] = [];
   const walk = (x: unknown): void => {
     if (x instanceof Tensor) out.push(x);
     else if (Array.isArray(x)) x.forEach(walk);
+    else if (x === null && skipNull) return;
     else throw new KilnError(`onnx.export: ${what} returned ${x === null ? 'null' : typeof x}; expected tensors or arrays of tensors`);
   };
   walk(v);

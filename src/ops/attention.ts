@@ -8,7 +8,7 @@
  * Shapes: q [..., L, E], k [..., S, E], v [..., S, Ev] with the same leading dims; the mask
  * broadcasts to [..., L, S] (bool: true takes part; float: added to the scores).
  */
-import { record } from '../autograd/engine.js';
+import { record, traceOp } from '../autograd/engine.js';
 import { checkOptions } from '../options.js';
 import { check, checkFinite, shapeStr } from '../errors.js';
 import { dropout } from '../functional.js';
@@ -55,27 +55,32 @@ function as4d(x: Tensor, lead: readonly number[]): Tensor {
 function composed(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, causal: boolean, scale: number,
   dropoutP: number): Tensor {
   let s = q.matmul(k.transpose(-1, -2)).mul(scale);
-  if (causal) s = s.add(causalMask(q.shape[q.ndim - 2], k.shape[k.ndim - 2], q));
+  if (causal) s = s.add(causalMask(q.shape[q.ndim - 2], k.shape[k.ndim - 2], s));
   if (mask !== null) s = s.add(mask);
   let p = softmax(s, -1);
   if (dropoutP > 0) p = dropout(p, dropoutP, true);
   return p.matmul(v);
 }
 
-/** [L, S] with 0 on and below the diagonal and -inf above (top-left aligned). */
+/**
+ * [L, S] with 0 on and below the diagonal and -inf above (top-left aligned), on like's device.
+ * An export trace sees it as an op on like when like ends in [L, S] (the scores), so its size
+ * follows dynamic axes.
+ */
 export function causalMask(L: number, S: number, like: Tensor): Tensor {
   const host = new Float32Array(L * S);
   for (let i = 0; i < L; i++) for (let j = i + 1; j < S; j++) host[i * S + j] = -Infinity;
   const m = empty([L, S], 'float32', like.device);
   if (host.length > 0) native.write(m.storage.handle, 0, host);
-  return m;
+  const sized = like.ndim >= 2 && like.shape[like.ndim - 2] === L && like.shape[like.ndim - 1] === S;
+  return traceOp(m, 'causalMask', sized ? [like] : [], { L, S });
 }
 
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: SdpaOptions = {}): Tensor {
   checkOptions(opts, SDPA_KEYS, 'scaledDotProductAttention');
-  checkFloat(q, 'query');
-  checkFloat(k, 'key');
-  checkFloat(v, 'value');
+  checkFloat(q, 'scaledDotProductAttention: query');
+  checkFloat(k, 'scaledDotProductAttention: key');
+  checkFloat(v, 'scaledDotProductAttention: value');
   checkSameDevice(q, k, 'scaledDotProductAttention');
   checkSameDevice(q, v, 'scaledDotProductAttention');
   const { attnMask = null, dropoutP = 0, isCausal = false } = opts;

@@ -57,7 +57,7 @@ export function einsum(equation: string, ...operands: (Tensor | Tensor[])[]): Te
   check(typeof equation === 'string', 'equation: expected a string');
   const ts = (operands.length === 1 && Array.isArray(operands[0]) ? operands[0] : operands) as Tensor[];
   check(ts.length >= 1, 'einsum: expected at least one operand');
-  ts.forEach((t, i) => checkFloat(t, `operands[${i}]`));
+  ts.forEach((t, i) => checkFloat(t, `einsum: operands[${i}]`));
   const eq = equation.replace(/\s+/g, '');
   const [lhs, rhs] = eq.includes('->') ? eq.split('->') : [eq, null];
   const terms = lhs.split(',');

@@ -6,6 +6,7 @@ import { Tensor } from '../tensor.js';
 import { UNARY_READS } from './grad-ops.js';
 import { isFloating, promoteTypes } from '../dtype.js';
 import { castTo } from './shape.js';
+import { castRaw, viaFloat32 } from './bf16.js';
 import { broadcastShapes, broadcastStrides, checkFloat, checkFloating, checkSameDevice, checkTensor, contiguous, disposeTemp, empty } from './util.js';
 
 export type Scalar = number;
@@ -14,6 +15,14 @@ export type TensorOrScalar = Tensor | Scalar;
 /** y = f(x) through the native unary kernel, without recording. */
 export function unaryRaw(x: Tensor, op: UnaryOpName, alpha = 0, beta = 0): Tensor {
   checkFloating(x, op);
+  if (x.dtype === 'bfloat16') {
+    const w = castRaw(x, 'float32');
+    const y = unaryRaw(w, op, alpha, beta);
+    w.dispose();
+    const out = castRaw(y, 'bfloat16');
+    y.dispose();
+    return out;
+  }
   const xc = contiguous(x);
   const out = empty(x.shape, x.dtype, x.device);
   native.unary(UnaryOp[op], out.storage.handle, 0, xc.storage.handle, xc.offset, out.numel, alpha, beta);
@@ -23,6 +32,8 @@ export function unaryRaw(x: Tensor, op: UnaryOpName, alpha = 0, beta = 0): Tenso
 
 /** A recorded unary op; its gradient comes from the native unaryBackward kernel (rules.ts). */
 export function unary(x: Tensor, op: UnaryOpName, alpha = 0, beta = 0): Tensor {
+  checkFloating(x, op);
+  if (x.dtype === 'bfloat16') return viaFloat32([x], (w) => unary(w, op, alpha, beta));
   const out = unaryRaw(x, op, alpha, beta);
   // the rule reads x or the output y, whichever the derivative needs (so only that one is version-checked)
   const reads = UNARY_READS[op];
@@ -103,6 +114,17 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 export function binaryRaw(op: BinaryOpName, a0: Tensor, b0: Tensor): Tensor {
   checkSameDevice(a0, b0, op);
   const isCompare = BinaryOp[op] >= BinaryOp.eq;
+  if (promoteTypes(a0.dtype, b0.dtype) === 'bfloat16') {
+    // float32 math on the widened operands, one rounding of the result (comparisons stay float32)
+    const [a, b] = [a0.dtype === 'bfloat16' ? castRaw(a0, 'float32') : a0, b0.dtype === 'bfloat16' ? castRaw(b0, 'float32') : b0];
+    const y = binaryRaw(op, a, b);
+    if (a !== a0) a.dispose();
+    if (b !== b0) b.dispose();
+    if (isCompare) return y;
+    const out = castRaw(y, 'bfloat16');
+    y.dispose();
+    return out;
+  }
   let [a, b] = promote(a0, b0, isCompare);
   if (a.dtype === 'int32' && (op === 'div' || op === 'pow')) {
     // true division, as in PyTorch
@@ -128,6 +150,10 @@ export function binaryRaw(op: BinaryOpName, a0: Tensor, b0: Tensor): Tensor {
 
 function binary(op: BinaryOpName, a: Tensor, b: TensorOrScalar): Tensor {
   checkTensor(a, 'input');
+  // a bfloat16 result: float32 math (a number operand kept at float32), rounded once
+  if (b instanceof Tensor ? promoteTypes(a.dtype, b.dtype) === 'bfloat16' : a.dtype === 'bfloat16') {
+    return viaFloat32([a, b], (x, y) => binary(op, x, y), BinaryOp[op] < BinaryOp.eq);
+  }
   if (typeof b === 'number') {
     const bt = scalarTensor(b, a);
     const out = binaryRecorded(op, a, bt);
@@ -248,6 +274,11 @@ export function where(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tenso
   check(typeof a === 'number' || a instanceof Tensor, 'input: expected a Tensor or a number');
   check(typeof b === 'number' || b instanceof Tensor, 'other: expected a Tensor or a number');
   // scalars may be infinite (masking scores with -Infinity); they take float64 beside a float64 operand
+  if (a instanceof Tensor || b instanceof Tensor) {
+    const ta = a instanceof Tensor ? a.dtype : null;
+    const tb = b instanceof Tensor ? b.dtype : null;
+    if ((ta ?? tb) === 'bfloat16' && (tb ?? ta) === 'bfloat16') return viaFloat32([a, b], (x, y) => where(cond, x, y));
+  }
   const at = typeof a === 'number' ? fillScalar(a, cond, b) : a;
   const bt = typeof b === 'number' ? fillScalar(b, cond, a) : b;
   const out = record(whereRaw(cond, at, bt), 'where', [at, bt], { cond }, 0, null, [cond]);

@@ -4,6 +4,7 @@ import { check, shapeStr } from '../errors.js';
 import { native } from '../native.js';
 import type { Tensor } from '../tensor.js';
 import { checkSameDevice, checkTensor, contiguous, disposeTemp, empty, normDim, splitAt } from './util.js';
+import { anyBf16, viaFloat32 } from './bf16.js';
 
 function checkIndex(index: Tensor, name = 'index'): void {
   checkTensor(index, name);
@@ -30,6 +31,8 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
 
 /** Zeros of `shape` with src's rows added at index along dim: indexSelect's gradient (recorded: its rule is indexSelect). */
 export function indexAddInto(shape: readonly number[], dim: number, index: Tensor, src: Tensor): Tensor {
+  // bfloat16 sums run in float32 and are rounded once (the add kernels are float)
+  if (anyBf16(src)) return viaFloat32([src], (s) => indexAddInto(shape, dim, index, s));
   const out = empty(shape, src.dtype, src.device);
   native.fill(out.storage.handle, 0, out.numel, 0);
   const sc = contiguous(src);
@@ -61,6 +64,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
 
 /** Zeros of `shape` with src added at index along dim: gather's gradient (recorded: its rule is gather). */
 export function scatterAddInto(shape: readonly number[], dim: number, index: Tensor, src: Tensor): Tensor {
+  if (anyBf16(src)) return viaFloat32([src], (s) => scatterAddInto(shape, dim, index, s));
   const out = empty(shape, src.dtype, src.device);
   native.fill(out.storage.handle, 0, out.numel, 0);
   const sc = contiguous(src);
@@ -77,6 +81,7 @@ export function scatterAddInto(shape: readonly number[], dim: number, index: Ten
 export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
   checkIndex(index);
   checkTensor(src, 'src');
+  if (anyBf16(x, src)) return viaFloat32([x, src], (a, s) => scatterAdd(a, dim, index, s));
   const d = normDim(dim, x.ndim);
   check(src.shape.length === index.shape.length && src.shape.every((s, i) => s === index.shape[i]),
     () => `src: expected the shape of index ${shapeStr(index.shape)}, got ${shapeStr(src.shape)}`);

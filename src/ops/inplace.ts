@@ -14,7 +14,7 @@ import { isFloating } from '../dtype.js';
 import { KilnError, check, shapeStr } from '../errors.js';
 import { native } from '../native.js';
 import type { Tensor } from '../tensor.js';
-import { clone } from './shape.js';
+import { castTo, clone } from './shape.js';
 import { empty } from './util.js';
 
 /** Checks that t may be written in place; true when the write must be recorded. */
@@ -43,7 +43,9 @@ export function bumpVersion(t: Tensor): void {
 
 /** t = f(snapshot of t), recorded: t now stands for f's output in the graph. */
 export function recordedInPlace(t: Tensor, what: string, f: (old: Tensor) => Tensor): Tensor {
-  const y = f(clone(t));
+  const y0 = f(clone(t));
+  // the result takes the tensor's dtype (a bfloat16 tensor plus a float32 one promotes), recorded
+  const y = y0.dtype === t.dtype ? y0 : castTo(y0, t.dtype);
   check(y.shape.length === t.shape.length && y.shape.every((d, i) => d === t.shape[i]),
     () => `${what}: the result has shape ${shapeStr(y.shape)}, which does not fit in place into ${shapeStr(t.shape)}`);
   native.copy(t.storage.handle, t.offset, y.storage.handle, y.offset, t.numel);

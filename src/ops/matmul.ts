@@ -6,6 +6,7 @@ import type { Tensor } from '../tensor.js';
 import { BF16, autocastDtype, gemmOf } from '../autocast.js';
 import { promoteTypes } from '../dtype.js';
 import { castTo } from './shape.js';
+import { castRaw } from './bf16.js';
 import { broadcastShapes, checkFloating, checkSameDevice, contiguous, empty, sizeOf } from './util.js';
 
 /** How a [..., R, C] operand is read by gemm: its base, leading dimension and transposition. */
@@ -54,16 +55,23 @@ export function matmulRaw(a: Tensor, b: Tensor): Tensor {
   const N = b.shape[b.ndim - 1];
   check(b.shape[b.ndim - 2] === K, () => `matmul: shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)} do not align (${K} vs ${b.shape[b.ndim - 2]})`);
   const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), 'matmul batch dims');
-  const out = empty([...batch, M, N], a.dtype, a.device);
+  // bfloat16 operands are read as stored by the bf16 GEMM, which accumulates in float32; the
+  // float32 product is rounded to bfloat16 once
+  const bf16Tensors = a.dtype === 'bfloat16';
+  const out = empty([...batch, M, N], bf16Tensors ? 'float32' : a.dtype, a.device);
   const nb = sizeOf(batch);
-  if (out.numel === 0) return out;
-  const A = operand(a, batch);
-  const B = operand(b, batch);
-  gemmOf(autocastDtype() === 'bfloat16' && a.dtype === 'float32')(A.trans, B.trans, M, N, K, 1, A.t.storage.handle, A.t.offset, A.ld, A.batchStride,
-    B.t.storage.handle, B.t.offset, B.ld, B.batchStride, 0, out.storage.handle, 0, N, M * N, nb);
-  if (A.t !== a) A.t.dispose();
-  if (B.t !== b) B.t.dispose();
-  return out;
+  if (out.numel > 0) {
+    const A = operand(a, batch);
+    const B = operand(b, batch);
+    gemmOf(bf16Tensors || (autocastDtype() === 'bfloat16' && a.dtype === 'float32'))(A.trans, B.trans, M, N, K, 1, A.t.storage.handle, A.t.offset, A.ld, A.batchStride,
+      B.t.storage.handle, B.t.offset, B.ld, B.batchStride, 0, out.storage.handle, 0, N, M * N, nb);
+    if (A.t !== a) A.t.dispose();
+    if (B.t !== b) B.t.dispose();
+  }
+  if (!bf16Tensors) return out;
+  const rounded = castRaw(out, 'bfloat16');
+  out.dispose();
+  return rounded;
 }
 
 export function matmul(a0: Tensor, b0: Tensor): Tensor {
@@ -81,7 +89,7 @@ export function matmul(a0: Tensor, b0: Tensor): Tensor {
   // PyTorch's promotion: a 1-D left operand is a row, a 1-D right operand is a column
   const a2 = a.ndim === 1 ? a.unsqueeze(0) : a;
   const b2 = b.ndim === 1 ? b.unsqueeze(1) : b;
-  let out = record(matmulRaw(a2, b2), 'matmul', [a2, b2], autocastDtype() === 'bfloat16' && d === 'float32' ? BF16 : undefined, 0b11);
+  let out = record(matmulRaw(a2, b2), 'matmul', [a2, b2], (autocastDtype() === 'bfloat16' && d === 'float32') || d === 'bfloat16' ? BF16 : undefined, 0b11);
   if (a.ndim === 1) out = out.squeeze(-2);
   if (b.ndim === 1) out = out.squeeze(-1);
   if (!out.requiresGrad) {

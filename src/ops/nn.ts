@@ -4,15 +4,18 @@
  */
 import { checkOptions } from '../options.js';
 import { record } from '../autograd/engine.js';
-import { autocastDtype, gemmOf } from '../autocast.js';
+import { autocastDtype, gemmOf, withAutocast } from '../autocast.js';
 import { check, checkInt, shapeStr } from '../errors.js';
 import { native } from '../native.js';
 import type { Tensor } from '../tensor.js';
 import { avgPool2d as avgPool2dKernel, col2im } from './grad-ops.js';
-import { checkFloat, checkFloating, checkSameDevice, contiguous, disposeTemp, empty, normDim, splitAt } from './util.js';
+import { checkFloat, checkFloating, checkSameDevice, checkTensor, contiguous, disposeTemp, empty, normDim, splitAt } from './util.js';
+import { anyBf16, viaFloat32 } from './bf16.js';
+import { castTo } from './shape.js';
 
 export function softmax(x: Tensor, dim = -1, log = false): Tensor {
   checkFloating(x, log ? 'logSoftmax' : 'softmax');
+  if (x.dtype === 'bfloat16') return viaFloat32([x], (w) => softmax(w, dim, log));
   const d = normDim(dim, x.ndim);
   const xc = contiguous(x);
   const [outer, n, inner] = splitAt(x.shape, d);
@@ -29,6 +32,8 @@ export const logSoftmax = (x: Tensor, dim = -1) => softmax(x, dim, true);
  * rows whose target is ignoreIndex give 0. Reductions are composed by the caller.
  */
 export function crossEntropyRows(logits: Tensor, target: Tensor, ignoreIndex = -100, labelSmoothing = 0): Tensor {
+  checkTensor(logits, 'input');
+  if (logits.dtype === 'bfloat16') return viaFloat32([logits], (w) => crossEntropyRows(w, target, ignoreIndex, labelSmoothing));
   checkFloat(logits, 'input');
   check(logits.ndim === 2, () => `input: expected logits of shape [batch, classes], got ${shapeStr(logits.shape)}`);
   check(target.dtype === 'int32', () => `target: expected int32 class indices, got ${target.dtype}`);
@@ -77,8 +82,16 @@ function outSize(size: number, k: number, s: number, p: number, d: number, name:
 /** 2-D convolution, NCHW input [N, C, H, W], weight [OC, C, kH, kW], optional bias [OC]. */
 export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, opts: Conv2dOptions = {}): Tensor {
   checkOptions(opts, ['stride', 'padding', 'dilation', 'bias'], 'conv2d');
+  checkTensor(x, 'input');
+  checkTensor(weight, 'weight');
+  if (anyBf16(x, weight, bias)) return conv2dBf16(x, weight, bias, opts);
   checkFloat(x, 'input');
   checkFloat(weight, 'weight');
+  return conv2dCore(x, weight, bias, opts);
+}
+
+/** conv2d of a float32 input; the weight is float32, or bfloat16 read by the bf16 GEMM (conv2dBf16). */
+function conv2dCore(x: Tensor, weight: Tensor, bias: Tensor | null, opts: Conv2dOptions): Tensor {
   check(x.ndim === 4, () => `input: expected [N, C, H, W], got ${shapeStr(x.shape)}`);
   check(weight.ndim === 4, () => `weight: expected [outChannels, inChannels, kH, kW], got ${shapeStr(weight.shape)}`);
   const [N, C, H, W] = x.shape;
@@ -112,6 +125,24 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   return out;
 }
 
+/**
+ * conv2d of bfloat16 tensors (input, weight and bias all bfloat16, as PyTorch requires one
+ * dtype): the input is widened (exactly) for im2col, the bf16 GEMM reads the bfloat16 weight
+ * directly and accumulates in float32, the bias is added in float32 and the output rounded once.
+ */
+function conv2dBf16(x: Tensor, weight: Tensor, bias: Tensor | null, opts: Conv2dOptions): Tensor {
+  check(x.dtype === 'bfloat16' && weight.dtype === 'bfloat16' && (bias === null || bias.dtype === 'bfloat16'),
+    () => `conv2d: input, weight and bias must share a dtype, got ${x.dtype}, ${weight.dtype}${bias ? `, ${bias.dtype}` : ''}`);
+  if (bias) check(bias.ndim === 1 && weight.ndim === 4 && bias.shape[0] === weight.shape[0],
+    () => `bias: expected shape [${weight.shape[0]}], got ${shapeStr(bias.shape)}`);
+  const x32 = castTo(x, 'float32');
+  const y = withAutocast('bfloat16', () => conv2dCore(x32, weight, null, opts));
+  const y2 = bias ? y.add(bias.reshape([weight.shape[0], 1, 1])) : y;
+  const out = castTo(y2, 'bfloat16');
+  if (!out.requiresGrad) for (const t of new Set([x32, y, y2])) t.dispose();
+  return out;
+}
+
 export interface ConvTranspose2dOptions extends Conv2dOptions {
   outputPadding?: number | [number, number];
 }
@@ -122,6 +153,7 @@ export interface ConvTranspose2dOptions extends Conv2dOptions {
  */
 export function convTranspose2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, opts: ConvTranspose2dOptions = {}): Tensor {
   checkOptions(opts, ['stride', 'padding', 'dilation', 'outputPadding', 'bias'], 'convTranspose2d');
+  if (anyBf16(x, weight, bias)) return viaFloat32([x, weight, bias], (a, w, b) => convTranspose2d(a, w, b, opts));
   checkFloat(x, 'input');
   checkFloat(weight, 'weight');
   check(x.ndim === 4, () => `input: expected [N, C, H, W], got ${shapeStr(x.shape)}`);
@@ -165,6 +197,7 @@ function poolGeom(x: Tensor, kernelSize: number | [number, number], opts: Pool2d
 
 export function maxPool2d(x: Tensor, kernelSize: number | [number, number], opts: Pool2dOptions = {}): Tensor {
   checkOptions(opts, ['stride', 'padding'], 'maxPool2d');
+  if (anyBf16(x)) return viaFloat32([x], (w) => maxPool2d(w, kernelSize, opts));
   const g = poolGeom(x, kernelSize, opts, 'maxPool2d');
   const xc = contiguous(x);
   const y = empty(g.outShape, 'float32', x.device);
@@ -178,6 +211,7 @@ export function maxPool2d(x: Tensor, kernelSize: number | [number, number], opts
 
 export function avgPool2d(x: Tensor, kernelSize: number | [number, number], opts: Pool2dOptions & { countIncludePad?: boolean } = {}): Tensor {
   checkOptions(opts, ['stride', 'padding', 'countIncludePad'], 'avgPool2d');
+  if (anyBf16(x)) return viaFloat32([x], (w) => avgPool2d(w, kernelSize, opts));
   const g = poolGeom(x, kernelSize, opts, 'avgPool2d');
   return avgPool2dKernel(x, g, opts.countIncludePad ?? true);
 }

@@ -6,6 +6,7 @@ import { checkOptions } from '../options.js';
 import { ReduceOp, type ReduceOpName, native } from '../native.js';
 import type { Tensor } from '../tensor.js';
 import { castTo } from './shape.js';
+import { castRaw, viaFloat32 } from './bf16.js';
 import { checkTensor, contiguous, disposeTemp, empty, normDim, splitAt } from './util.js';
 
 export type Dims = number | number[] | undefined | null;
@@ -29,6 +30,7 @@ function reducedShape(shape: readonly number[], dims: number[], keepdim: boolean
 
 /** One native reduction over one dim, keeping it as size 1. */
 function reduceOneDim(x: Tensor, op: ReduceOpName, d: number): Tensor {
+  if (x.dtype === 'bfloat16') return bf16Reduce(x, (w) => reduceOneDim(w, op, d));
   const xc = contiguous(x);
   const [outer, n, inner] = splitAt(xc.shape, d);
   const shape = [...xc.shape];
@@ -40,9 +42,22 @@ function reduceOneDim(x: Tensor, op: ReduceOpName, d: number): Tensor {
   return out;
 }
 
+/** f on x widened to float32 (outside the graph); a float32 result is rounded back to bfloat16. */
+function bf16Reduce(x: Tensor, f: (wide: Tensor) => Tensor): Tensor {
+  const w = castRaw(x, 'float32');
+  const y = f(w);
+  w.dispose();
+  if (y.dtype !== 'float32') return y;
+  const out = castRaw(y, 'bfloat16');
+  y.dispose();
+  return out;
+}
+
 /** Reduction over several dims without recording (sum/mean/max/min compose dim by dim). */
 export function reduceRaw(x: Tensor, op: 'sum' | 'mean' | 'max' | 'min', dims: number[], keepdim: boolean): Tensor {
   check(isFloating(x.dtype) || op === 'sum' || op === 'max' || op === 'min', () => `${op}: expected a float32 or float64 tensor, got ${x.dtype}`);
+  // bfloat16: accumulated in float32 over every dim, rounded once
+  if (x.dtype === 'bfloat16') return bf16Reduce(x, (w) => reduceRaw(w, op, dims, keepdim));
   // int32 stays int32 (PyTorch keeps integer sums and extrema integral): the native int32
   // reduction accumulates sums in int64, exact whenever the result fits in int32
   if (op !== 'sum') {
@@ -91,6 +106,8 @@ export function min(x: Tensor, dim?: number, keepdim = false): Tensor {
 
 function extremum(x: Tensor, op: 'max' | 'min', dim: number | undefined, keepdim: boolean): Tensor {
   checkTensor(x, 'input');
+  // the gradient scatters through the index (a float32 kernel): the op runs on the widened tensor
+  if (x.dtype === 'bfloat16' && x.requiresGrad) return viaFloat32([x], (w) => extremum(w, op, dim, keepdim));
   if (dim === undefined || dim === null) {
     const flat = x.reshape([x.numel]);
     const out = extremum(flat, op, 0, false);
@@ -147,6 +164,7 @@ function correctionOf(opts: VarOptions, what: string): number {
 /** Variance over dims dividing by n - correction (Bessel's correction, 1, by default). */
 export function variance(x: Tensor, dim?: Dims, opts: VarOptions = {}): Tensor {
   checkTensor(x, 'input');
+  if (x.dtype === 'bfloat16') return viaFloat32([x], (w) => variance(w, dim, opts));
   const correction = correctionOf(opts, 'var');
   const keepdim = opts.keepdim ?? false;
   const dims = normDims(dim, x.ndim);
@@ -158,6 +176,7 @@ export function variance(x: Tensor, dim?: Dims, opts: VarOptions = {}): Tensor {
 }
 
 export function std(x: Tensor, dim?: Dims, opts: VarOptions = {}): Tensor {
+  if (x?.dtype === 'bfloat16') return viaFloat32([x], (w) => std(w, dim, opts));
   correctionOf(opts, 'std');
   return variance(x, dim, opts).sqrt();
 }
@@ -169,7 +188,8 @@ export function std(x: Tensor, dim?: Dims, opts: VarOptions = {}): Tensor {
  */
 export function norm(x: Tensor, p: number | 'fro' = 2, dim?: Dims, keepdim = false): Tensor {
   checkTensor(x, 'input');
-  check(x.dtype === 'float32', () => `norm: expected a float32 tensor, got ${x.dtype}`);
+  if (x.dtype === 'bfloat16') return viaFloat32([x], (w) => norm(w, p, dim, keepdim));
+  check(x.dtype === 'float32', () => `norm: expected a float32 or bfloat16 tensor, got ${x.dtype}`);
   const pv = p === 'fro' ? 2 : p;
   check(typeof pv === 'number' && !Number.isNaN(pv), () => `p: expected a number or 'fro', got ${String(p)}`);
   const dims = normDims(dim, x.ndim);
@@ -197,6 +217,7 @@ export function norm(x: Tensor, p: number | 'fro' = 2, dim?: Dims, keepdim = fal
 /** log(sum(exp(x))) over dim, computed stably. */
 export function logsumexp(x: Tensor, dim: number, keepdim = false): Tensor {
   checkTensor(x, 'input');
+  if (x.dtype === 'bfloat16') return viaFloat32([x], (w) => logsumexp(w, dim, keepdim));
   const d = normDim(dim, x.ndim);
   // constant shift: no gradient needed through it (traced for export all the same)
   const m = traceOp(reduceRaw(x, 'max', [d], true), 'maxmin', [x], { dim: d, keepdim: true, op: 'max' });

@@ -29,7 +29,7 @@ function checkShape(t: Tensor, name: string, expected: readonly number[]): void 
  */
 function checkRecurrence(op: string, gates: number, proj: Tensor, wHh: Tensor, bHh: Tensor | null,
   states: Record<string, Tensor>): [number, number, number] {
-  checkFloat(proj, 'proj');
+  checkFloat(proj, `${op}: proj`);
   const layout = gates === 1 ? 'hidden' : `${gates} * hidden`;
   check(proj.ndim === 3 && proj.shape[2] % gates === 0 && proj.numel > 0,
     () => `proj: expected [seqLen, batch, ${layout}] with no empty dim, got ${shapeStr(proj.shape)}`);

@@ -5,6 +5,7 @@ import { ScanOp, type ScanOpName, native } from '../native.js';
 import type { Tensor } from '../tensor.js';
 import { scatterAddInto } from './indexing.js';
 import { castTo } from './shape.js';
+import { anyBf16, viaFloat32 } from './bf16.js';
 import { checkTensor, contiguous, disposeTemp, empty, normDim, splitAt } from './util.js';
 
 /** The native scan along dim d, without recording. */
@@ -36,18 +37,21 @@ function scanInput(x: Tensor, dim: number, what: string): [Tensor, number] {
 
 /** Running sum along dim (int32 and bool inputs give float32). */
 export function cumsum(x: Tensor, dim: number): Tensor {
+  if (anyBf16(x)) return viaFloat32([x], (w) => cumsum(w, dim));
   const [xf, d] = scanInput(x, dim, 'cumsum');
   return scanOp(xf, 'sum', d, false);
 }
 
 /** Running product along dim; its gradient is exact where x holds zeros. */
 export function cumprod(x: Tensor, dim: number): Tensor {
+  if (anyBf16(x)) return viaFloat32([x], (w) => cumprod(w, dim));
   const [xf, d] = scanInput(x, dim, 'cumprod');
   return scanOp(xf, 'prod', d, false);
 }
 
 /** log(cumsum(exp(x))) along dim, computed stably. */
 export function logcumsumexp(x: Tensor, dim: number): Tensor {
+  if (anyBf16(x)) return viaFloat32([x], (w) => logcumsumexp(w, dim));
   const [xf, d] = scanInput(x, dim, 'logcumsumexp');
   return scanOp(xf, 'logsumexp', d, false);
 }

@@ -96,13 +96,14 @@ export function checkTensor(t: unknown, name: string): asserts t is Tensor {
 export function checkFloat(t: Tensor, name: string): void {
   checkTensor(t, name);
   check(t.dtype === 'float32', () => `${name}: expected a float32 tensor, got ${t.dtype}` +
-    (t.dtype === 'float64' ? ' (this op is float32 only; float64 covers elementwise math, reductions, softmax, matmul and linalg)' : ''));
+    (t.dtype === 'float64' ? ' (this op is float32 only; float64 covers elementwise math, reductions, softmax, matmul and linalg)' : '') +
+    (t.dtype === 'bfloat16' ? ' (this op has no bfloat16 path; compute it in float32 with float())' : ''));
 }
 
 /** float32 or float64 (the ops that have float64 kernels). */
 export function checkFloating(t: Tensor, name: string): void {
   checkTensor(t, name);
-  check(isFloating(t.dtype), () => `${name}: expected a float32 or float64 tensor, got ${t.dtype}`);
+  check(isFloating(t.dtype), () => `${name}: expected a float32, float64 or bfloat16 tensor, got ${t.dtype}`);
 }
 
 /** [outer, n, inner] view of dim d of a shape (see native/include/backend.h). */

@@ -44,9 +44,9 @@ class AdamBase extends Optimizer<AdamOptions> {
           if (amsgrad && !s.maxExpAvgSq) s.maxExpAvgSq = this.stateLike(p);
           s.step = (s.step as number) + 1;
           const m = s.expAvg as Tensor, v = s.expAvgSq as Tensor, vMax = amsgrad ? (s.maxExpAvgSq as Tensor) : null;
-          native.adamStep(p.storage.handle, p.offset, g.storage.handle, g.offset, m.storage.handle, m.offset,
-            v.storage.handle, v.offset, vMax ? vMax.storage.handle : null, vMax ? vMax.offset : 0, p.numel,
-            lr, betas[0], betas[1], eps, weightDecay, s.step, this.decoupled, amsgrad, maximize);
+          this.stepFloat32(p, g, (p, g) => native.adamStep(p.storage.handle, p.offset, g.storage.handle, g.offset,
+            m.storage.handle, m.offset, v.storage.handle, v.offset, vMax ? vMax.storage.handle : null, vMax ? vMax.offset : 0,
+            p.numel, lr, betas[0], betas[1], eps, weightDecay, s.step as number, this.decoupled, amsgrad, maximize));
           bumpVersion(p);
         }
       }

@@ -10,6 +10,8 @@ import { KilnError, check, shapeStr } from '../errors.js';
 import { keep, scope } from '../memory.js';
 import { full } from '../creation.js';
 import { Tensor } from '../tensor.js';
+import { native } from '../native.js';
+import { castRaw } from '../ops/bf16.js';
 
 /** The options every optimizer has; subclasses add their own. */
 export interface BaseOptions {
@@ -85,7 +87,7 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
     check(Array.isArray(params), 'paramGroup.params: expected an array of tensors');
     params.forEach((p, i) => {
       check(p instanceof Tensor, () => `paramGroup.params[${i}]: expected a Tensor`);
-      check(p.dtype === 'float32', () => `paramGroup.params[${i}]: expected a float32 tensor, got ${p.dtype}`);
+      check(p.dtype === 'float32' || p.dtype === 'bfloat16', () => `paramGroup.params[${i}]: expected a float32 or bfloat16 tensor, got ${p.dtype}`);
       check(p.isLeaf, () => `paramGroup.params[${i}]: can't optimize a non-leaf tensor`);
       check(p.isContiguous(), () => `paramGroup.params[${i}]: expected a contiguous tensor`);
     });
@@ -113,6 +115,23 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
   /** Runs fn without recording gradients, freeing its temporaries (state tensors are kept). */
   protected update(fn: () => void): void {
     scope(() => noGrad(fn));
+  }
+
+  /**
+   * Runs a fused float32 step on p and g. A bfloat16 parameter (with its bfloat16 gradient) is
+   * widened, stepped against the float32 state and rounded back in place, once per step: the
+   * state stays float32 (as a master copy would not: the parameter itself is the bfloat16 value).
+   */
+  protected stepFloat32(p: Tensor, g: Tensor, step: (p32: Tensor, g32: Tensor) => void): void {
+    if (p.dtype !== 'bfloat16' && g.dtype !== 'bfloat16') return step(p, g);
+    const p32 = p.dtype === 'bfloat16' ? castRaw(p, 'float32') : p;
+    const g32 = g.dtype === 'bfloat16' ? castRaw(g, 'float32') : g;
+    step(p32, g32);
+    if (p32 !== p) {
+      native.cast(p.storage.handle, p.offset, p32.storage.handle, p32.offset, p.numel);
+      p32.dispose();
+    }
+    if (g32 !== g) g32.dispose();
   }
 
   /** A tensor shaped like p, filled with value, that outlives any scope (optimizer state). */

@@ -47,8 +47,8 @@ export class SGD extends Optimizer<SGDOptions> {
             }
             buf = s.momentumBuffer as Tensor;
           }
-          native.sgdStep(p.storage.handle, p.offset, g.storage.handle, g.offset, buf ? buf.storage.handle : null,
-            buf ? buf.offset : 0, p.numel, lr, momentum, dampening, weightDecay, nesterov, first, maximize);
+          this.stepFloat32(p, g, (p, g) => native.sgdStep(p.storage.handle, p.offset, g.storage.handle, g.offset,
+            buf ? buf.storage.handle : null, buf ? buf.offset : 0, p.numel, lr, momentum, dampening, weightDecay, nesterov, first, maximize));
           bumpVersion(p);
         }
       }

@@ -3,7 +3,7 @@
 // float64 GEMM), reductions and softmax; cholesky, solve, slogdet and eigh of CUDA tensors
 // (factorized on the host and moved back); GaussianMixture from a fixed init for each covariance
 // type (same iterations, lower bound to 1e-9 relative) and KMeans from fixed centers (same
-// iterations and inertia) in float64.
+// iterations and inertia; predict and score through the fused kmeansAssign op) in float64.
 //
 //   node tests/gpu/check-mixture.mjs [outDir]     exit 0 all pass, 1 a mismatch, 2 no CUDA
 //   KILN_CHECK_SELFTEST=1 runs it CPU against CPU, to check this script without a GPU
@@ -83,6 +83,13 @@ const kb = new cluster.KMeans({ nClusters: 10, init }).fit(K.to(target));
 const relK = Math.abs(ka.inertia - kb.inertia) / ka.inertia;
 check(`KMeans on ${target}`, ka.nIter === kb.nIter && relK < 1e-10, `iterations ${ka.nIter} / ${kb.nIter}, inertia rel diff ${relK.toExponential(2)}`);
 close('KMeans centers', ka.clusterCenters, kb.clusterCenters, 1e-10);
+// predict and score run the fused kmeansAssign op on the device
+const pa = Array.from(ka.predict(K).toTypedArray());
+const pb = Array.from(kb.predict(K.to(target)).cpu().toTypedArray());
+check('KMeans predict labels', pa.every((v, i) => v === pb[i]), `${pa.filter((v, i) => v !== pb[i]).length} of ${pa.length} differ`);
+const sa = ka.score(K);
+const sb = kb.score(K.to(target));
+check('KMeans score', Math.abs(sa - sb) <= 1e-10 * Math.abs(sa), `${sa} / ${sb}`);
 
 const failed = results.filter((r) => !r.ok).length;
 console.log(`${results.length - failed}/${results.length} passed${selfTest ? ' (CPU self-test)' : ''}`);

@@ -672,6 +672,39 @@ for (const [B, H, Tq, Tk, D, Dv, causal, withBias, strided] of [
   });
 }
 
+// kmeansAssign: values on a 1/8 grid, so every distance is exact in float32 on both sides (equal
+// values, ties included, must give the same labels); 30 centers, a few left empty
+for (const [n, d, k, withSums] of [[700, 7, 30, true], [257, 3, 5, false], [0, 4, 3, true]]) {
+  const grid = (m) => Float32Array.from(randInt(m, -16, 17), (v) => v / 8);
+  const xv = grid(n * d);
+  const cv = grid(k * d);
+  check(`kmeansAssign n=${n} d=${d} k=${k}${withSums ? ' sums' : ''}`, 'reduction', (dev) => {
+    const x = up(dev, xv);
+    const c = up(dev, cv);
+    const F64 = 2;
+    const labels = blank(dev, I32, n);
+    const minDist = blank(dev, F64, n);
+    const sums = withSums ? blank(dev, F64, k * d) : null;
+    const counts = withSums ? blank(dev, F64, k) : null;
+    const inertia = blank(dev, F64, 1);
+    core.kmeansAssign(labels, 0, minDist, 0, sums, 0, counts, 0, inertia, 0, x, 0, c, 0, n, d, k);
+    const d64 = (h, m) => { const a = new Float64Array(m); if (m) core.read(h, 0, a); return a; };
+    return { labels: down(labels, I32, n), minDist: d64(minDist, n), inertia: d64(inertia, 1),
+      ...(withSums ? { sums: d64(sums, k * d), counts: d64(counts, k) } : {}) };
+  });
+}
+
+// outerTriangle: each row's x_i x_j for i <= j (one product per element: exact on both sides)
+for (const [n, d] of [[300, 32], [7, 1], [0, 5]]) {
+  const xv = rand(n * d);
+  check(`outerTriangle n=${n} d=${d}`, 'exact', (dev) => {
+    const m = (d * (d + 1)) / 2;
+    const out = blank(dev, F32, n * m);
+    core.outerTriangle(out, 0, up(dev, xv), 0, n, d);
+    return { out: down(out, F32, n * m) };
+  });
+}
+
 // ---- errors the CUDA backend must raise ----
 expectThrow('out-of-range index reported at the next read', /out of range/, () => {
   const src = up(GPU, rand(10));

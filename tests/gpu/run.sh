@@ -13,7 +13,7 @@
 # 8. NCCL: native/dist/nccl_api_check.cc against the nvidia-nccl wheel's headers, then
 # tests/gpu/check-nccl.mjs (needs kiln_dist.node from `npm run build:dist`, carried in
 # native/dist/build/Release); 9. float64, kiln.linalg's round trip, GaussianMixture and KMeans
-# (tests/gpu/check-mixture.mjs). Exit status: non-zero if any step failed.
+# (tests/gpu/check-mixture.mjs); 10. bfloat16 refused on CUDA (tests/gpu/check-bf16.mjs). Exit status: non-zero if any step failed.
 set -u
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/kiln-gpu-out}
@@ -107,5 +107,10 @@ log "check-mixture"
 timeout 300 "$NODE" tests/gpu/check-mixture.mjs "$OUT" 2>&1 | tee "$OUT/check-mixture.txt"
 mix=${PIPESTATUS[0]}
 [ "$mix" -ne 0 ] && rc=$mix
-log "done: cublas_api_check $([ $rc -eq 3 ] && echo FAILED || echo ok), check-ops exit $ops, check-training exit $train, check-autograd exit $ag, nccl exit $nccl, check-mixture exit $mix; results in $OUT"
+# 10. bfloat16 tensors are CPU-only: every way onto CUDA is a clear KilnError
+log "check-bf16"
+timeout 120 "$NODE" tests/gpu/check-bf16.mjs "$OUT" 2>&1 | tee "$OUT/check-bf16.txt"
+bf=${PIPESTATUS[0]}
+[ "$bf" -ne 0 ] && rc=$bf
+log "done: cublas_api_check $([ $rc -eq 3 ] && echo FAILED || echo ok), check-ops exit $ops, check-training exit $train, check-autograd exit $ag, nccl exit $nccl, check-mixture exit $mix, check-bf16 exit $bf; results in $OUT"
 exit $rc

@@ -120,7 +120,8 @@ describe('safetensors format (pure)', () => {
     expect(Array.from(t.f64.data)).toEqual([Math.fround(0.1), -2]);
     expect(t.f16.dtype).toBe('float32');
     expect(Array.from(t.f16.data)).toEqual([1, -2, Math.fround(2 ** -24)]);
-    expect(Array.from(t.bf16.data)).toEqual([1, -2.5]);
+    expect(t.bf16.dtype).toBe('bfloat16'); // the raw bits: 1 and -2.5
+    expect(Array.from(t.bf16.data)).toEqual([0x3f80, 0xc020]);
     expect(t.i64.dtype).toBe('int32');
     expect(Array.from(t.i64.data)).toEqual([-5, 2147483647]);
     expect(Array.from(t.u8.data)).toEqual([0, 200, 255]);

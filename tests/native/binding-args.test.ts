@@ -132,7 +132,7 @@ describe('binding argument checks', () => {
 
   it('devices and allocation: unknown devices, dtypes and impossible sizes are KilnErrors', () => {
     rejects(() => native.alloc(5, F32, 4), /^alloc: device: no backend is registered for device 5/);
-    rejects(() => native.alloc(0, 7, 4), /dtype: expected 0 \(float32\), 1 \(int32\) or 2 \(float64\)/);
+    rejects(() => native.alloc(0, 7, 4), /dtype: expected 0 \(float32\), 1 \(int32\), 2 \(float64\) or 3 \(bfloat16\)/);
     rejects(() => native.alloc(0, F32, 2 ** 52), /^alloc: cpu: out of memory allocating/);
     rejects(() => native.alloc(0, F32, -1), /numel: expected a non-negative integer/);
   });

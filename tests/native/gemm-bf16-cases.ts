@@ -119,6 +119,39 @@ export function bf16Suite(native: Native, isa: string, mode: 'avx512_bf16' | 'em
       checkBf16(native, { M: 512, N: 784, K: 8, transA: true, beta: 1 });
     });
 
+    it('bfloat16 storage operands (bfloat16 tensors) give the same bits as their float32 values', () => {
+      // A and B rounded here, given once as float32 buffers and once as 2-byte bfloat16 storage
+      // (A, B or both): the packing widens bf16 exactly, so every output must be identical
+      const BF16 = 3;
+      const r = rng(11);
+      for (const [M, N, K] of [[7, 13, 5], [13, 47, 1025], [33, 65, 17], [49, 70, 300]] as [number, number, number][])
+        for (const [transA, transB] of TRANS) {
+          const A = Float32Array.from({ length: M * K }, () => bf16(r()));
+          const B = Float32Array.from({ length: K * N }, () => bf16(r()));
+          const lda = transA ? M : K, ldb = transB ? K : N;
+          const buf = (x: Float32Array, asBf16: boolean) => {
+            const h = native.alloc(CPU, asBf16 ? BF16 : F32, x.length);
+            if (asBf16) native.write(h, 0, Uint16Array.from(new Uint32Array(x.buffer), (u) => u >>> 16));
+            else native.write(h, 0, x);
+            return h;
+          };
+          const outs = [[false, false], [true, true], [true, false], [false, true]].map(([ab, bb]) => {
+            const hA = buf(A, ab), hB = buf(B, bb), hC = native.alloc(CPU, F32, M * N);
+            native.gemmBf16(transA, transB, M, N, K, 1, hA, 0, lda, 0, hB, 0, ldb, 0, 0, hC, 0, N, 0, 1);
+            const out = new Float32Array(M * N);
+            native.read(hC, 0, out);
+            [hA, hB, hC].forEach((h) => native.release(h));
+            return out;
+          });
+          for (const o of outs.slice(1)) expect(Array.from(o), `${M}x${N}x${K}`).toEqual(Array.from(outs[0]));
+        }
+      // other dtypes are refused by name
+      const h64 = native.alloc(CPU, 2, 4), hB = native.alloc(CPU, F32, 4), hC = native.alloc(CPU, F32, 4);
+      expect(() => native.gemmBf16(false, false, 2, 2, 2, 1, h64, 0, 2, 0, hB, 0, 2, 0, 0, hC, 0, 2, 0, 1))
+        .toThrow(/A, B: expected float32 or bfloat16 matrices/);
+      [h64, hB, hC].forEach((h) => native.release(h));
+    });
+
     it('rounds to nearest, ties to even; NaN and infinity pass; beta 0 ignores NaN in C; K = 0 scales C', () => {
       const xs = [1 + 2 ** -8, 1 + 3 * 2 ** -8, 1 + 2 ** -8 + 2 ** -20, -(1 + 2 ** -8), 3.4e38, Infinity, NaN, 1e-3, -0];
       const A = Float32Array.from(xs);

@@ -297,11 +297,11 @@ describe('bool dtype', () => {
   });
   it('ops that do not take bool say so', () => {
     const b = kiln.tensor([1, 0], { dtype: 'bool' });
-    expect(() => b.exp()).toThrow(/expected a float32 (or float64 )?tensor, got bool/);
-    expect(() => b.matmul(b)).toThrow(/expected a float32 (or float64 )?tensor, got bool/);
-    expect(() => b.add_(1)).toThrow(/expected a float32 (or float64 )?tensor, got bool/);
+    expect(() => b.exp()).toThrow(/expected a float32(, float64 or bfloat16| or float64)? tensor, got bool/);
+    expect(() => b.matmul(b)).toThrow(/expected a float32(, float64 or bfloat16| or float64)? tensor, got bool/);
+    expect(() => b.add_(1)).toThrow(/expected a float32(, float64 or bfloat16| or float64)? tensor, got bool/);
     expect(() => b.mean()).toThrow(KilnError);
-    expect(() => b.requiresGrad_()).toThrow(/only float32 and float64 tensors can require gradients, this one is bool/);
+    expect(() => b.requiresGrad_()).toThrow(/only float32, float64 and bfloat16 tensors can require gradients, this one is bool/);
     expect(() => kiln.zeros([2]).indexSelect(0, b)).toThrow(/index: expected an int32 tensor, got bool/);
   });
 });

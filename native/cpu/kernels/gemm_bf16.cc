@@ -4,7 +4,8 @@
 //
 // where bf16(x) rounds float32 to bfloat16 (nearest, ties to even; NaN stays NaN) and every
 // product of two bf16 values (exact in float32) is summed in float32. A and B are float32
-// buffers: the rounding happens while packing, so autocast needs no bfloat16 copies.
+// buffers (the rounding happens while packing, so autocast needs no bfloat16 copies) or
+// bfloat16 storage (bfloat16 tensors), read directly by the packing; C is float32.
 //
 // Two paths, one blocking (gemm.cc's, BLIS style, KC x NC panels of B, MC x KC blocks of A):
 //   native    (avx512 table, CPU with AVX512_BF16, KILN_BF16 unset or not 'emulate'): panels of
@@ -51,7 +52,22 @@ inline float roundBf16(float x) {
   return x;
 }
 
+// Element loads: float32, or bfloat16 bits widened (exactly) to float32.
+inline float ld(const float* p) { return *p; }
+inline float ld(const uint16_t* p) {
+  uint32_t u = static_cast<uint32_t>(*p) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
 #if defined(__AVX512F__)
+inline __m512 ld16(const float* p) { return _mm512_loadu_ps(p); }
+inline __m512 ld16(const uint16_t* p) {
+  const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+
 inline __m512i roundBits512(__m512 x) {
   const __m512i u = _mm512_castps_si512(x);
   const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
@@ -108,20 +124,21 @@ inline void transpose16(__m512 r[16]) {
 // ---- float32 packing (the layout of gemm.cc): A in MR-row panels dst[k][i], B in NR-column
 // panels dst[k][j], zeros past the edge ----
 
-void packA(bool transA, const float* A, int64_t lda, int64_t mc, int64_t kc, float* dst) {
+template <class T>
+void packA(bool transA, const T* A, int64_t lda, int64_t mc, int64_t kc, float* dst) {
   for (int64_t ir = 0; ir < mc; ir += kMR) {
     const int64_t mr = min64(kMR, mc - ir);
     float* d = dst + ir * kc;
     if (transA) {
-      const float* s = A + ir;
+      const T* s = A + ir;
       for (int64_t k = 0; k < kc; ++k) {
-        const float* sk = s + k * lda;
+        const T* sk = s + k * lda;
         int64_t i = 0;
-        for (; i < mr; ++i) d[k * kMR + i] = sk[i];
+        for (; i < mr; ++i) d[k * kMR + i] = ld(sk + i);
         for (; i < kMR; ++i) d[k * kMR + i] = 0.f;
       }
     } else {
-      const float* s = A + ir * lda;
+      const T* s = A + ir * lda;
       int64_t kStart = 0;
 #if defined(__AVX512F__)
       // full panels: 16 k at a time through an in-register transpose (rows past kMR are zero)
@@ -130,7 +147,7 @@ void packA(bool transA, const float* A, int64_t lda, int64_t mc, int64_t kc, flo
         for (; kStart + 16 <= kc; kStart += 16) {
           __m512 r[16];
 #pragma GCC unroll 16
-          for (int i = 0; i < 16; ++i) r[i] = i < kMR ? _mm512_loadu_ps(s + i * lda + kStart) : _mm512_setzero_ps();
+          for (int i = 0; i < 16; ++i) r[i] = i < kMR ? ld16(s + i * lda + kStart) : _mm512_setzero_ps();
           transpose16(r);
 #pragma GCC unroll 16
           for (int k = 0; k < 16; ++k) _mm512_mask_storeu_ps(d + (kStart + k) * kMR, rowMask, r[k]);
@@ -140,9 +157,9 @@ void packA(bool transA, const float* A, int64_t lda, int64_t mc, int64_t kc, flo
       for (int64_t k0 = kStart; k0 < kc; k0 += 16) {
         const int64_t kb = min64(16, kc - k0);
         for (int64_t i = 0; i < mr; ++i) {
-          const float* si = s + i * lda + k0;
+          const T* si = s + i * lda + k0;
           float* di = d + k0 * kMR + i;
-          for (int64_t k = 0; k < kb; ++k) di[k * kMR] = si[k];
+          for (int64_t k = 0; k < kb; ++k) di[k * kMR] = ld(si + k);
         }
         for (int64_t i = mr; i < kMR; ++i)
           for (int64_t k = 0; k < kb; ++k) d[(k0 + k) * kMR + i] = 0.f;
@@ -151,20 +168,21 @@ void packA(bool transA, const float* A, int64_t lda, int64_t mc, int64_t kc, flo
   }
 }
 
-void packB(bool transB, const float* B, int64_t ldb, int64_t kc, int64_t nc, float* dst) {
+template <class T>
+void packB(bool transB, const T* B, int64_t ldb, int64_t kc, int64_t nc, float* dst) {
   for (int64_t jr = 0; jr < nc; jr += kNR) {
     const int64_t nr = min64(kNR, nc - jr);
     float* d = dst + jr * kc;
     if (!transB) {
-      const float* s = B + jr;
+      const T* s = B + jr;
       for (int64_t k = 0; k < kc; ++k) {
-        const float* sk = s + k * ldb;
+        const T* sk = s + k * ldb;
         int64_t j = 0;
-        for (; j < nr; ++j) d[k * kNR + j] = sk[j];
+        for (; j < nr; ++j) d[k * kNR + j] = ld(sk + j);
         for (; j < kNR; ++j) d[k * kNR + j] = 0.f;
       }
     } else {
-      const float* s = B + jr * ldb;
+      const T* s = B + jr * ldb;
       int64_t kStart = 0;
 #if defined(__AVX512F__)
       // full panels: 16 columns x 16 k at a time through an in-register transpose
@@ -174,7 +192,7 @@ void packB(bool transB, const float* B, int64_t ldb, int64_t kc, int64_t nc, flo
           for (int j0 = 0; j0 < kNR; j0 += 16) {
             __m512 r[16];
 #pragma GCC unroll 16
-            for (int j = 0; j < 16; ++j) r[j] = _mm512_loadu_ps(s + (j0 + j) * ldb + kStart);
+            for (int j = 0; j < 16; ++j) r[j] = ld16(s + (j0 + j) * ldb + kStart);
             transpose16(r);
 #pragma GCC unroll 16
             for (int k = 0; k < 16; ++k) _mm512_store_ps(d + (kStart + k) * kNR + j0, r[k]);
@@ -185,9 +203,9 @@ void packB(bool transB, const float* B, int64_t ldb, int64_t kc, int64_t nc, flo
       for (int64_t k0 = kStart; k0 < kc; k0 += 16) {
         const int64_t kb = min64(16, kc - k0);
         for (int64_t j = 0; j < nr; ++j) {
-          const float* sj = s + j * ldb + k0;
+          const T* sj = s + j * ldb + k0;
           float* dj = d + k0 * kNR + j;
-          for (int64_t k = 0; k < kb; ++k) dj[k * kNR] = sj[k];
+          for (int64_t k = 0; k < kb; ++k) dj[k * kNR] = ld(sj + k);
         }
         for (int64_t j = nr; j < kNR; ++j)
           for (int64_t k = 0; k < kb; ++k) d[(k0 + k) * kNR + j] = 0.f;
@@ -327,19 +345,21 @@ bool useNative() { return false; }
 #endif
 
 // Reference loop, used only if a packing buffer cannot be allocated.
-void gemmNaive(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
-               const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+template <class TA, class TB>
+void gemmNaive(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const TA* A, int64_t lda,
+               const TB* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   for (int64_t i = 0; i < M; ++i)
     for (int64_t j = 0; j < N; ++j) {
       float s = 0;
       for (int64_t k = 0; k < K; ++k)
-        s += roundBf16(transA ? A[k * lda + i] : A[i * lda + k]) * roundBf16(transB ? B[j * ldb + k] : B[k * ldb + j]);
+        s += roundBf16(ld(transA ? A + k * lda + i : A + i * lda + k)) * roundBf16(ld(transB ? B + j * ldb + k : B + k * ldb + j));
       C[i * ldc + j] = alpha * s + (beta == 0.f ? 0.f : beta * C[i * ldc + j]);
     }
 }
 
-void gemmSerial(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
-                const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+template <class TA, class TB>
+void gemmSerial(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const TA* A, int64_t lda,
+                const TB* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
     for (int64_t i = 0; i < M; ++i)
@@ -403,8 +423,9 @@ void gemmSerial(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float
 }
 
 // One matrix on up to nt threads, split along N (or M when M is the larger side).
-void gemmOne(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
-             const float* B, int64_t ldb, float beta, float* C, int64_t ldc, int nt) {
+template <class TA, class TB>
+void gemmOne(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const TA* A, int64_t lda,
+             const TB* B, int64_t ldb, float beta, float* C, int64_t ldc, int nt) {
   const int64_t work = M * N * (K > 0 ? K : 1);
   const int64_t nPanels = ceilDiv(N, kNR), mPanels = ceilDiv(M, kMR);
   const bool splitN = nPanels >= 2 && (N >= M || mPanels < 2);
@@ -427,10 +448,13 @@ void gemmOne(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float al
   });
 }
 
-}  // namespace
-
-void gemmBf16(const args::gemmBf16& a) {
-  const auto& [transA, transB, M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc, strideC, batch] = a;
+template <class TA, class TB>
+void gemmBatch(const args::gemmBf16& a, const TA* A, const TB* B) {
+  const bool transA = a.transA, transB = a.transB;
+  const int64_t M = a.M, N = a.N, K = a.K, lda = a.lda, strideA = a.strideA, ldb = a.ldb, strideB = a.strideB;
+  const int64_t ldc = a.ldc, strideC = a.strideC, batch = a.batch;
+  const float alpha = a.alpha, beta = a.beta;
+  float* C = a.C;
   if (M <= 0 || N <= 0 || batch <= 0) return;
   const int nt = numThreads();
   const int64_t work = M * N * (K > 0 ? K : 1);
@@ -447,6 +471,22 @@ void gemmBf16(const args::gemmBf16& a) {
   for (int64_t b = 0; b < batch; ++b)
     gemmOne(transA, transB, M, N, K, alpha, A + b * strideA, lda, B + b * strideB, ldb, beta, C + b * strideC, ldc,
             perItem ? 1 : nt);
+}
+
+}  // namespace
+
+// A and B: float32 or bfloat16 each (the binding checks); bfloat16 elements are widened exactly
+// while packing, so the same panels and micro-kernels serve both.
+void gemmBf16(const args::gemmBf16& a) {
+  const bool aBf = a.AType == DType::BF16, bBf = a.BType == DType::BF16;
+  const auto* a16 = static_cast<const uint16_t*>(a.A);
+  const auto* b16 = static_cast<const uint16_t*>(a.B);
+  const auto* a32 = static_cast<const float*>(a.A);
+  const auto* b32 = static_cast<const float*>(a.B);
+  if (aBf && bBf) gemmBatch(a, a16, b16);
+  else if (aBf) gemmBatch(a, a16, b32);
+  else if (bBf) gemmBatch(a, a32, b16);
+  else gemmBatch(a, a32, b32);
 }
 
 }  // namespace kiln::cpu::KILN_ISA_NS

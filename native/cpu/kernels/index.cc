@@ -1,5 +1,5 @@
 // Indexing over [outer, n, inner] with int32 indices (range-checked by the caller).
-// Selects copy 4- or 8-byte elements, so they serve every dtype; adds are F32 or F64. The accumulating ops split
+// Selects copy 2-, 4- or 8-byte elements, so they serve every dtype; adds are F32 or F64. The accumulating ops split
 // work by (outer, inner column) so no two threads ever add into the same element, and each
 // element's additions happen in index order (deterministic results).
 #include <cstring>
@@ -92,6 +92,7 @@ void scatterAddAs(const args::scatterAdd& a) {
 
 void indexSelect(const args::indexSelect& a) {
   if (dtypeSize(a.srcType) == 8) indexSelectAs<uint64_t>(a);
+  else if (dtypeSize(a.srcType) == 2) indexSelectAs<uint16_t>(a);
   else indexSelectAs<uint32_t>(a);
 }
 
@@ -102,6 +103,7 @@ void indexAdd(const args::indexAdd& a) {
 
 void gather(const args::gather& a) {
   if (dtypeSize(a.srcType) == 8) gatherAs<uint64_t>(a);
+  else if (dtypeSize(a.srcType) == 2) gatherAs<uint16_t>(a);
   else gatherAs<uint32_t>(a);
 }
 

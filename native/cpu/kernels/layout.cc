@@ -1,5 +1,6 @@
-// fill, cast and stridedCopy. Layout moves copy elements as uint32 (float32, int32) or uint64
-// (float64) words.
+// fill, cast and stridedCopy. Layout moves copy elements as uint16 (bfloat16), uint32 (float32,
+// int32) or uint64 (float64) words.
+#include <cmath>
 #include <cstring>
 
 #include "kernels_isa.h"
@@ -29,6 +30,31 @@ inline int32_t doubleToInt(double x) {
   if (x <= -2147483648.0) return INT32_MIN;
   if (x >= 2147483647.0) return INT32_MAX;
   return static_cast<int32_t>(x);
+}
+
+inline float bf16ToFloat(uint16_t h) {
+  uint32_t u = bf16ToFloatBits(h);
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+inline uint16_t floatToBf16(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return floatBitsToBf16(u);
+}
+// float64 -> bfloat16 through float32 would round twice; round the double to 8 bits directly:
+// float64 -> float32 by truncation toward zero keeps enough bits, plus a sticky bit for whatever
+// it dropped, so the float32 -> bfloat16 rounding then sees ties and halfway points exactly.
+inline uint16_t doubleToBf16(double d) {
+  if (d != d) return floatToBf16(static_cast<float>(d));
+  float f = static_cast<float>(d);  // nearest; fixed up below when it rounded away from d
+  if (std::isinf(f) || static_cast<double>(f) == d) return floatToBf16(f);
+  if ((static_cast<double>(f) > d) == (d > 0)) f = std::nextafter(f, 0.0f);  // toward zero
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  u |= 1u;  // sticky: d lies strictly beyond f
+  return floatBitsToBf16(u);
 }
 
 template <class D, class S, class F>
@@ -66,6 +92,8 @@ void fill(const args::fill& a) {
   const double value = a.value;
   if (a.dstType == DType::F32) {
     fillAs(static_cast<float*>(a.dst), a.n, static_cast<float>(value));
+  } else if (a.dstType == DType::BF16) {
+    fillAs(static_cast<uint16_t*>(a.dst), a.n, doubleToBf16(value));
   } else if (a.dstType == DType::F64) {
     fillAs(static_cast<double*>(a.dst), a.n, value);
   } else {
@@ -90,6 +118,16 @@ void cast(const args::cast& a) {
   if (to == DType::F32 && from == DType::F64) return convert<float, double>(dst, src, n, [](double v) { return static_cast<float>(v); });
   if (to == DType::F64 && from == DType::F32) return convert<double, float>(dst, src, n, [](float v) { return static_cast<double>(v); });
   if (to == DType::F64 && from == DType::I32) return convert<double, int32_t>(dst, src, n, [](int32_t v) { return static_cast<double>(v); });
+  // bfloat16: widening is exact; narrowing rounds to nearest, ties to even, once
+  if (to == DType::BF16 && from == DType::F32) return convert<uint16_t, float>(dst, src, n, floatToBf16);
+  if (to == DType::BF16 && from == DType::F64) return convert<uint16_t, double>(dst, src, n, doubleToBf16);
+  if (to == DType::BF16 && from == DType::I32)
+    return convert<uint16_t, int32_t>(dst, src, n, [](int32_t v) { return doubleToBf16(static_cast<double>(v)); });
+  if (to == DType::F32 && from == DType::BF16) return convert<float, uint16_t>(dst, src, n, bf16ToFloat);
+  if (to == DType::F64 && from == DType::BF16)
+    return convert<double, uint16_t>(dst, src, n, [](uint16_t h) { return static_cast<double>(bf16ToFloat(h)); });
+  if (to == DType::I32 && from == DType::BF16)
+    return convert<int32_t, uint16_t>(dst, src, n, [](uint16_t h) { return floatToInt(bf16ToFloat(h)); });
 }
 
 namespace {
@@ -151,6 +189,7 @@ void copyStridedAs(const args::copyStrided& a) {
 
 void stridedCopy(const args::stridedCopy& a) {
   if (dtypeSize(a.dstType) == 8) stridedCopyAs<uint64_t>(a);
+  else if (dtypeSize(a.dstType) == 2) stridedCopyAs<uint16_t>(a);
   else stridedCopyAs<uint32_t>(a);
 }
 
@@ -158,6 +197,7 @@ void stridedCopy(const args::stridedCopy& a) {
 // its own start on both sides (StridedIter walks dst's offsets as a second operand).
 void copyStrided(const args::copyStrided& a) {
   if (dtypeSize(a.dstType) == 8) copyStridedAs<uint64_t>(a);
+  else if (dtypeSize(a.dstType) == 2) copyStridedAs<uint16_t>(a);
   else copyStridedAs<uint32_t>(a);
 }
 
