@@ -2,6 +2,7 @@
 // with bfloat16's subnormals and overflow to infinity), written from the definition (scaling by
 // the value's ulp), not from the bit trick the kernels use.
 import * as kiln from '../../src/index.js';
+import { rng as unitRng } from './reference.js';
 
 /** x rounded to the nearest bfloat16 (ties to even); NaN stays NaN, the sign of zero is kept. */
 export function refBf16(x: number): number {
@@ -30,16 +31,10 @@ export function bf16Ulp(x: number): number {
 /** Equal as values, NaN equal to NaN and -0 distinct from 0. */
 export const same = (a: number, b: number) => (Number.isNaN(a) && Number.isNaN(b)) || Object.is(a, b);
 
-/** A small deterministic generator of numbers in [-1, 1). */
+/** A small deterministic generator of numbers in [-1, 1): the shared mulberry32, widened. */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
+  const unit = unitRng(seed);
+  return () => unit() * 2 - 1;
 }
 
 /** bfloat16-representable values (float64 numbers) of a shape, scaled. */
