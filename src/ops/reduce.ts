@@ -7,7 +7,7 @@ import { ReduceOp, type ReduceOpName, native } from '../native.js';
 import type { Tensor } from '../tensor.js';
 import { castTo } from './shape.js';
 import { castRaw, viaFloat32 } from './bf16.js';
-import { checkTensor, contiguous, disposeTemp, empty, normDim, splitAt } from './util.js';
+import { checkTensor, contiguous, disposeTemp, empty, normDim } from './util.js';
 
 export type Dims = number | number[] | undefined | null;
 
@@ -30,14 +30,24 @@ function reducedShape(shape: readonly number[], dims: number[], keepdim: boolean
 
 /** One native reduction over one dim, keeping it as size 1. */
 function reduceOneDim(x: Tensor, op: ReduceOpName, d: number): Tensor {
-  if (x.dtype === 'bfloat16') return bf16Reduce(x, (w) => reduceOneDim(w, op, d));
+  return reduceDimRun(x, op, d, d);
+}
+
+/**
+ * One native reduction over the adjacent dims first..last of a contiguous tensor (one run of
+ * n = their product), keeping each as size 1: batch norm's [N, C, H, W] over H and W is one
+ * pass over rows of H * W rather than a pass over rows of W and another over H.
+ */
+function reduceDimRun(x: Tensor, op: ReduceOpName, first: number, last: number): Tensor {
+  if (x.dtype === 'bfloat16') return bf16Reduce(x, (w) => reduceDimRun(w, op, first, last));
   const xc = contiguous(x);
-  const [outer, n, inner] = splitAt(xc.shape, d);
+  const size = (from: number, to: number) => xc.shape.slice(from, to).reduce((p, s) => p * s, 1);
   const shape = [...xc.shape];
-  if (shape.length > 0) shape[d] = 1;
+  for (let d = first; d <= last && d < shape.length; d++) shape[d] = 1;
   const arg = op === 'argmax' || op === 'argmin';
   const out = empty(shape, arg ? 'int32' : x.dtype, x.device);
-  native.reduce(ReduceOp[op], out.storage.handle, 0, xc.storage.handle, xc.offset, outer, n, inner);
+  native.reduce(ReduceOp[op], out.storage.handle, 0, xc.storage.handle, xc.offset,
+    size(0, first), size(first, last + 1), size(last + 1, xc.ndim));
   disposeTemp(xc, x);
   return out;
 }
@@ -67,11 +77,14 @@ export function reduceRaw(x: Tensor, op: 'sum' | 'mean' | 'max' | 'min', dims: n
   const src = x.dtype === 'bool' && op === 'sum' ? castTo(x, 'int32') : x;
   let cur = src;
   if (dims.length === 0 && x.ndim === 0) cur = reduceOneDim(src, op, 0);
-  // the innermost dims first, so every step reads a contiguous input
-  for (let i = dims.length - 1; i >= 0; i--) {
-    const next = reduceOneDim(cur, op, dims[i]);
+  // the innermost run of adjacent dims first, so every step reads a contiguous input
+  for (let i = dims.length - 1; i >= 0;) {
+    let j = i;
+    while (j > 0 && dims[j - 1] === dims[j] - 1) j--;
+    const next = reduceDimRun(cur, op, dims[j], dims[i]);
     if (cur !== x) cur.dispose();
     cur = next;
+    i = j - 1;
   }
   if (cur === x) cur = x.clone();
   else if (src !== x && src !== cur) src.dispose();

@@ -14,6 +14,9 @@ const dimCases: [dims: number[] | undefined, keepdim: boolean][] = [
   [[0, 2], false],
   [[-1, 0], true],
   [[2, 1, 0], false],
+  // adjacent dims reduce as one run (one native pass over their product)
+  [[1, 2], true],
+  [[0, 1], false],
 ];
 
 describe('sum / mean over dims', () => {
@@ -26,6 +29,11 @@ describe('sum / mean over dims', () => {
       gradcheck((x) => x.mean(arg, keepdim), (x) => ref.mean(x, dims, keepdim), [randArr([2, 3, 4], 2)]);
     });
   }
+
+  it("batch norm's reduction of [N, C, H, W] over [0, 2, 3] (a run and a separate dim)", () => {
+    gradcheck((x) => x.sum([0, 2, 3], true), (x) => ref.sum(x, [0, 2, 3], true), [randArr([3, 4, 2, 5], 7)]);
+    gradcheck((x) => x.mean([0, 2, 3]), (x) => ref.mean(x, [0, 2, 3]), [randArr([3, 4, 2, 5], 8)]);
+  });
 
   it('free functions kiln.sum / kiln.mean', () => {
     gradcheck((x) => kiln.sum(x, 1), (x) => ref.sum(x, [1]), [randArr([3, 5], 3)]);
