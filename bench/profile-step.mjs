@@ -9,6 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const kiln = await import(pathToFileURL(join(root, 'dist/index.js')).href);
 const { native } = await import(pathToFileURL(join(root, 'dist/native.js')).href);
+const { profileSteps } = await import(pathToFileURL(join(root, 'bench/native-timer.mjs')).href);
 const { optim, F } = kiln;
 const { mlp, cnn, lstmLastStep, gpt } = await import(pathToFileURL(join(root, 'bench/models.mjs')).href);
 
@@ -36,35 +37,8 @@ const step = () => kiln.scope(() => {
   opt.step();
 });
 
-// per step: key -> total ms; collected only while `on`
-const perStep = [];
-let current = null;
-for (const name of Object.keys(native)) {
-  const fn = native[name];
-  if (typeof fn !== 'function') continue;
-  native[name] = (...args) => {
-    if (current === null) return fn(...args);
-    const t0 = process.hrtime.bigint();
-    const r = fn(...args);
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    const key = name === 'gemm' ? `gemm ${args[0] ? 'T' : 'N'}${args[1] ? 'T' : 'N'} ${args[2]}x${args[3]}x${args[4]}` : name;
-    const e = current.get(key) ?? { ms: 0, calls: 0, flops: name === 'gemm' ? 2 * args[2] * args[3] * args[4] * args[19] : 0 };
-    e.ms += ms;
-    e.calls++;
-    current.set(key, e);
-    return r;
-  };
-}
-for (let i = 0; i < 10; i++) step();
-const walls = [];
-for (let i = 0; i < steps; i++) {
-  current = new Map();
-  const t0 = process.hrtime.bigint();
-  step();
-  walls.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  perStep.push(current);
-  current = null;
-}
+// per step: the wall ms, and key -> { ms, calls, flops } of its native calls
+const { walls, perStep } = profileSteps(native, step, { warmup: 10, steps });
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const keys = [...new Set(perStep.flatMap((m) => [...m.keys()]))];
 const rows = keys.map((k) => {

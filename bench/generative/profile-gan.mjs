@@ -9,6 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const kiln = await import(pathToFileURL(join(root, 'dist/index.js')).href);
 const { native } = await import(pathToFileURL(join(root, 'dist/native.js')).href);
+const { profileSteps } = await import(pathToFileURL(join(root, 'bench/native-timer.mjs')).href);
 const { nn, optim, F } = kiln;
 const argv = process.argv.slice(2);
 const program = argv.find((a) => !a.startsWith('--') && Number.isNaN(Number(a))) ?? 'dcgan';
@@ -59,34 +60,8 @@ const wganStep = () => kiln.scope(() => {
 });
 const step = program === 'dcgan' ? dcganStep : wganStep;
 
-const perStep = [];
-let current = null;
-for (const name of Object.keys(native)) {
-  const fn = native[name];
-  if (typeof fn !== 'function') continue;
-  native[name] = (...args) => {
-    if (current === null) return fn(...args);
-    const t0 = process.hrtime.bigint();
-    const r = fn(...args);
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    const key = name === 'gemm' ? `gemm ${args[0] ? 'T' : 'N'}${args[1] ? 'T' : 'N'} ${args[2]}x${args[3]}x${args[4]}` : name;
-    const e = current.get(key) ?? { ms: 0, calls: 0, flops: name === 'gemm' ? 2 * args[2] * args[3] * args[4] * args[19] : 0 };
-    e.ms += ms;
-    e.calls++;
-    current.set(key, e);
-    return r;
-  };
-}
-for (let i = 0; i < 5; i++) step();
-const walls = [];
-for (let i = 0; i < steps; i++) {
-  current = new Map();
-  const t0 = process.hrtime.bigint();
-  step();
-  walls.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  perStep.push(current);
-  current = null;
-}
+// per step: the wall ms, and key -> { ms, calls, flops } of its native calls
+const { walls, perStep } = profileSteps(native, step, { warmup: 5, steps });
 const total = (xs) => xs.reduce((s, x) => s + x, 0);
 const keys = [...new Set(perStep.flatMap((m) => [...m.keys()]))];
 // totals over all steps, per step (the WGAN-GP's generator step comes every fifth call)

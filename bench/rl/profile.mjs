@@ -68,36 +68,23 @@ const row = (group, name, us) => { rows.push({ group, name, us }); console.log(`
 }
 // ---- native calls against wall time: what is kernel work and what is JS around it ----
 const { native } = await import('../../dist/native.js');
-let current = null;
-for (const name of Object.keys(native)) {
-  const fn = native[name];
-  if (typeof fn !== 'function') continue;
-  native[name] = (...args) => {
-    if (current === null) return fn(...args);
-    const t0 = process.hrtime.bigint();
-    const r = fn(...args);
-    const e = current.get(name) ?? { ms: 0, calls: 0 };
-    e.ms += Number(process.hrtime.bigint() - t0) / 1e6;
-    e.calls++;
-    current.set(name, e);
-    return r;
-  };
-}
+const { timeNativeCalls } = await import('../native-timer.mjs');
+const timer = timeNativeCalls(native);
 const split = [];
 async function nativeSplit(label, setup, fn, reps) {
   const run = await setup();
   for (let i = 0; i < 20; i++) run();
   const walls = [], natives = [], calls = [], byName = new Map();
   for (let i = 0; i < reps; i++) {
-    current = new Map();
+    timer.start();
     const t0 = performance.now();
     run();
     walls.push(performance.now() - t0);
+    const current = timer.stop();
     let ms = 0, n = 0;
     for (const [k, e] of current) { ms += e.ms; n += e.calls; const b = byName.get(k) ?? { ms: 0, calls: 0 }; b.ms += e.ms; b.calls += e.calls; byName.set(k, b); }
     natives.push(ms);
     calls.push(n);
-    current = null;
   }
   const med = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
   const top = [...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, 6).map(([k, e]) => `${k} ${(e.ms / reps * 1000).toFixed(0)}us/${(e.calls / reps).toFixed(0)}`);
