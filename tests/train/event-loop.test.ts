@@ -8,9 +8,23 @@ import { setup } from './helpers.js';
 
 const silent = { verbose: false as const };
 
+/**
+ * Frees what setup() made. Without it, an earlier test's tensors stay live until the garbage
+ * collector finalizes them, at a moment no test controls, and the flat-count test below would see
+ * that collection as a drop.
+ */
+function release({ model, optimizer, x, y, v }: ReturnType<typeof setup>): void {
+  optimizer.disposeState();
+  for (const t of [...model.parameters(), x, y, v.x, v.y]) {
+    t.grad?.dispose();
+    t.dispose();
+  }
+}
+
 describe('fit and the event loop', () => {
   it('runs other tasks between every two batches', async () => {
-    const { model, optimizer, trainData, valData } = setup();
+    const fixture = setup();
+    const { model, optimizer, trainData, valData } = fixture;
     let ticks = 0;
     let running = true;
     const spin = () => { ticks++; if (running) setImmediate(spin); };
@@ -20,10 +34,12 @@ describe('fit and the event loop', () => {
     running = false;
     expect(seen).toHaveLength(24);
     for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThan(seen[i - 1]);
+    release(fixture);
   });
 
   it('lets an HTTP server in the same process answer while it trains', async () => {
-    const { model, optimizer, trainData } = setup();
+    const fixture = setup();
+    const { model, optimizer, trainData } = fixture;
     let batches = 0;
     const server = createServer((_req, res) => res.end(String(batches)));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -45,15 +61,20 @@ describe('fit and the event loop', () => {
       clientDone = true;
       await training;
       server.close();
+      release(fixture);
     }
     // every answer came from inside the run, and training moved on between them
     for (let i = 1; i < answers.length; i++) expect(answers[i]).toBeGreaterThan(answers[i - 1]);
   });
 
   it('keeps the live tensor count flat across epochs (with validation)', async () => {
+    const before = kiln.memory().tensors;
     const { model, optimizer, trainData, valData } = setup();
     const counts: number[] = [];
     await kiln.fit(model, { trainData, valData, epochs: 6, optimizer, ...silent, callbacks: { onEpochEnd: () => { counts.push(kiln.memory().tensors); } } });
     expect(counts.slice(1)).toEqual(Array(5).fill(counts[1]));
+    // what stays live is this test's fixture and Adam's state, nothing of the earlier tests:
+    // 4 parameters, their 4 gradients, Adam's 8 moments and the 4 data tensors
+    expect(counts[1] - before).toBe(20);
   });
 });

@@ -7,7 +7,7 @@ const { nn, optim, data } = kiln;
 export function problem(n: number, seed: number) {
   kiln.manualSeed(seed);
   const x = kiln.randn([n, 6]);
-  const y = x.narrow(1, 0, 3).argmax(1);
+  const y = kiln.scope(() => x.narrow(1, 0, 3).argmax(1)); // the narrowed view is freed here, not left to the GC
   return { x, y };
 }
 
