@@ -10,22 +10,13 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const kiln = await import(pathToFileURL(join(root, 'dist/index.js')).href);
 const { native } = await import(pathToFileURL(join(root, 'dist/native.js')).href);
 const { profileSteps } = await import(pathToFileURL(join(root, 'bench/native-timer.mjs')).href);
-const { nn, optim, F } = kiln;
+const { generator, critic, wganStep } = await import(pathToFileURL(join(root, 'bench/generative/gan-models.mjs')).href);
+const { optim, F } = kiln;
 const argv = process.argv.slice(2);
 const program = argv.find((a) => !a.startsWith('--') && Number.isNaN(Number(a))) ?? 'dcgan';
 const steps = argv.includes('--steps') ? Number(argv[argv.indexOf('--steps') + 1]) : 20;
 kiln.manualSeed(0);
 
-const generator = () => new nn.Sequential(
-  new nn.Linear(64, 256 * 7 * 7), new nn.BatchNorm1d(256 * 7 * 7), new nn.ReLU(), new nn.Unflatten(1, [256, 7, 7]),
-  new nn.ConvTranspose2d(256, 128, 4, { stride: 2, padding: 1 }), new nn.BatchNorm2d(128), new nn.ReLU(),
-  new nn.ConvTranspose2d(128, 1, 4, { stride: 2, padding: 1 }), new nn.Tanh(),
-);
-const critic = (batchNorm) => new nn.Sequential(
-  new nn.Conv2d(1, 64, 4, { stride: 2, padding: 1 }), new nn.LeakyReLU(0.2),
-  new nn.Conv2d(64, 128, 4, { stride: 2, padding: 1 }), ...(batchNorm ? [new nn.BatchNorm2d(128)] : []), new nn.LeakyReLU(0.2),
-  new nn.Flatten(), new nn.Linear(128 * 7 * 7, 1),
-);
 const G = generator();
 const D = critic(program === 'dcgan');
 const betas = program === 'dcgan' ? [0.5, 0.999] : [0, 0.9];
@@ -45,20 +36,10 @@ const dcganStep = () => kiln.scope(() => {
 // one critic step with the gradient penalty (the double backward), as wgan-gp.mjs does; the
 // generator step every fifth call
 let calls = 0;
-const wganStep = () => kiln.scope(() => {
-  const fake = kiln.noGrad(() => G.forward(kiln.randn([64, 64])));
-  const eps = kiln.rand([64, 1, 1, 1]);
-  const mixed = real.mul(eps).add(fake.mul(eps.rsub(1))).requiresGrad_();
-  const [grad] = kiln.autograd.grad(D.forward(mixed).sum(), mixed, { createGraph: true });
-  const penalty = grad.reshape([64, 784]).square().sum(1).add(1e-12).sqrt().sub(1).square().mean();
-  const lossD = penalty.mul(10).sub(D.forward(real).mean().sub(D.forward(fake).mean()));
-  optD.zeroGrad(); lossD.backward(); optD.step();
-  if (++calls % 5 === 0) {
-    const lossG = D.forward(G.forward(kiln.randn([64, 64]))).mean().neg();
-    optG.zeroGrad(); lossG.backward(); optG.step();
-  }
-});
-const step = program === 'dcgan' ? dcganStep : wganStep;
+const wganCall = () => kiln.scope(() => wganStep({ G, C: D, optG, optC: optD }, {
+  real, zFake: kiln.randn([64, 64]), eps: kiln.rand([64, 1, 1, 1]), zGen: ++calls % 5 === 0 ? kiln.randn([64, 64]) : null,
+}));
+const step = program === 'dcgan' ? dcganStep : wganCall;
 
 // per step: the wall ms, and key -> { ms, calls, flops } of its native calls
 const { walls, perStep } = profileSteps(native, step, { warmup: 5, steps });

@@ -3,6 +3,9 @@
 # the PyTorch run (bench/generative/torch_generative.py: same architecture, init scheme, batch
 # order, steps) one after the other, then with FID=1 the Frechet distances of all samples
 # (fid.mjs); table.mjs prints the side-by-side table. Logs and outputs go to bench/out/generative/.
+# With SIDE_BY_SIDE=1 the two runs of a seed go at once, each on one core with one thread (taskset;
+# KILN_NUM_THREADS=1, OMP/OPENBLAS_NUM_THREADS=1), the cores swapped from seed to seed: half the
+# wall time of a 2-core machine, both sides under the same conditions.
 #
 #   npm run build:ts && node bench/generative/classifier.mjs   # once: the FID classifier
 #   PROGRAMS="dcgan" SEEDS="0 1 2" EPOCHS=5 LIMIT=640 FID=1 nice -n 10 bash bench/generative/run.sh
@@ -18,8 +21,25 @@ extra=()
 [ -n "${EPOCHS:-}" ] && extra+=(--epochs "$EPOCHS")
 [ -n "${LIMIT:-}" ] && extra+=(--limit "$LIMIT")
 for program in $PROGRAMS; do
+  core=0
   for seed in $SEEDS; do
     echo "== $program seed $seed ($(uptime | sed 's/.*load/load/'))"
+    if [ "${SIDE_BY_SIDE:-0}" = 1 ]; then
+      KILN_NUM_THREADS=1 taskset -c "$core" node "examples/$program.mjs" --seed "$seed" --out "$OUT/kiln-$program-$seed" "${extra[@]}" \
+        > "$OUT/kiln-$program-$seed.log" 2>&1 &
+      kiln_pid=$!
+      env -u OPENBLAS_CORETYPE ${CORETYPE:+OPENBLAS_CORETYPE=$CORETYPE} OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 taskset -c $((1 - core)) \
+        /usr/bin/python3 bench/generative/torch_generative.py "$program" --seed "$seed" --out "$OUT/torch-$program-$seed" "${extra[@]}" \
+        > "$OUT/torch-$program-$seed.log" 2>&1 &
+      torch_pid=$!
+      status=0
+      wait "$kiln_pid" || status=$?
+      wait "$torch_pid" || status=$?
+      tail -n 3 "$OUT/kiln-$program-$seed.log" "$OUT/torch-$program-$seed.log"
+      [ "$status" = 0 ]
+      core=$((1 - core))
+      continue
+    fi
     node "examples/$program.mjs" --seed "$seed" --out "$OUT/kiln-$program-$seed" "${extra[@]}" 2>&1 | tail -n 3
     env -u OPENBLAS_CORETYPE ${CORETYPE:+OPENBLAS_CORETYPE=$CORETYPE} /usr/bin/python3 bench/generative/torch_generative.py "$program" \
       --seed "$seed" --out "$OUT/torch-$program-$seed" "${extra[@]}" 2>&1 | tail -n 3
