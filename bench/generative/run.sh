@@ -4,8 +4,8 @@
 # order, steps) one after the other, then with FID=1 the Frechet distances of all samples
 # (fid.mjs); table.mjs prints the side-by-side table. Logs and outputs go to bench/out/generative/.
 # With SIDE_BY_SIDE=1 the two runs of a seed go at once, each on one core with one thread (taskset;
-# KILN_NUM_THREADS=1, OMP/OPENBLAS_NUM_THREADS=1), the cores swapped from seed to seed: half the
-# wall time of a 2-core machine, both sides under the same conditions.
+# KILN_NUM_THREADS=1, OMP/OPENBLAS_NUM_THREADS=1), the cores swapped from seed to seed: a
+# per-core comparison, both sides under the same conditions at the same time.
 #
 #   npm run build:ts && node bench/generative/classifier.mjs   # once: the FID classifier
 #   PROGRAMS="dcgan" SEEDS="0 1 2" EPOCHS=5 LIMIT=640 FID=1 nice -n 10 bash bench/generative/run.sh
