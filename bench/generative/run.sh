@@ -20,17 +20,20 @@ CORETYPE=$(node bench/peer-blas.mjs --coretype)
 extra=()
 [ -n "${EPOCHS:-}" ] && extra+=(--epochs "$EPOCHS")
 [ -n "${LIMIT:-}" ] && extra+=(--limit "$LIMIT")
+# one side's run of $program and $seed; the arguments go before the program (environment, taskset)
+run_kiln() { "$@" node "examples/$program.mjs" --seed "$seed" --out "$OUT/kiln-$program-$seed" "${extra[@]}"; }
+run_torch() {
+  env -u OPENBLAS_CORETYPE ${CORETYPE:+OPENBLAS_CORETYPE=$CORETYPE} "$@" /usr/bin/python3 bench/generative/torch_generative.py \
+    "$program" --seed "$seed" --out "$OUT/torch-$program-$seed" "${extra[@]}"
+}
 for program in $PROGRAMS; do
   core=0
   for seed in $SEEDS; do
     echo "== $program seed $seed ($(uptime | sed 's/.*load/load/'))"
     if [ "${SIDE_BY_SIDE:-0}" = 1 ]; then
-      KILN_NUM_THREADS=1 taskset -c "$core" node "examples/$program.mjs" --seed "$seed" --out "$OUT/kiln-$program-$seed" "${extra[@]}" \
-        > "$OUT/kiln-$program-$seed.log" 2>&1 &
+      run_kiln env KILN_NUM_THREADS=1 taskset -c "$core" > "$OUT/kiln-$program-$seed.log" 2>&1 &
       kiln_pid=$!
-      env -u OPENBLAS_CORETYPE ${CORETYPE:+OPENBLAS_CORETYPE=$CORETYPE} OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 taskset -c $((1 - core)) \
-        /usr/bin/python3 bench/generative/torch_generative.py "$program" --seed "$seed" --out "$OUT/torch-$program-$seed" "${extra[@]}" \
-        > "$OUT/torch-$program-$seed.log" 2>&1 &
+      run_torch OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 taskset -c $((1 - core)) > "$OUT/torch-$program-$seed.log" 2>&1 &
       torch_pid=$!
       status=0
       wait "$kiln_pid" || status=$?
@@ -38,11 +41,10 @@ for program in $PROGRAMS; do
       tail -n 3 "$OUT/kiln-$program-$seed.log" "$OUT/torch-$program-$seed.log"
       [ "$status" = 0 ]
       core=$((1 - core))
-      continue
+    else
+      run_kiln 2>&1 | tail -n 3
+      run_torch 2>&1 | tail -n 3
     fi
-    node "examples/$program.mjs" --seed "$seed" --out "$OUT/kiln-$program-$seed" "${extra[@]}" 2>&1 | tail -n 3
-    env -u OPENBLAS_CORETYPE ${CORETYPE:+OPENBLAS_CORETYPE=$CORETYPE} /usr/bin/python3 bench/generative/torch_generative.py "$program" \
-      --seed "$seed" --out "$OUT/torch-$program-$seed" "${extra[@]}" 2>&1 | tail -n 3
   done
   if [ "${FID:-0}" = 1 ] && { [ "$program" = dcgan ] || [ "$program" = wgan-gp ]; }; then
     node bench/generative/fid.mjs --json "$OUT/fid-$program.json" "$OUT"/{kiln,torch}-"$program"-*/samples.safetensors

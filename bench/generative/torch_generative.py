@@ -83,13 +83,19 @@ def load_images(args):
     return train, test, 'full' if full else 'subset'
 
 
-def save_safetensors(path, name, t):
-    """One float32 tensor in the safetensors format (8-byte header length, JSON header, data)."""
-    data = t.detach().contiguous().numpy().astype('<f4').tobytes()
-    header = json.dumps({name: {'dtype': 'F32', 'shape': list(t.shape), 'data_offsets': [0, len(data)]}}).encode()
-    header += b' ' * (-len(header) % 8)
+def save_safetensors(path, tensors):
+    """Float32 tensors {name: tensor} in the safetensors format (8-byte header length, JSON
+    header, data), written to a temporary file and renamed into place."""
+    header, blobs, offset = {}, [], 0
+    for name, t in tensors.items():
+        data = t.detach().contiguous().numpy().astype('<f4').tobytes()
+        header[name] = {'dtype': 'F32', 'shape': list(t.shape), 'data_offsets': [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    head = json.dumps(header).encode()
+    head += b' ' * (-len(head) % 8)
     with open(path + '.tmp', 'wb') as f:
-        f.write(struct.pack('<Q', len(header)) + header + data)
+        f.write(struct.pack('<Q', len(head)) + head + b''.join(blobs))
     os.replace(path + '.tmp', path)
 
 
@@ -144,7 +150,7 @@ def collect_samples(count, sample, batch=500):
 def write_outputs(args, program, log, config, metrics, samples=None):
     files = []
     if samples is not None:
-        save_safetensors(os.path.join(args.out, 'samples.safetensors'), 'samples', samples)
+        save_safetensors(os.path.join(args.out, 'samples.safetensors'), {'samples': samples})
         files.append('samples.safetensors')
     record = {'program': program, 'side': 'pytorch', 'seed': args.seed, 'epochs': args.epochs, 'config': config,
               'trainSeconds': log.train_seconds, 'trainCpuSeconds': log.train_cpu_seconds,
@@ -294,19 +300,37 @@ def dcgan(args, train, test, data):
     write_outputs(args, 'dcgan', log, {**config, 'data': data}, {}, samples)
 
 
+def wgan_step(G, C, opt_g, opt_c, real, z_fake, eps, z_gen, gp_weight):
+    """One critic step on the draws given (penalty at eps real + (1 - eps) fake), and the
+    generator step when z_gen is given; returns (Wasserstein estimate, penalty, critic loss,
+    generator loss or nan) as floats."""
+    n = len(real)
+    with torch.no_grad():
+        fake = G(z_fake)
+    gap = C(real).mean() - C(fake).mean()
+    mixed = (real * eps + fake * (1 - eps)).requires_grad_()
+    grad, = torch.autograd.grad(C(mixed).sum(), mixed, create_graph=True)
+    penalty = ((grad.reshape(n, -1).square().sum(1) + 1e-12).sqrt() - 1).square().mean()
+    loss_c = gp_weight * penalty - gap
+    opt_c.zero_grad()
+    loss_c.backward()
+    opt_c.step()
+    loss_g = float('nan')
+    if z_gen is not None:
+        lg = -C(G(z_gen)).mean()
+        opt_g.zero_grad()
+        lg.backward()
+        opt_g.step()
+        loss_g = lg.item()
+    return gap.item(), penalty.item(), loss_c.item(), loss_g
+
+
 def wgan_gp(args, train, test, data):
     config = {'batchSize': 64, 'lr': 1e-4, 'betas': [0.0, 0.9], 'noise': 64, 'gpWeight': 10, 'criticSteps': 5}
     G, C = generator(config['noise']), critic(batch_norm=False)
     opt_g = torch.optim.Adam(G.parameters(), lr=config['lr'], betas=tuple(config['betas']))
     opt_c = torch.optim.Adam(C.parameters(), lr=config['lr'], betas=tuple(config['betas']))
     scaled = train * 2 - 1
-
-    def gradient_penalty(real, fake):
-        n = len(real)
-        eps = torch.rand(n, 1, 1, 1)
-        mixed = (real * eps + fake * (1 - eps)).requires_grad_()
-        grad, = torch.autograd.grad(C(mixed).sum(), mixed, create_graph=True)
-        return ((grad.reshape(n, 784).square().sum(1) + 1e-12).sqrt() - 1).square().mean()
 
     log = LossLog(['lossC', 'lossG', 'wasserstein', 'penalty'])
     critic_steps = 0
@@ -315,24 +339,16 @@ def wgan_gp(args, train, test, data):
         log.start_epoch()
         for real in batches(scaled, config['batchSize'], args.seed, epoch - 1):
             n = len(real)
-            with torch.no_grad():
-                fake = G(torch.randn(n, config['noise']))
-            gap = C(real).mean() - C(fake).mean()
-            penalty = gradient_penalty(real, fake)
-            loss_c = config['gpWeight'] * penalty - gap
-            opt_c.zero_grad()
-            loss_c.backward()
-            opt_c.step()
-            log.add('lossC', loss_c.item())
-            log.add('wasserstein', gap.item())
-            log.add('penalty', penalty.item())
+            # drawn in the order the step uses them: fake noise, penalty mix, generator noise
+            z_fake, eps = torch.randn(n, config['noise']), torch.rand(n, 1, 1, 1)
             critic_steps += 1
-            if critic_steps % config['criticSteps'] == 0:
-                loss_g = -C(G(torch.randn(n, config['noise']))).mean()
-                opt_g.zero_grad()
-                loss_g.backward()
-                opt_g.step()
-                log.add('lossG', loss_g.item())
+            z_gen = torch.randn(n, config['noise']) if critic_steps % config['criticSteps'] == 0 else None
+            gap, penalty, loss_c, loss_g = wgan_step(G, C, opt_g, opt_c, real, z_fake, eps, z_gen, config['gpWeight'])
+            log.add('lossC', loss_c)
+            log.add('wasserstein', gap)
+            log.add('penalty', penalty)
+            if z_gen is not None:
+                log.add('lossG', loss_g)
         log.end_epoch(epoch)
     G.eval()
     samples = collect_samples(args.samples, lambda k: (G(torch.randn(k, config['noise'])) + 1) * 0.5)

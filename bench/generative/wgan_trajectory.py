@@ -11,9 +11,7 @@ usage: /usr/bin/python3 bench/generative/wgan_trajectory.py [--steps 200] [--see
 """
 import argparse
 import copy
-import json
 import os
-import struct
 import sys
 
 import torch
@@ -24,21 +22,6 @@ import torch_generative as tg  # noqa: E402
 BATCH, NOISE, CRITIC_STEPS, GP = 64, 64, 5, 10
 
 
-def write_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for name, t in tensors.items():
-        data = t.detach().to(torch.float32).contiguous().numpy().tobytes()
-        header[name] = {'dtype': 'F32', 'shape': list(t.shape), 'data_offsets': [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    head = json.dumps(header).encode()
-    head += b' ' * (-len(head) % 8)
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(head)) + head)
-        for b in blobs:
-            f.write(b)
-
-
 def run(G0, C0, draws, dtype):
     G, C = copy.deepcopy(G0).to(dtype), copy.deepcopy(C0).to(dtype)
     opt_g = torch.optim.Adam(G.parameters(), lr=1e-4, betas=(0.0, 0.9))
@@ -46,25 +29,9 @@ def run(G0, C0, draws, dtype):
     G.train()
     rows = []
     for i in range(len(draws['real'])):
-        real, eps = draws['real'][i].to(dtype), draws['eps'][i].to(dtype)
-        with torch.no_grad():
-            fake = G(draws['zFake'][i].to(dtype))
-        gap = C(real).mean() - C(fake).mean()
-        mixed = (real * eps + fake * (1 - eps)).requires_grad_()
-        grad, = torch.autograd.grad(C(mixed).sum(), mixed, create_graph=True)
-        penalty = ((grad.reshape(BATCH, 784).square().sum(1) + 1e-12).sqrt() - 1).square().mean()
-        loss_c = GP * penalty - gap
-        opt_c.zero_grad()
-        loss_c.backward()
-        opt_c.step()
-        loss_g = float('nan')
-        if (i + 1) % CRITIC_STEPS == 0:
-            lg = -C(G(draws['zGen'][i // CRITIC_STEPS].to(dtype))).mean()
-            opt_g.zero_grad()
-            lg.backward()
-            opt_g.step()
-            loss_g = lg.item()
-        rows.append([gap.item(), penalty.item(), loss_c.item(), loss_g])
+        z_gen = draws['zGen'][i // CRITIC_STEPS].to(dtype) if (i + 1) % CRITIC_STEPS == 0 else None
+        rows.append(tg.wgan_step(G, C, opt_g, opt_c, draws['real'][i].to(dtype), draws['zFake'][i].to(dtype),
+                                 draws['eps'][i].to(dtype), z_gen, GP))
     return torch.tensor(rows, dtype=torch.float64)
 
 
@@ -94,7 +61,7 @@ def main():
     out['torch32'] = run(G0, C0, draws, torch.float32)
     out['torch64'] = run(G0, C0, draws, torch.float64)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    write_safetensors(args.out, out)
+    tg.save_safetensors(args.out, out)
     print(f'wrote {args.out}: {args.steps} critic steps, PyTorch {torch.__version__}, {torch.get_num_threads()} threads')
 
 
