@@ -118,10 +118,14 @@ function liveCount(device: Device): number {
   return device === 'cpu' ? liveCpu : liveOther.get(device) ?? 0;
 }
 
+/** Tensors the garbage collector released because nothing disposed them, by device (running totals). */
+const collectedByGc = new Map<Device, number>();
+
 // A storage collected by GC took its undisposed tensors with it.
 const finalizer = new FinalizationRegistry<StorageCell>((cell) => {
   if (cell.released) return;
   countLive(cell.device, -cell.refs);
+  collectedByGc.set(cell.device, (collectedByGc.get(cell.device) ?? 0) + cell.refs);
   cell.refs = 0;
   cell.released = true;
   native.release(cell.handle);
@@ -279,6 +283,12 @@ export interface DeviceMemory {
   device: Device;
   /** Live Tensor objects (views count separately). */
   tensors: number;
+  /**
+   * Tensors the garbage collector has released because nothing disposed them, a running total.
+   * A collection lowers `tensors` at a moment nobody chose; `tensors + collected` only grows
+   * with leaks, so a loop that keeps it flat disposes everything it makes.
+   */
+  collected: number;
   /** Live native allocations and their bytes. */
   allocations: number;
   bytes: number;
@@ -295,7 +305,10 @@ export interface MemoryInfo extends DeviceMemory {
 export function memory(): MemoryInfo {
   const devices: DeviceMemory[] = native.memoryStats().map((s) => {
     const device = deviceFromId(s.device);
-    return { device, tensors: liveCount(device), allocations: s.count, bytes: s.bytes, peakBytes: s.peakBytes, cachedBytes: s.cachedBytes };
+    return {
+      device, tensors: liveCount(device), collected: collectedByGc.get(device) ?? 0,
+      allocations: s.count, bytes: s.bytes, peakBytes: s.peakBytes, cachedBytes: s.cachedBytes,
+    };
   });
   const cpu = devices.find((d) => d.device === 'cpu')!;
   return { ...cpu, devices };

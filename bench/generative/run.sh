@@ -2,7 +2,8 @@
 # Kiln beside PyTorch on the four generative programs: for each program and seed, the Kiln run and
 # the PyTorch run (bench/generative/torch_generative.py: same architecture, init scheme, batch
 # order, steps) one after the other, then with FID=1 the Frechet distances of all samples
-# (fid.mjs); table.mjs prints the side-by-side table. Logs and outputs go to bench/out/generative/.
+# (fid.mjs); table.mjs prints the side-by-side table. Logs and outputs go to bench/out/generative/
+# (or $OUT; the FID classifier stays in bench/out/generative/).
 # With SIDE_BY_SIDE=1 the two runs of a seed go at once, each on one core with one thread (taskset;
 # KILN_NUM_THREADS=1, OMP/OPENBLAS_NUM_THREADS=1), the cores swapped from seed to seed: a
 # per-core comparison, both sides under the same conditions at the same time.
@@ -11,7 +12,7 @@
 #   PROGRAMS="dcgan" SEEDS="0 1 2" EPOCHS=5 LIMIT=640 FID=1 nice -n 10 bash bench/generative/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-OUT=bench/out/generative
+OUT=${OUT:-bench/out/generative}
 PROGRAMS=${PROGRAMS:-"autoencoder vae dcgan wgan-gp"}
 SEEDS=${SEEDS:-"0 1 2"}
 mkdir -p "$OUT"

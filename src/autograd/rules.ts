@@ -11,6 +11,7 @@
  * and throws a KilnError naming the op (noSecondDerivative).
  */
 import { gemmOf, withAutocast } from '../autocast.js';
+import { zeros } from '../creation.js';
 import { KilnError } from '../errors.js';
 import { type UnaryOpName, native } from '../native.js';
 import { where } from '../ops/elementwise.js';
@@ -34,6 +35,26 @@ function noSecondDerivative(op: string, hint: string): void {
   if (isGradEnabled()) {
     throw new KilnError(`createGraph: ${op} has no second derivative in Kiln (its backward is one native kernel); ${hint}`);
   }
+}
+
+// The gradient of a 2-D matmul operand broadcast over the other's batch dims is a sum over the
+// batch of per-item products. These fold the batch into the contraction, one matmul, so the
+// [batch, M, N] products are never stored (for a ConvTranspose2d weight at batch 64, 134 MB).
+/** Sum over the batch dims of x[i] @ y[i]^T, for x [..., M, N] and y [..., K, N]: [M, K]. */
+function batchSumMatmulNT(x: Tensor, y: Tensor): Tensor {
+  const [M, N] = x.shape.slice(-2);
+  const K = y.shape[y.ndim - 2];
+  const B = x.shape.slice(0, -2).reduce((p, d) => p * d, 1);
+  const xs = x.reshape([B, M, N]).permute([1, 0, 2]).reshape([M, B * N]);
+  return xs.matmul(y.reshape([B, K, N]).transpose(1, 2).reshape([B * N, K]));
+}
+
+/** Sum over the batch dims of x[i]^T @ y[i], for x [..., M, K] and y [..., M, N]: [K, N]. */
+function batchSumMatmulTN(x: Tensor, y: Tensor): Tensor {
+  const [M, K] = x.shape.slice(-2);
+  const N = y.shape[y.ndim - 1];
+  const B = x.shape.slice(0, -2).reduce((p, d) => p * d, 1);
+  return x.reshape([B * M, K]).t().matmul(y.reshape([B * M, N]));
 }
 
 /** Broadcast a reduced gradient back over the reduced dims. */
@@ -203,8 +224,8 @@ export const gradRules = {
   // ---- linear algebra
   // under autocast (saved.bf16) the gradient GEMMs run in bfloat16 too
   matmul: ({ inputs: [a, b], next, saved }, dy) => withAutocast(saved.bf16 ? 'bfloat16' : null, () => [
-    next[0] ? sumTo(dy.matmul(b.transpose(-1, -2)), a.shape) : null,
-    next[1] ? sumTo(a.transpose(-1, -2).matmul(dy), b.shape) : null,
+    next[0] ? (a.ndim === 2 && b.ndim > 2 ? batchSumMatmulNT(dy, b) : sumTo(dy.matmul(b.transpose(-1, -2)), a.shape)) : null,
+    next[1] ? (b.ndim === 2 && a.ndim > 2 ? batchSumMatmulTN(a, dy) : sumTo(a.transpose(-1, -2).matmul(dy), b.shape)) : null,
   ]),
   linear: ({ inputs: [x, w, b], next, saved }, dy) =>
     linearBackward(x, w, b, dy, [next[0] !== null, next[1] !== null, next[2] != null], saved.bf16 === true),
@@ -262,7 +283,7 @@ export const gradRules = {
       const dy3 = dy.reshape([N, OC, L]);
       return withAutocast(saved.bf16 ? 'bfloat16' : null, () => [
         next[0] ? col2im(w.reshape([OC, K]).t().matmul(dy3), geom) : null,
-        next[1] ? dy3.matmul(im2col(x, geom).transpose(1, 2)).sum(0).reshape(w.shape) : null,
+        next[1] ? batchSumMatmulNT(dy3, im2col(x, geom)).reshape(w.shape) : null,
       ]);
     }
     const gemm = gemmOf(saved.bf16 === true);
@@ -281,12 +302,12 @@ export const gradRules = {
       dcol.dispose();
     }
     if (next[1]) {
-      // dW = sum_n dy[n] [OC, L] @ col[n]^T [L, K]
-      const per = empty([N, OC, K], 'float32', w.device);
-      gemm(false, true, OC, K, L, 1, dyc.storage.handle, dyc.offset, L, OC * L, col.storage.handle, 0, L, K * L, 0,
-        per.storage.handle, 0, K, OC * K, N);
-      dw = per.sum(0).reshape(w.shape);
-      per.dispose();
+      // dW = sum_n dy[n] [OC, L] @ col[n]^T [L, K], accumulated into one C (stride 0, beta 1):
+      // no [N, OC, K] of per-image products
+      dw = zeros([OC, K], { device: w.device });
+      gemm(false, true, OC, K, L, 1, dyc.storage.handle, dyc.offset, L, OC * L, col.storage.handle, 0, L, K * L, 1,
+        dw.storage.handle, 0, K, 0, N);
+      dw = dw.reshape(w.shape);
     }
     disposeTemp(dyc, dy);
     return [dx, dw];

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as kiln from '../../src/index.js';
+import { trackedTensors } from '../helpers/memory.js';
 
 const { KMeans } = kiln.cluster;
 const fx = JSON.parse(readFileSync(new URL('../fixtures/mixture/sklearn.json', import.meta.url), 'utf8')).kmeans;
@@ -108,14 +109,14 @@ describe('KMeans API', () => {
   it('fit, predict, transform keep kiln.memory() flat', () => {
     const km = new KMeans({ nClusters: 5, seed: 0, nInit: 2 });
     km.fit(X);
-    const before = kiln.memory().tensors;
+    const before = trackedTensors();
     for (let i = 0; i < 3; i++) {
       km.fit(X);
       km.predict(X).dispose();
       km.transform(X).dispose();
       km.score(X);
     }
-    expect(kiln.memory().tensors).toBe(before);
+    expect(trackedTensors()).toBe(before);
     km.dispose();
   });
 });

@@ -2,11 +2,12 @@ import { describe, it, expect } from 'vitest';
 import { KilnError } from '../../src/errors.js';
 import { tensor, arange } from '../../src/creation.js';
 import { Tensor } from '../../src/tensor.js';
-import { memory, scope } from '../../src/memory.js';
+import { scope } from '../../src/memory.js';
 import {
   Dataset, TensorDataset, Subset, DataLoader, randomSplit, seededPermutation, defaultCollate,
   normalize, Normalize, oneHot, Compose, compose,
 } from '../../src/data/index.js';
+import { trackedTensors } from '../helpers/memory.js';
 
 /** x: float32 [n, 2] with row i = [i, 10 i]; y: int32 [n] with y[i] = i. */
 function ds(n: number): TensorDataset {
@@ -184,27 +185,27 @@ describe('DataLoader', () => {
 
   it('yielded tensors belong to the caller; scope frees them; breaking early frees the prefetched batch', async () => {
     const d = ds(50);
-    const base = memory().tensors;
+    const base = trackedTensors();
     await scope(async () => {
       for await (const [x, y] of new DataLoader(d, { batchSize: 8, shuffle: true, seed: 3 })) {
         x.add(1); // a temporary made in the loop body
         expect(y.shape[0]).toBeGreaterThan(0);
       }
     });
-    expect(memory().tensors).toBe(base);
+    expect(trackedTensors()).toBe(base);
     let seen = 0;
     for await (const batch of new DataLoader(d, { batchSize: 8 })) {
       for (const t of batch) t.dispose();
       if (++seen === 2) break;
     }
-    expect(memory().tensors).toBe(base);
+    expect(trackedTensors()).toBe(base);
     for (const batch of new DataLoader(d, { batchSize: 8 })) for (const t of batch) t.dispose();
-    expect(memory().tensors).toBe(base);
+    expect(trackedTensors()).toBe(base);
   });
 
   it('a scope inside the loop body never frees the batch prepared ahead', async () => {
     const d = ds(12);
-    const base = memory().tensors;
+    const base = trackedTensors();
     const it = new DataLoader(d, { batchSize: 4 })[Symbol.asyncIterator]();
     const seen: number[][] = [];
     for (;;) {
@@ -222,7 +223,7 @@ describe('DataLoader', () => {
       if (done) break;
     }
     expect(seen).toEqual([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]);
-    expect(memory().tensors).toBe(base);
+    expect(trackedTensors()).toBe(base);
   });
 
   it('collates items of a dataset without getBatch (tensors stacked, numbers to int32/float32)', async () => {
@@ -230,7 +231,7 @@ describe('DataLoader', () => {
       get length() { return 5; }
       get(i: number): [Tensor, number, number] { return [tensor([i, -i]), i % 2, i / 2]; }
     }
-    const base = memory().tensors;
+    const base = trackedTensors();
     const batches = await collect(new DataLoader<[Tensor, Tensor, Tensor]>(new Pairs(), { batchSize: 2 }));
     expect(batches.length).toBe(3);
     const [x, c, r] = batches[1];
@@ -241,7 +242,7 @@ describe('DataLoader', () => {
     expect(r.dtype).toBe('float32');
     expect(r.toArray()).toEqual([1, 1.5]);
     for (const b of batches) for (const t of b) t.dispose();
-    expect(memory().tensors).toBe(base); // the per-item tensors were freed after stacking
+    expect(trackedTensors()).toBe(base); // the per-item tensors were freed after stacking
     expect(defaultCollate([{ a: 1 }, { a: 2 }]).a.toArray()).toEqual([1, 2]);
     expect(() => defaultCollate([new Date()])).toThrow(/pass a collate function/);
   });
@@ -305,12 +306,12 @@ describe('transforms', () => {
 
   it('Compose applies in order and frees intermediates', () => {
     const x = tensor([1, 2]);
-    const base = memory().tensors;
+    const base = trackedTensors();
     const c = new Compose([(t: Tensor) => t.add(1), { apply: (t: Tensor) => t.mul(3) }, new Normalize(0, 2)]);
     const y = c.apply(x);
     expect(y.toArray()).toEqual([3, 4.5]);
     expect(x.isDisposed).toBe(false);
-    expect(memory().tensors).toBe(base + 1);
+    expect(trackedTensors()).toBe(base + 1);
     expect(compose((t: Tensor) => t.add(1))(x).toArray()).toEqual([2, 3]);
     expect(() => new Compose([42 as unknown as (t: Tensor) => Tensor])).toThrow(/transform 0/);
   });

@@ -6,7 +6,6 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { KilnError } from '../../src/errors.js';
 import { tensor, arange } from '../../src/creation.js';
-import { memory } from '../../src/memory.js';
 import { Tensor } from '../../src/tensor.js';
 import {
   ArrayDataset, Compose, DataLoader, Normalize, RandomCrop, RandomHorizontalFlip, TensorDataset, ToFloat32, randomSplit, disposeBatch,
@@ -15,6 +14,7 @@ import { fit } from '../../src/train/index.js';
 import { setup } from '../train/helpers.js';
 // @ts-expect-error a plain JS fixture without types
 import * as fx from './fixtures/worker-datasets.mjs';
+import { trackedTensors } from '../helpers/memory.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -48,7 +48,7 @@ function augmented(n: number): ArrayDataset {
 
 describe('DataLoader workers give the batches numWorkers 0 gives', () => {
   it('TensorDataset, shuffled, two epochs; memory flat', async () => {
-    const m0 = memory().tensors;
+    const m0 = trackedTensors();
     const x = tensor(Float32Array.from({ length: 37 * 3 }, (_, i) => i / 7), { shape: [37, 3] });
     const y = arange(37);
     const ds = new TensorDataset(x, y);
@@ -57,7 +57,7 @@ describe('DataLoader workers give the batches numWorkers 0 gives', () => {
     for (let e = 0; e < 2; e++) expect(await epoch(b)).toEqual(await epoch(a));
     x.dispose();
     y.dispose();
-    expect(memory().tensors).toBe(m0);
+    expect(trackedTensors()).toBe(m0);
   });
 
   it('an augmented image dataset (crop, flip, scale, normalise per item): equal batches, new augmentation each epoch', async () => {
@@ -154,7 +154,7 @@ describe('buffers are reused', () => {
 
 describe('failures surface as KilnErrors, never a hang', () => {
   const fails = async (loader: DataLoader<any>, re: RegExp) => {
-    const m0 = memory().tensors;
+    const m0 = trackedTensors();
     let err: unknown;
     try {
       for await (const b of loader) disposeBatch(b);
@@ -163,7 +163,7 @@ describe('failures surface as KilnErrors, never a hang', () => {
     }
     expect(err).toBeInstanceOf(KilnError);
     expect((err as Error).message).toMatch(re);
-    expect(memory().tensors).toBe(m0);
+    expect(trackedTensors()).toBe(m0);
   };
 
   it('get() throws in a worker', async () => {
@@ -215,7 +215,7 @@ describe('failures surface as KilnErrors, never a hang', () => {
 
 describe('shutting down', () => {
   it('break ends the workers; batches prepared ahead never become tensors', async () => {
-    const m0 = memory().tensors;
+    const m0 = trackedTensors();
     const l = new DataLoader(augmented(100), { batchSize: 2, numWorkers: 2, prefetchFactor: 4 });
     let seen = 0;
     for await (const b of l) {
@@ -223,7 +223,7 @@ describe('shutting down', () => {
       disposeBatch(b);
       if (seen === 2) break;
     }
-    expect(memory().tensors).toBe(m0);
+    expect(trackedTensors()).toBe(m0);
   });
 
   it('a process that breaks out of a loop, drops an iterator half-way, or never closes persistent workers, exits by itself', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as kiln from '../../src/index.js';
+import { trackedTensors } from '../helpers/memory.js';
 
 const { Normal, Bernoulli, Categorical, Independent, kl } = kiln.distributions;
 const LOG2PI = Math.log(2 * Math.PI);
@@ -219,13 +220,13 @@ describe('kl.klDivergence', () => {
 
 describe('memory', () => {
   it('a scope frees everything a distribution made', () => {
-    const before = kiln.memory().tensors;
+    const before = trackedTensors();
     kiln.scope(() => {
       const d = new Independent(new Normal(kiln.zeros([8, 2]), kiln.ones([2])), 1);
       d.logProb(d.sample()).sum().item();
       new Categorical({ logits: kiln.zeros([8, 3]) }).sample().toTypedArray();
       kl.klDivergence(d, d).sum().item();
     });
-    expect(kiln.memory().tensors).toBe(before);
+    expect(trackedTensors()).toBe(before);
   });
 });

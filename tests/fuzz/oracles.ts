@@ -3,12 +3,12 @@
 // Anything else (another error type, a broken invariant, a leaked tensor) throws here.
 import { writeFileSync } from 'node:fs';
 import { KilnError } from '../../src/errors.js';
-import { memory } from '../../src/memory.js';
 import { Tensor } from '../../src/tensor.js';
 import { isGzip, parseIdx } from '../../src/data/idx.js';
 import { parseCsv, parseCsvTable } from '../../src/data/csv.js';
 import { decodeSafetensors } from '../../src/io/safetensors-format.js';
 import { load, parseSafetensors } from '../../src/io/safetensors.js';
+import { trackedTensors } from '../helpers/memory.js';
 
 export type Outcome = 'ok' | 'rejected';
 
@@ -47,10 +47,6 @@ async function runAsync(fn: () => Promise<void>): Promise<Outcome> {
 
 const numel = (shape: readonly number[]) => shape.reduce((a, d) => a * d, 1);
 
-function liveTensors(): number {
-  return memory().tensors;
-}
-
 function disposeAll(v: unknown, seen = new Set<unknown>()): void {
   if (v === null || typeof v !== 'object' || seen.has(v)) return;
   seen.add(v);
@@ -73,7 +69,7 @@ export function checkSafetensors(bytes: Uint8Array): Outcome {
     // I8/U8/BOOL widen to int32 (4x); nothing else grows.
     if (out > 4 * bytes.length) fail(`decoded ${out} bytes from a ${bytes.length}-byte file`);
   });
-  const before = liveTensors();
+  const before = trackedTensors();
   const withTensors = run(() => {
     const { tensors } = parseSafetensors(bytes);
     for (const [name, t] of Object.entries(tensors)) {
@@ -81,7 +77,7 @@ export function checkSafetensors(bytes: Uint8Array): Outcome {
     }
     disposeAll(tensors);
   });
-  if (liveTensors() !== before) fail(`parseSafetensors leaked ${liveTensors() - before} tensors`);
+  if (trackedTensors() !== before) fail(`parseSafetensors leaked ${trackedTensors() - before} tensors`);
   if (host !== withTensors && !(host === 'ok' && withTensors === 'rejected')) fail(`decoder ${host}, tensor reader ${withTensors}`);
   return withTensors;
 }
@@ -89,9 +85,9 @@ export function checkSafetensors(bytes: Uint8Array): Outcome {
 /** kiln.load on the bytes written to `path` (the nested-checkpoint path: kiln.tree metadata). */
 export async function checkLoad(bytes: Uint8Array, path: string): Promise<Outcome> {
   writeFileSync(path, bytes);
-  const before = liveTensors();
+  const before = trackedTensors();
   const outcome = await runAsync(async () => disposeAll(await load(path)));
-  if (liveTensors() !== before) fail(`load leaked ${liveTensors() - before} tensors`);
+  if (trackedTensors() !== before) fail(`load leaked ${trackedTensors() - before} tensors`);
   return outcome;
 }
 
@@ -118,13 +114,13 @@ export function checkCsv(bytes: Uint8Array): Outcome {
       if (t.labels && t.labels.length !== t.numRows) fail(`labels ${t.labels.length} != rows ${t.numRows}`);
     }),
   );
-  const before = liveTensors();
+  const before = trackedTensors();
   const tensors = run(() => {
     const d = parseCsv(text, { label: 0 });
     d.features.dispose();
     d.labels?.dispose();
   });
-  if (liveTensors() !== before) fail('parseCsv leaked tensors');
+  if (trackedTensors() !== before) fail('parseCsv leaked tensors');
   if (tensors !== outcomes[1]) fail(`parseCsvTable ${outcomes[1]}, parseCsv ${tensors}`);
   return outcomes[0];
 }

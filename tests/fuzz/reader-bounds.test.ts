@@ -12,8 +12,8 @@ import { parseCsvNumber, parseCsvTable } from '../../src/data/csv.js';
 import { encodeIdx, parseIdx } from '../../src/data/idx.js';
 import { parseSafetensors } from '../../src/io/safetensors.js';
 import { load, save } from '../../src/io/safetensors.js';
-import { memory } from '../../src/memory.js';
 import { rawSafetensors, rawSafetensorsText } from './formats.js';
+import { trackedTensors } from '../helpers/memory.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -100,11 +100,11 @@ describe('empty tensors with huge dims are not created from a file', () => {
   it('safetensors [0, 4e9] is rejected; [0, 768] is read', () => {
     const e = thrown(() => parseSafetensors(rawSafetensors({ a: { dtype: 'F32', shape: [0, 4_000_000_000], data_offsets: [0, 0] } })));
     expect(e.message).toMatch(/tensor 'a'.*shape \[0, 4000000000\] has no elements, but its other dims describe 4000000000 elements/);
-    const m0 = memory().tensors;
+    const m0 = trackedTensors();
     const ok = parseSafetensors(rawSafetensors({ a: { dtype: 'F32', shape: [0, 768], data_offsets: [0, 0] } }));
     expect(ok.tensors.a.shape).toEqual([0, 768]);
     ok.tensors.a.dispose();
-    expect(memory().tensors).toBe(m0);
+    expect(trackedTensors()).toBe(m0);
   });
 
   it('IDX [0, 65536, 65536] is rejected', () => {

@@ -29,5 +29,7 @@ describe('with a forced GC', () => {
     expect(during.bytes - before.bytes).toBeGreaterThanOrEqual(200 * 4096 + 300 * 1024);
     expect(after.tensors).toBe(before.tensors);
     expect(after.bytes).toBe(before.bytes);
+    // memory().collected counts exactly what the collector took
+    expect(after.collected - before.collected).toBe(during.tensors - after.tensors);
   });
 });

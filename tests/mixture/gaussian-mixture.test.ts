@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as kiln from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
+import { trackedTensors } from '../helpers/memory.js';
 
 const { GaussianMixture } = kiln.mixture;
 type CT = 'full' | 'tied' | 'diag' | 'spherical';
@@ -164,14 +165,14 @@ describe('GaussianMixture API', () => {
   it('fit, predict and score keep kiln.memory() flat', () => {
     const gm = new GaussianMixture({ nComponents: 3, covarianceType: 'diag', seed: 0 });
     gm.fit(X);
-    const before = kiln.memory().tensors;
+    const before = trackedTensors();
     for (let i = 0; i < 3; i++) {
       gm.fit(X);
       gm.predict(X).dispose();
       gm.score(X);
       gm.scoreSamples(X).dispose();
     }
-    expect(kiln.memory().tensors).toBe(before);
+    expect(trackedTensors()).toBe(before);
     gm.dispose();
   });
 });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as kiln from '../../src/index.js';
 import { bf16Tensor, bf16Ulp, bf16Values, refBf16 } from '../helpers/bf16.js';
+import { trackedTensors } from '../helpers/memory.js';
 
 const { nn, F, optim } = kiln;
 const vals = (t: kiln.Tensor) => Array.from(t.toTypedArray());
@@ -81,9 +82,9 @@ describe('bfloat16 modules and optimizers', () => {
         opt.step();
         losses.push(loss.item());
       });
-      if (step === 10) tensorsAt10 = kiln.memory().tensors;
+      if (step === 10) tensorsAt10 = trackedTensors();
     }
-    expect(kiln.memory().tensors).toBe(tensorsAt10);
+    expect(trackedTensors()).toBe(tensorsAt10);
     for (const p of model.parameters()) {
       expect(p.dtype).toBe('bfloat16');
       expect(p.grad!.dtype).toBe('bfloat16');

@@ -9,6 +9,7 @@ import { lstmSequence } from '../../src/ops/rnn.js';
 import { expectClose, gradcheck, toKiln } from '../helpers/gradcheck.js';
 import { type R, arr, randArr } from '../helpers/reference.js';
 import { lstmCellRow } from '../helpers/rnn-reference.js';
+import { trackedTensors } from '../helpers/memory.js';
 
 const { nn } = kiln;
 
@@ -252,12 +253,12 @@ describe('nn.LSTM errors and memory', () => {
     });
     step(false);
     step(true);
-    const live = kiln.memory().tensors;
+    const live = trackedTensors();
     const bytes = kiln.memory().bytes;
     for (let i = 0; i < 30; i++) step(i % 2 === 0);
     lstm.eval();
     for (let i = 0; i < 5; i++) kiln.noGrad(() => kiln.scope(() => { lstm.forward(x); }));
-    expect(kiln.memory().tensors).toBe(live);
+    expect(trackedTensors()).toBe(live);
     expect(kiln.memory().bytes).toBe(bytes);
   });
 });

@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { expect } from 'vitest';
 import * as kiln from '../../src/index.js';
+import { trackedTensors } from '../helpers/memory.js';
 
 type Ort = typeof import('onnxruntime-node');
 
@@ -62,9 +63,9 @@ export function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
 export async function roundTrip(ort: Ort, model: kiln.nn.Module, inputSets: kiln.Tensor[][], opts: kiln.onnx.ExportOptions = {},
   tol = 1e-5): Promise<number> {
   model.eval();
-  const before = kiln.memory().tensors;
+  const before = trackedTensors();
   const bytes = kiln.onnx.exportBytes(model, inputSets[0], opts);
-  expect(kiln.memory().tensors).toBe(before);
+  expect(trackedTensors()).toBe(before);
   const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
   let worst = 0;
   for (const inputs of inputSets) {

@@ -62,6 +62,8 @@ describe('matmul', () => {
     ['batched 3-D @ 3-D', [2, 3, 4], [2, 4, 5]],
     ['batched @ 2-D (weight broadcast)', [2, 3, 4], [4, 5]],
     ['2-D @ batched', [3, 4], [2, 4, 5]],
+    ['2-D @ two batch dims', [3, 4], [2, 3, 4, 5]],
+    ['two batch dims @ 2-D', [2, 3, 3, 4], [4, 5]],
     ['broadcast batch dims [2,1] x [3]', [2, 1, 3, 4], [3, 4, 2]],
     ['1-D @ batched', [4], [2, 4, 3]],
     ['batched @ 1-D', [2, 3, 4], [4]],

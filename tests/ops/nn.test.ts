@@ -66,6 +66,7 @@ describe('conv2d', () => {
     ['dilation 2', [1, 2, 7, 7], [2, 2, 3, 3], true, { dilation: [2, 2] }],
     ['stride (2, 1), dilation (1, 2), padding 2', [2, 1, 6, 7], [3, 1, 2, 3], true, { stride: [2, 1], dilation: [1, 2], padding: [2, 2] }],
     ['1x1 kernel', [2, 3, 3, 3], [2, 3, 1, 1], true, {}],
+    ['batch of 5 (the weight gradient sums 5 images)', [5, 2, 4, 4], [3, 2, 3, 3], true, { padding: [1, 1] }],
   ];
   for (const [name, xs, ws, bias, g] of cases) {
     it(name, () => {

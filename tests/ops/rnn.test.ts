@@ -8,6 +8,7 @@ import { gruSequence, lstmSequence, rnnSequence } from '../../src/ops/rnn.js';
 import { gradcheck, toKiln } from '../helpers/gradcheck.js';
 import { type R, arr, randArr } from '../helpers/reference.js';
 import { lstmCellRow, sigmoid } from '../helpers/rnn-reference.js';
+import { trackedTensors } from '../helpers/memory.js';
 
 
 /** hc [2, T, B, H] of the LSTM over proj [T, B, 4H] (gate order i, f, g, o), in float64. */
@@ -63,12 +64,12 @@ function expectFlatMemory(xs: R[], op: (ts: kiln.Tensor[]) => kiln.Tensor): void
     }
   });
   step();
-  const live = kiln.memory().tensors;
+  const live = trackedTensors();
   for (let i = 0; i < 50; i++) step();
   kiln.noGrad(() => kiln.scope(() => {
     op(ts);
   }));
-  expect(kiln.memory().tensors).toBe(live);
+  expect(trackedTensors()).toBe(live);
 }
 
 describe('lstmSequence', () => {

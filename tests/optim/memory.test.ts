@@ -2,6 +2,7 @@
 // state are updated in place, so 1000 steps leave the live tensor count flat.
 import { describe, expect, it } from 'vitest';
 import { kiln, optim } from './helpers.js';
+import { trackedTensors } from '../helpers/memory.js';
 
 type Make = (ps: kiln.Tensor[]) => optim.Optimizer<any>;
 const makers: [string, Make][] = [
@@ -14,7 +15,7 @@ const makers: [string, Make][] = [
 
 describe('optimizer memory', () => {
   for (const [name, make] of makers) {
-    it(`${name}: 1000 steps, each in kiln.scope, keep memory().tensors flat`, () => {
+    it(`${name}: 1000 steps, each in kiln.scope, keep trackedTensors() flat`, () => {
       kiln.manualSeed(0);
       const w = kiln.randn([8, 4], { requiresGrad: true }), b = kiln.zeros([4], { requiresGrad: true });
       const x = kiln.randn([16, 8]), y = kiln.randn([16, 4]);
@@ -28,10 +29,10 @@ describe('optimizer memory', () => {
       });
       const first = step();
       const wStorage = w.storage;
-      const base = kiln.memory().tensors;
+      const base = trackedTensors();
       let last = first;
       for (let i = 0; i < 1000; i++) last = step();
-      expect(kiln.memory().tensors).toBe(base);
+      expect(trackedTensors()).toBe(base);
       expect(w.storage).toBe(wStorage); // updated in place
       for (const s of opt.state.values()) for (const v of Object.values(s)) if (v instanceof kiln.Tensor) expect(v.isDisposed).toBe(false);
       if (name.startsWith('RMSprop')) expect(last).toBeGreaterThan(first); // maximize climbs
@@ -39,7 +40,7 @@ describe('optimizer memory', () => {
     });
   }
 
-  it('LBFGS: repeated steps in kiln.scope keep memory().tensors flat', () => {
+  it('LBFGS: repeated steps in kiln.scope keep trackedTensors() flat', () => {
     const x = kiln.tensor([-1.5, 2], { requiresGrad: true });
     const opt = new optim.LBFGS([x], { lineSearchFn: 'strongWolfe', maxIter: 3 });
     const closure = () => {
@@ -50,9 +51,9 @@ describe('optimizer memory', () => {
       return loss;
     };
     kiln.scope(() => { opt.step(closure); });
-    const base = kiln.memory().tensors;
+    const base = trackedTensors();
     for (let i = 0; i < 50; i++) kiln.scope(() => { opt.step(closure); });
-    expect(kiln.memory().tensors).toBe(base);
+    expect(trackedTensors()).toBe(base);
   });
 
   it('zeroGrad frees the gradients', () => {

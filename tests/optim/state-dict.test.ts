@@ -2,6 +2,7 @@
 // gives PyTorch's uninterrupted trajectory; loadStateDict rejects state that does not fit.
 import { describe, expect, it } from 'vitest';
 import { type OptimizerFixtures, expectClose, fixture, flat, kiln, makeOptimizer, makeParams, optim, setGrads } from './helpers.js';
+import { trackedTensors } from '../helpers/memory.js';
 
 const fx = fixture<OptimizerFixtures>('optimizers.json');
 
@@ -111,8 +112,8 @@ describe('loadStateDict ownership', () => {
   it('leaves no tensor behind: repeated loads keep the live tensor count flat', () => {
     const { opt } = adamAfterSteps(1);
     opt.loadStateDict(opt.stateDict());
-    const live = kiln.memory().tensors;
+    const live = trackedTensors();
     for (let i = 0; i < 20; i++) opt.loadStateDict(opt.stateDict());
-    expect(kiln.memory().tensors).toBe(live);
+    expect(trackedTensors()).toBe(live);
   });
 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as kiln from '../../src/index.js';
 import { setup } from './helpers.js';
+import { trackedTensors } from '../helpers/memory.js';
 
 const { optim } = kiln;
 const silent = { verbose: false as const };
@@ -26,18 +27,18 @@ function expectSameParameters(a: kiln.nn.Module, b: kiln.nn.Module) {
 }
 
 describe('fit checkpoints', () => {
-  // First in the file: the later tests leave their fixtures to the garbage collector, and a
-  // collection during this run would show as a drop in the count (it failed 1 CI run that way).
+  // trackedTensors(): the other tests leave their fixtures to the garbage collector, and a
+  // collection during this run showed as a drop in the live count (it failed 1 CI run that way).
   it('keeps the live tensor count flat while checkpointing and after resuming', async () => {
     const dir = tmp('mem');
     const a = run(2);
     const counts: number[] = [];
     await kiln.fit(a.model, { trainData: a.trainData, valData: a.valData, epochs: 4, optimizer: a.optimizer, checkpoint: { dir }, ...silent,
-      callbacks: { onEpochEnd: () => { counts.push(kiln.memory().tensors); } } });
+      callbacks: { onEpochEnd: () => { counts.push(trackedTensors()); } } });
     expect(counts[3]).toBe(counts[1]);
-    const before = kiln.memory().tensors;
+    const before = trackedTensors();
     await kiln.loadCheckpoint(join(dir, 'epoch-0004.safetensors'), { model: a.model, optimizer: a.optimizer });
-    expect(kiln.memory().tensors).toBe(before);
+    expect(trackedTensors()).toBe(before);
   });
 
   it('1 epoch + checkpoint + fresh objects + 1 epoch equals 2 uninterrupted epochs, bitwise', async () => {

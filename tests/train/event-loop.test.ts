@@ -5,14 +5,11 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import * as kiln from '../../src/index.js';
 import { setup } from './helpers.js';
+import { trackedTensors } from '../helpers/memory.js';
 
 const silent = { verbose: false as const };
 
-/**
- * Frees what setup() made. Without it, an earlier test's tensors stay live until the garbage
- * collector finalizes them, at a moment no test controls, and the flat-count test below would see
- * that collection as a drop.
- */
+/** Frees what setup() made, so that a test leaves nothing for the garbage collector. */
 function release({ model, optimizer, x, y, v }: ReturnType<typeof setup>): void {
   optimizer.disposeState();
   for (const t of [...model.parameters(), x, y, v.x, v.y]) {
@@ -68,10 +65,10 @@ describe('fit and the event loop', () => {
   });
 
   it('keeps the live tensor count flat across epochs (with validation)', async () => {
-    const before = kiln.memory().tensors;
+    const before = trackedTensors();
     const { model, optimizer, trainData, valData } = setup();
     const counts: number[] = [];
-    await kiln.fit(model, { trainData, valData, epochs: 6, optimizer, ...silent, callbacks: { onEpochEnd: () => { counts.push(kiln.memory().tensors); } } });
+    await kiln.fit(model, { trainData, valData, epochs: 6, optimizer, ...silent, callbacks: { onEpochEnd: () => { counts.push(trackedTensors()); } } });
     expect(counts.slice(1)).toEqual(Array(5).fill(counts[1]));
     // what stays live is this test's fixture and Adam's state, nothing of the earlier tests:
     // 4 parameters, their 4 gradients, Adam's 8 moments and the 4 data tensors

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import * as kiln from '../../src/index.js';
 import { maskedCrc32c } from '../../src/io/crc32c.js';
 import { setup } from './helpers.js';
+import { trackedTensors } from '../helpers/memory.js';
 
 const tmp = (name: string) => mkdtempSync(join(tmpdir(), `kiln-${name}-`));
 
@@ -235,11 +236,11 @@ describe('TensorBoardLogger', () => {
     const tb = new kiln.train.TensorBoardLogger(dir);
     // one epoch without the logger first: gradients and Adam's state exist, so the count is flat from here
     await kiln.fit(s.model, { trainData: s.trainData, epochs: 1, optimizer: s.optimizer, verbose: false });
-    const before = kiln.memory().tensors;
+    const before = trackedTensors();
     const history = await kiln.fit(s.model, { trainData: s.trainData, valData: s.valData, epochs: 2, optimizer: s.optimizer,
       verbose: false, callbacks: [tb.callback({ model: s.model, everyNBatches: 2 })] });
     tb.close();
-    expect(kiln.memory().tensors).toBe(before);
+    expect(trackedTensors()).toBe(before);
     const events = summaries(tb.path);
     const batch = events.filter((e) => e.tag === 'batch/loss');
     expect(batch.map((e) => e.step)).toEqual([2, 4, 6, 8, 10, 12, 14, 16]); // 240 / 32 = 8 batches per epoch

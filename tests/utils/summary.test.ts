@@ -3,6 +3,7 @@
 // frozen weight, and an embedding + 2-layer LSTM + linear head.
 import { describe, expect, it } from 'vitest';
 import * as kiln from '../../src/index.js';
+import { trackedTensors } from '../helpers/memory.js';
 
 const { nn } = kiln;
 
@@ -20,9 +21,9 @@ describe('summary', () => {
   it('MLP 784-512-256-10 at batch 4', () => {
     kiln.manualSeed(0);
     const model = new nn.Sequential(new nn.Linear(784, 512), new nn.ReLU(), new nn.Linear(512, 256), new nn.ReLU(), new nn.Linear(256, 10));
-    const before = kiln.memory().tensors;
+    const before = trackedTensors();
     const s = kiln.utils.summary(model, [4, 784], { verbose: false });
-    expect(kiln.memory().tensors).toBe(before);
+    expect(trackedTensors()).toBe(before);
     expect(s.rows.map((r) => [r.type, r.depth])).toEqual([['Sequential', 0], ['Linear', 1], ['ReLU', 1], ['Linear', 1], ['ReLU', 1], ['Linear', 1]]);
     expect(s.rows.map((r) => r.outputShape)).toEqual([[4, 10], [4, 512], [4, 512], [4, 256], [4, 256], [4, 10]]);
     // 784*512+512 = 401,920; 512*256+256 = 131,328; 256*10+10 = 2,570
