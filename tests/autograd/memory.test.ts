@@ -64,7 +64,7 @@ describe('memory during backward', () => {
     }
   });
 
-  it('training loops with createGraph (a gradient penalty), checkpointing and hooks keep trackedTensors() flat', () => {
+  it('training loops with createGraph (a gradient penalty), checkpointing and hooks keep the tensor count (live + collected) flat', () => {
     kiln.manualSeed(2);
     const critic = new nn.Sequential(new nn.Linear(4, 8), new nn.Tanh(), new nn.Linear(8, 1));
     const opt = new kiln.optim.Adam(critic.parameters(), { lr: 1e-3 });

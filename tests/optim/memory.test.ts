@@ -15,7 +15,7 @@ const makers: [string, Make][] = [
 
 describe('optimizer memory', () => {
   for (const [name, make] of makers) {
-    it(`${name}: 1000 steps, each in kiln.scope, keep trackedTensors() flat`, () => {
+    it(`${name}: 1000 steps, each in kiln.scope, keep the tensor count (live + collected) flat`, () => {
       kiln.manualSeed(0);
       const w = kiln.randn([8, 4], { requiresGrad: true }), b = kiln.zeros([4], { requiresGrad: true });
       const x = kiln.randn([16, 8]), y = kiln.randn([16, 4]);
@@ -40,7 +40,7 @@ describe('optimizer memory', () => {
     });
   }
 
-  it('LBFGS: repeated steps in kiln.scope keep trackedTensors() flat', () => {
+  it('LBFGS: repeated steps in kiln.scope keep the tensor count (live + collected) flat', () => {
     const x = kiln.tensor([-1.5, 2], { requiresGrad: true });
     const opt = new optim.LBFGS([x], { lineSearchFn: 'strongWolfe', maxIter: 3 });
     const closure = () => {
