@@ -37,14 +37,19 @@ function noSecondDerivative(op: string, hint: string): void {
   }
 }
 
-// The gradient of a 2-D matmul operand broadcast over the other's batch dims is a sum over the
-// batch of per-item products. These fold the batch into the contraction, one matmul, so the
+// The gradient of a matmul operand that is one matrix shared by the other's batch is a sum over
+// the batch of per-item products. These fold the batch into the contraction, one matmul, so the
 // [batch, M, N] products are never stored (for a ConvTranspose2d weight at batch 64, 134 MB).
+const batchNumel = (t: Tensor) => t.shape.slice(0, -2).reduce((p, d) => p * d, 1);
+
+/** Whether matmul operand t is one matrix (no batch dims, or all of size 1) that other's batch shares. */
+const sharedOver = (t: Tensor, other: Tensor) => t.ndim >= 2 && other.ndim > 2 && batchNumel(t) === 1 && batchNumel(other) > 1;
+
 /** Sum over the batch dims of x[i] @ y[i]^T, for x [..., M, N] and y [..., K, N]: [M, K]. */
 function batchSumMatmulNT(x: Tensor, y: Tensor): Tensor {
   const [M, N] = x.shape.slice(-2);
   const K = y.shape[y.ndim - 2];
-  const B = x.shape.slice(0, -2).reduce((p, d) => p * d, 1);
+  const B = batchNumel(x);
   const xs = x.reshape([B, M, N]).permute([1, 0, 2]).reshape([M, B * N]);
   return xs.matmul(y.reshape([B, K, N]).transpose(1, 2).reshape([B * N, K]));
 }
@@ -53,7 +58,7 @@ function batchSumMatmulNT(x: Tensor, y: Tensor): Tensor {
 function batchSumMatmulTN(x: Tensor, y: Tensor): Tensor {
   const [M, K] = x.shape.slice(-2);
   const N = y.shape[y.ndim - 1];
-  const B = x.shape.slice(0, -2).reduce((p, d) => p * d, 1);
+  const B = batchNumel(x);
   return x.reshape([B * M, K]).t().matmul(y.reshape([B * M, N]));
 }
 
@@ -224,8 +229,8 @@ export const gradRules = {
   // ---- linear algebra
   // under autocast (saved.bf16) the gradient GEMMs run in bfloat16 too
   matmul: ({ inputs: [a, b], next, saved }, dy) => withAutocast(saved.bf16 ? 'bfloat16' : null, () => [
-    next[0] ? (a.ndim === 2 && b.ndim > 2 ? batchSumMatmulNT(dy, b) : sumTo(dy.matmul(b.transpose(-1, -2)), a.shape)) : null,
-    next[1] ? (b.ndim === 2 && a.ndim > 2 ? batchSumMatmulTN(a, dy) : sumTo(a.transpose(-1, -2).matmul(dy), b.shape)) : null,
+    next[0] ? (sharedOver(a, b) ? batchSumMatmulNT(dy, b).reshape(a.shape) : sumTo(dy.matmul(b.transpose(-1, -2)), a.shape)) : null,
+    next[1] ? (sharedOver(b, a) ? batchSumMatmulTN(a, dy).reshape(b.shape) : sumTo(a.transpose(-1, -2).matmul(dy), b.shape)) : null,
   ]),
   linear: ({ inputs: [x, w, b], next, saved }, dy) =>
     linearBackward(x, w, b, dy, [next[0] !== null, next[1] !== null, next[2] != null], saved.bf16 === true),

@@ -64,6 +64,8 @@ describe('matmul', () => {
     ['2-D @ batched', [3, 4], [2, 4, 5]],
     ['2-D @ two batch dims', [3, 4], [2, 3, 4, 5]],
     ['two batch dims @ 2-D', [2, 3, 3, 4], [4, 5]],
+    ['batch of 1 @ batched (the one matrix shared)', [1, 3, 4], [2, 4, 5]],
+    ['batched @ batch of 1', [2, 3, 3, 4], [1, 1, 4, 5]],
     ['broadcast batch dims [2,1] x [3]', [2, 1, 3, 4], [3, 4, 2]],
     ['1-D @ batched', [4], [2, 4, 3]],
     ['batched @ 1-D', [2, 3, 4], [4]],
