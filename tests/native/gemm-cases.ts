@@ -227,6 +227,33 @@ export function gemmSuite(native: Native, isa: string): void {
       checkGemm(native, { M: 6, N: 7, K: 8, batch: 4, strideC: 6 * 7 + 11, padA: 1, padB: 2 });
     });
 
+    it('items sharing A (one wide product over their columns), across tile and item edges', () => {
+      // item widths below, at and across the register tile's columns (8/16/32), a convolution's
+      // 7x7 = 49, K across a cache block; gaps and padding in B and C
+      for (const transA of [false, true])
+        for (const [M, N, K, batch] of [[13, 49, 300, 9], [128, 49, 1100, 5], [1, 5, 7, 40], [30, 31, 20, 6],
+          [12, 32, 16, 4], [25, 33, 40, 3], [7, 100, 64, 2], [40, 1, 9, 70]]) {
+          checkGemm(native, { M, N, K, transA, batch, strideA: 0, beta: 0, poisonC: true, seed: N });
+          checkGemm(native, { M, N, K, transA, batch, strideA: 0, alpha: -0.5, beta: 1.25, padA: 2, padB: 3, padC: 5 });
+          checkGemm(native, { M, N, K, transA, batch, strideA: 0, beta: 1, strideB: (transA ? 0 : K * N + 3),
+            strideC: M * N + 11 });
+        }
+    });
+
+    it('items sharing A give the same bits as one call per item', () => {
+      // the wide product splits K into the same blocks and sums each element in the same order
+      for (const [M, N, K, batch] of [[128, 49, 1100, 6], [16, 196, 64, 8], [9, 10, 11, 16]]) {
+        const c: GemmCase = { M, N, K, batch, strideA: 0, transA: M === 16 };
+        const whole = runGemm(native, c).got;
+        const perItem = runGemm({ ...native, gemm: (...a: any[]) => {
+          const [tA, tB, m, n, k, alpha, hA, oA, lda, , hB, oB, ldb, sB, beta, hC, oC, ldc, sC, nb] = a;
+          for (let b = 0; b < nb; b++)
+            native.gemm(tA, tB, m, n, k, alpha, hA, oA, lda, 0, hB, oB + b * sB, ldb, 0, beta, hC, oC + b * sC, ldc, 0, 1);
+        } }, c).got;
+        expect(Buffer.compare(Buffer.from(whole.buffer), Buffer.from(perItem.buffer))).toBe(0);
+      }
+    });
+
     it('stride-0 C accumulates items in order', () => {
       checkGemm(native, { M: 10, N: 12, K: 14, batch: 5, strideC: 0, beta: 1 });
       checkGemm(native, { M: 64, N: 64, K: 64, batch: 4, strideC: 0, beta: 1, transB: true });

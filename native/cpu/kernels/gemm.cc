@@ -302,6 +302,70 @@ void packB(bool transB, const float* B, int64_t ldb, int64_t kc, int64_t nc, flo
   }
 }
 
+// Items that share A, read as one wide matrix: item b's n columns are columns [b*n, (b+1)*n) of
+// one op(B) and one C, so the batch fills whole micro-panels and A is packed once for all of
+// it (a convolution's per-image products have n = OH*OW, often far below a panel's width).
+struct ItemCols {
+  int64_t n;        // columns per item; 0: a plain matrix
+  int64_t strideB;  // item stride of B (op(B) not transposed)
+  int64_t strideC;  // item stride of C
+};
+constexpr ItemCols kPlain{0, 0, 0};
+
+// packB for item columns: op(B)[0:kc, col0:col0+nc) of the wide matrix, B at item 0's row 0.
+// A micro-panel that crosses an item boundary is copied segment by segment.
+void packBItems(const float* B, int64_t ldb, const ItemCols& it, int64_t col0, int64_t kc, int64_t nc, float* dst) {
+  for (int64_t jr = 0; jr < nc; jr += kNR) {
+    const int64_t nr = min64(kNR, nc - jr);
+    float* d = dst + jr * kc;
+    for (int64_t j = 0; j < nr;) {
+      const int64_t v = col0 + jr + j, item = v / it.n, c = v % it.n;
+      const int64_t w = min64(nr - j, it.n - c);
+      const float* s = B + item * it.strideB + c;
+      if (w == kNR) {  // the whole micro-panel inside one item: packB's fixed-width copy
+        for (int64_t k = 0; k < kc; ++k) {
+          const float* sk = s + k * ldb;
+#pragma GCC unroll 32
+          for (int x = 0; x < kNR; ++x) d[k * kNR + x] = sk[x];
+        }
+      } else {
+        for (int64_t k = 0; k < kc; ++k)
+          for (int64_t x = 0; x < w; ++x) d[k * kNR + j + x] = s[k * ldb + x];
+      }
+      j += w;
+    }
+    for (int64_t k = 0; k < kc; ++k)
+      for (int64_t j = nr; j < kNR; ++j) d[k * kNR + j] = 0.f;
+  }
+}
+
+// Runs one micro-kernel whose tile starts at column v of the wide C (row block at C).
+// A tile inside one item is written in place; one that crosses items goes through a local
+// tile, then each segment gets C = tile + beta * C (the kernel's own write-back, alpha applied).
+void itemTile(gemm_detail::UKernel uk, int64_t kc, const float* a, const float* b, float* C, int64_t ldc,
+              const ItemCols& it, int64_t v, int mr, int nr, float alpha, float beta) {
+  const int64_t item = v / it.n, c = v % it.n;
+  if (c + nr <= it.n) {
+    uk(kc, a, b, C + item * it.strideC + c, ldc, nr, alpha, beta);
+    return;
+  }
+  alignas(64) float tile[kMR * kNR];
+  uk(kc, a, b, tile, kNR, nr, alpha, 0.f);
+  for (int64_t j = 0; j < nr;) {
+    const int64_t vi = (v + j) / it.n, ci = (v + j) % it.n;
+    const int64_t w = min64(nr - j, it.n - ci);
+    for (int i = 0; i < mr; ++i) {
+      float* row = C + vi * it.strideC + i * ldc + ci;
+      const float* t = tile + i * kNR + j;
+      if (beta == 0.f)
+        for (int64_t x = 0; x < w; ++x) row[x] = t[x];
+      else
+        for (int64_t x = 0; x < w; ++x) row[x] = t[x] + beta * row[x];
+    }
+    j += w;
+  }
+}
+
 // ---- serial driver -------------------------------------------------------------------------
 
 // Reference loop, used only if a packing buffer cannot be allocated.
@@ -329,9 +393,11 @@ void scaleC(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
 }
 
 // One thread, one matrix. A/B point at op(A)[0][0] / op(B)[0][0] of this block.
+// With item columns (it.n > 0), N counts the wide matrix's columns from col0 on, B and C point
+// at item 0 (row 0 of B, this block's row 0 of C) and B is not transposed.
 void gemmSerial(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
                 const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
-                int64_t ldc) {
+                int64_t ldc, const ItemCols& it = kPlain, int64_t col0 = 0) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
     scaleC(M, N, beta, C, ldc);
@@ -349,7 +415,13 @@ void gemmSerial(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float
   float* bufA = growBuffer(tPack.a, tPack.aCap, mcMax * kcMax);
   float* bufB = growBuffer(tPack.b, tPack.bCap, ncMax * kcMax);
   if (bufA == nullptr || bufB == nullptr) {
-    gemmNaive(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    if (it.n == 0) {
+      gemmNaive(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+      return;
+    }
+    for (int64_t v = col0; v < col0 + N; ++v)
+      gemmNaive(transA, false, M, 1, K, alpha, A, lda, B + v / it.n * it.strideB + v % it.n, ldb, beta,
+                C + v / it.n * it.strideC + v % it.n, ldc);
     return;
   }
 
@@ -357,8 +429,12 @@ void gemmSerial(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float
     const int64_t nc = min64(ncMax, N - jc);
     for (int64_t pc = 0; pc < K; pc += kcMax) {
       const int64_t kc = min64(kcMax, K - pc);
-      const float* Bblk = transB ? B + jc * ldb + pc : B + pc * ldb + jc;
-      packB(transB, Bblk, ldb, kc, nc, bufB);
+      if (it.n > 0) {
+        packBItems(B + pc * ldb, ldb, it, col0 + jc, kc, nc, bufB);
+      } else {
+        const float* Bblk = transB ? B + jc * ldb + pc : B + pc * ldb + jc;
+        packB(transB, Bblk, ldb, kc, nc, bufB);
+      }
       const float betaEff = pc == 0 ? beta : 1.f;
       for (int64_t ic = 0; ic < M; ic += mcMax) {
         const int64_t mc = min64(mcMax, M - ic);
@@ -367,12 +443,14 @@ void gemmSerial(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float
         for (int64_t jr = 0; jr < nc; jr += kNR) {
           const int nr = static_cast<int>(min64(kNR, nc - jr));
           const float* bp = bufB + jr * kc;
-          float* cc = C + ic * ldc + jc + jr;
           const gemm_detail::UKernel full = gemm_detail::pickKernel(kMR, nr);
           for (int64_t ir = 0; ir < mc; ir += kMR) {
             const int mr = static_cast<int>(min64(kMR, mc - ir));
             const gemm_detail::UKernel uk = mr == kMR ? full : gemm_detail::pickKernel(mr, nr);
-            uk(kc, bufA + ir * kc, bp, cc + ir * ldc, ldc, nr, alpha, betaEff);
+            if (it.n > 0)
+              itemTile(uk, kc, bufA + ir * kc, bp, C + (ic + ir) * ldc, ldc, it, col0 + jc + jr, mr, nr, alpha, betaEff);
+            else
+              uk(kc, bufA + ir * kc, bp, C + (ic + ir) * ldc + jc + jr, ldc, nr, alpha, betaEff);
           }
         }
       }
@@ -386,14 +464,14 @@ void gemmSerial(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float
 // side that is not split gets packed by every thread, so duplicate the smaller one).
 void gemmOne(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
              const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
-             int64_t ldc, int nt) {
+             int64_t ldc, int nt, const ItemCols& it = kPlain) {
   const int64_t work = M * N * (K > 0 ? K : 1);
   const int64_t nPanels = ceilDiv(N, kNR), mPanels = ceilDiv(M, kMR);
   const bool splitN = nPanels >= 2 && (N >= M || mPanels < 2);
   const int64_t units = splitN ? nPanels : mPanels;
   if (nt > units) nt = static_cast<int>(units);
   if (nt <= 1 || work < kParallelMinWork) {
-    gemmSerial(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    gemmSerial(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, it);
     return;
   }
   parallel_run(nt, [&](int tid, int nthreads) {
@@ -401,12 +479,16 @@ void gemmOne(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float al
     if (u0 >= u1) return;
     if (splitN) {
       const int64_t j0 = u0 * kNR, j1 = min64(N, u1 * kNR);
+      if (it.n > 0) {
+        gemmSerial(transA, transB, M, j1 - j0, K, alpha, A, lda, B, ldb, beta, C, ldc, it, j0);
+        return;
+      }
       const float* b = transB ? B + j0 * ldb : B + j0;
       gemmSerial(transA, transB, M, j1 - j0, K, alpha, A, lda, b, ldb, beta, C + j0, ldc);
     } else {
       const int64_t i0 = u0 * kMR, i1 = min64(M, u1 * kMR);
       const float* a = transA ? A + i0 : A + i0 * lda;
-      gemmSerial(transA, transB, i1 - i0, N, K, alpha, a, lda, B, ldb, beta, C + i0 * ldc, ldc);
+      gemmSerial(transA, transB, i1 - i0, N, K, alpha, a, lda, B, ldb, beta, C + i0 * ldc, ldc, it);
     }
   });
 }
@@ -439,6 +521,11 @@ void gemm(const args::gemm& a) {
   // overhead) or when each one is too small to split.
   // Items must not share C (strideC == 0 accumulates sequentially with beta).
   const bool disjointC = strideC >= (M - 1) * ldc + N;
+  if (batch > 1 && strideA == 0 && !transB && K > 0 && disjointC) {
+    // one A for every item: one wide product over all the items' columns
+    gemmOne(transA, false, M, N * batch, K, alpha, A, lda, B, ldb, beta, C, ldc, nt, ItemCols{N, strideB, strideC});
+    return;
+  }
   const bool perItem = batch > 1 && nt > 1 && disjointC &&
                        (work < 2 * kParallelMinWork || batch % nt == 0 || batch >= 4 * nt);
   if (perItem && work * batch >= kParallelMinWork) {
