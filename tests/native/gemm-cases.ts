@@ -229,10 +229,11 @@ export function gemmSuite(native: Native, isa: string): void {
 
     it('items sharing A (one wide product over their columns), across tile and item edges', () => {
       // item widths below, at and across the register tile's columns (8/16/32), a convolution's
-      // 7x7 = 49, K across a cache block; gaps and padding in B and C
+      // 7x7 = 49, K across a cache block, M larger than all the columns (threads split M); gaps and
+      // padding in B and C
       for (const transA of [false, true])
         for (const [M, N, K, batch] of [[13, 49, 300, 9], [128, 49, 1100, 5], [1, 5, 7, 40], [30, 31, 20, 6],
-          [12, 32, 16, 4], [25, 33, 40, 3], [7, 100, 64, 2], [40, 1, 9, 70]]) {
+          [12, 32, 16, 4], [25, 33, 40, 3], [7, 100, 64, 2], [40, 1, 9, 70], [1000, 2, 100, 3]]) {
           checkGemm(native, { M, N, K, transA, batch, strideA: 0, beta: 0, poisonC: true, seed: N });
           checkGemm(native, { M, N, K, transA, batch, strideA: 0, alpha: -0.5, beta: 1.25, padA: 2, padB: 3, padC: 5 });
           checkGemm(native, { M, N, K, transA, batch, strideA: 0, beta: 1, strideB: (transA ? 0 : K * N + 3),
