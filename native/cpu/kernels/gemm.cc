@@ -329,8 +329,7 @@ void packBItems(const float* B, int64_t ldb, const ItemCols& it, int64_t col0, i
           for (int x = 0; x < kNR; ++x) d[k * kNR + x] = sk[x];
         }
       } else {
-        for (int64_t k = 0; k < kc; ++k)
-          for (int64_t x = 0; x < w; ++x) d[k * kNR + j + x] = s[k * ldb + x];
+        for (int64_t k = 0; k < kc; ++k) copyPad(d + k * kNR + j, s + k * ldb, static_cast<int>(w), static_cast<int>(w));
       }
       j += w;
     }
@@ -521,8 +520,9 @@ void gemm(const args::gemm& a) {
   // overhead) or when each one is too small to split.
   // Items must not share C (strideC == 0 accumulates sequentially with beta).
   const bool disjointC = strideC >= (M - 1) * ldc + N;
-  if (batch > 1 && strideA == 0 && !transB && K > 0 && disjointC) {
-    // one A for every item: one wide product over all the items' columns
+  if (batch > 1 && strideA == 0 && !transB && K > 0 && disjointC && N < 4 * kNR) {
+    // one A for every item, and items a few micro-panels wide or less (where a panel left part
+    // empty and A packed per item cost most): one wide product over all the items' columns
     gemmOne(transA, false, M, N * batch, K, alpha, A, lda, B, ldb, beta, C, ldc, nt, ItemCols{N, strideB, strideC});
     return;
   }
