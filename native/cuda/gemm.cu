@@ -22,28 +22,33 @@ __global__ void scaleKernel(float* C, int64_t M, int64_t N, int64_t ldc, int64_t
 std::string blasStatus(blas::Status s) { return "status " + std::to_string(static_cast<int>(s)); }
 
 // Largest power of two (<= 256) dividing the address and every byte step from it.
-uint32_t alignmentOf(const void* p, int64_t ld, int64_t stride, int64_t batch) {
-  uint64_t bits = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p)) | static_cast<uint64_t>(ld) * 4u;
-  if (batch > 1) bits |= static_cast<uint64_t>(stride) * 4u;
+uint32_t alignmentOf(const void* p, int64_t ld, int64_t stride, int64_t batch, uint64_t elemBytes) {
+  uint64_t bits = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p)) | static_cast<uint64_t>(ld) * elemBytes;
+  if (batch > 1) bits |= static_cast<uint64_t>(stride) * elemBytes;
   uint32_t a = 256;
   while (a > 4 && (bits & (a - 1)) != 0) a >>= 1;
   return a;
 }
 
+}  // namespace
+
 // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T: cuBLAS sees B first.
-// Returns false (nothing enqueued) when cuBLASLt has no algorithm for the problem.
-bool gemmLt(DeviceContext& dev, const args::gemm& g) {
+// A and B are float32, or bfloat16 (abType CUDA_R_16BF: gemmBf16's packed copies, float32
+// accumulation and C). Returns false (nothing enqueued) when cuBLASLt has no algorithm for the problem.
+bool gemmLt(DeviceContext& dev, const args::gemm& g, cudaDataType_t abType) {
   const bool transA = g.transA, transB = g.transB;
   const int64_t M = g.M, N = g.N, K = g.K, lda = g.lda, strideA = g.strideA, ldb = g.ldb, strideB = g.strideB;
   const int64_t ldc = g.ldc, strideC = g.strideC, batch = g.batch;
   const float alpha = g.alpha, beta = g.beta;
-  const float* A = static_cast<const float*>(g.A);
-  const float* B = static_cast<const float*>(g.B);
+  const void* A = g.A;
+  const void* B = g.B;
   float* C = static_cast<float*>(g.C);
   const CublasLib& L = cublasLib();
   if (!L.ok) throw Error("cuda: gemm: " + L.reason);
   blas::LtHandle h = dev.lt();
-  bool tf32 = gMatmulPrecision.load(std::memory_order_relaxed) != static_cast<int>(MatmulPrecision::Highest);
+  const bool bf16 = abType == CUDA_R_16BF;
+  const uint64_t abBytes = bf16 ? 2 : 4;
+  bool tf32 = !bf16 && gMatmulPrecision.load(std::memory_order_relaxed) != static_cast<int>(MatmulPrecision::Highest);
 
   blas::LtMatmulDesc desc = nullptr;
   blas::LtMatrixLayout la = nullptr, lb = nullptr, lc = nullptr;
@@ -75,8 +80,8 @@ bool gemmLt(DeviceContext& dev, const args::gemm& g) {
   // Stored (column-major) shapes: our B as stored is bCols x bRows with ld ldb, etc.
   uint64_t aRowsCm = transB ? K : N, aColsCm = transB ? N : K;
   uint64_t bRowsCm = transA ? M : K, bColsCm = transA ? K : M;
-  ok(L.layoutCreate(&la, CUDA_R_32F, aRowsCm, aColsCm, ldb), "layout(B)");
-  ok(L.layoutCreate(&lb, CUDA_R_32F, bRowsCm, bColsCm, lda), "layout(A)");
+  ok(L.layoutCreate(&la, abType, aRowsCm, aColsCm, ldb), "layout(B)");
+  ok(L.layoutCreate(&lb, abType, bRowsCm, bColsCm, lda), "layout(A)");
   ok(L.layoutCreate(&lc, CUDA_R_32F, static_cast<uint64_t>(N), static_cast<uint64_t>(M), ldc), "layout(C)");
   if (batch > 1) {
     int32_t count = static_cast<int32_t>(batch);
@@ -92,8 +97,8 @@ bool gemmLt(DeviceContext& dev, const args::gemm& g) {
   size_t wsBytes = 0;
   void* ws = dev.workspace(&wsBytes);
   uint64_t wsPref = wsBytes;
-  uint32_t alA = alignmentOf(B, ldb, strideB, batch), alB = alignmentOf(A, lda, strideA, batch);
-  uint32_t alC = alignmentOf(C, ldc, strideC, batch);
+  uint32_t alA = alignmentOf(B, ldb, strideB, batch, abBytes), alB = alignmentOf(A, lda, strideA, batch, abBytes);
+  uint32_t alC = alignmentOf(C, ldc, strideC, batch, 4);
   ok(L.prefCreate(&pref), "cublasLtMatmulPreferenceCreate");
   ok(L.prefSetAttribute(pref, blas::LT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &wsPref, sizeof(wsPref)), "workspace");
   ok(L.prefSetAttribute(pref, blas::LT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &alA, sizeof(alA)), "alignment A");
@@ -115,6 +120,8 @@ bool gemmLt(DeviceContext& dev, const args::gemm& g) {
   if (ms != blas::STATUS_EXECUTION_FAILED && L.sgemmStridedBatched != nullptr) return false;
   throw Error("cuda: gemm: cublasLtMatmul failed with " + blasStatus(ms));
 }
+
+namespace {
 
 void gemmClassic(DeviceContext& dev, const args::gemm& g) {
   const bool transA = g.transA, transB = g.transB;
@@ -220,7 +227,7 @@ void gemm(DeviceContext& dev, const args::gemm& a) {
     return;
   }
   if (a.batch > INT_MAX) throw Error("cuda: gemm: batch count exceeds 2^31 - 1");
-  if (!gemmLt(dev, a)) gemmClassic(dev, a);
+  if (!gemmLt(dev, a, CUDA_R_32F)) gemmClassic(dev, a);
 }
 
 }  // namespace kiln::cuda

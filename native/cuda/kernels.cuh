@@ -5,6 +5,7 @@
 // at the next host sync.
 #pragma once
 #include <cuda_runtime_api.h>
+#include <library_types.h>  // cudaDataType_t
 
 #include <cstdint>
 
@@ -26,5 +27,9 @@ struct Strided {
 #define KILN_COMPOSITE(name, fields)
 #include "../include/ops.def"
 #include "../include/ops_undef.h"
+
+// gemm.cu: C (float32) = alpha op(A) op(B) + beta C through cuBLASLt with A and B of abType
+// (CUDA_R_32F, or CUDA_R_16BF for gemmBf16's packed copies); false when it has no algorithm.
+bool gemmLt(DeviceContext& dev, const args::gemm& g, cudaDataType_t abType);
 
 }  // namespace kiln::cuda

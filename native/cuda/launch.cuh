@@ -28,7 +28,8 @@ __device__ __forceinline__ int64_t stridedOffset(int64_t i, const Strided& v) {
   int64_t off = 0;
   for (int d = v.ndim - 1; d >= 0; --d) {
     int64_t sz = v.shape[d];
-    int64_t q = i / sz;
+    // a 64-bit division is a long software sequence on the GPU; the 32-bit one is a few instructions
+    int64_t q = ((i | sz) >> 32) == 0 ? static_cast<uint32_t>(i) / static_cast<uint32_t>(sz) : i / sz;
     off += (i - q * sz) * v.strides[d];
     i = q;
   }

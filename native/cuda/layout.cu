@@ -99,9 +99,25 @@ void cast(DeviceContext& dev, const args::cast& a) {
   }
 }
 
+// Row-major and dense (a size-1 dimension may have any stride): such a copy is one memcpy, which
+// runs at the copy engine's rate (the index kernel reached a fifth of it on 100 M floats).
+bool isDense(const Dims& shape, const Dims& strides) {
+  int64_t expected = 1;
+  for (int d = shape.n - 1; d >= 0; --d) {
+    if (shape.v[d] != 1 && strides.v[d] != expected) return false;
+    expected *= shape.v[d];
+  }
+  return true;
+}
+
+void copyWords(DeviceContext& dev, void* dst, const void* src, int64_t n, DType type) {
+  KILN_CUDA(cudaMemcpyAsync(dst, src, static_cast<size_t>(n) * dtypeSize(type), cudaMemcpyDeviceToDevice, dev.stream()));
+}
+
 void stridedCopy(DeviceContext& dev, const args::stridedCopy& a) {
   int64_t n = numel(a.shape);
   if (n <= 0) return;
+  if (isDense(a.shape, a.srcStrides)) return copyWords(dev, a.dst, a.src, n, a.dstType);
   Strided v = makeStrided(a.shape, a.srcStrides);
   if (dtypeSize(a.dstType) == 8) {
     stridedCopyKernel<uint64_t><<<gridFor(n), kThreads, 0, dev.stream()>>>(static_cast<uint64_t*>(a.dst),
@@ -116,6 +132,7 @@ void stridedCopy(DeviceContext& dev, const args::stridedCopy& a) {
 void copyStrided(DeviceContext& dev, const args::copyStrided& a) {
   int64_t n = numel(a.shape);
   if (n <= 0) return;
+  if (isDense(a.shape, a.dstStrides) && isDense(a.shape, a.srcStrides)) return copyWords(dev, a.dst, a.src, n, a.dstType);
   Strided dv = makeStrided(a.shape, a.dstStrides);
   Strided sv = makeStrided(a.shape, a.srcStrides);
   if (dtypeSize(a.dstType) == 8) {

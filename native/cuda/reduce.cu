@@ -1,6 +1,7 @@
 // Reductions over [outer, n, inner] -> [outer, inner]. float32: Sum/Mean accumulate in double per thread
 // (then a float tree across the block for inner == 1); Max/Min propagate NaN and ArgMax/ArgMin give the first index of the
 // extreme value (NaN counts as the extreme), as torch does.
+#include <climits>
 #include <cmath>
 
 #include "launch.cuh"
@@ -92,6 +93,34 @@ __global__ void reduceColumns(ReduceOp op, void* out, const float* x, int64_t ou
     }
     if (op == ReduceOp::Mean) acc /= static_cast<double>(n);
     writeOut(op == ReduceOp::Mean ? ReduceOp::Sum : op, out, t, static_cast<float>(acc), b, n);
+  }
+}
+
+// Sum/Mean over a long column with few outputs (a bias gradient: [batch, features] summed over the
+// batch): one thread per output left most of the GPU idle (16 blocks for 4096 columns, 8.8x
+// PyTorch's time). A 32 x 32 block takes 32 adjacent columns; its 32 rows of threads each sum
+// every 32nd element in double, and the 32 partial sums are added in a fixed order.
+constexpr int kColTile = 32;
+
+__global__ void sumColumnsTiled(bool mean, float* out, const float* x, int64_t outer, int64_t n, int64_t inner) {
+  __shared__ double part[kColTile][kColTile + 1];
+  const int tx = threadIdx.x, ty = threadIdx.y;
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * kColTile + tx;
+  for (int64_t o = blockIdx.y; o < outer; o += gridDim.y) {
+    double acc = 0.0;
+    if (i < inner) {
+      const float* xc = x + o * n * inner + i;
+      for (int64_t j = ty; j < n; j += kColTile) acc += xc[j * inner];
+    }
+    part[ty][tx] = acc;
+    __syncthreads();
+    if (ty == 0 && i < inner) {
+      double total = 0.0;
+      for (int r = 0; r < kColTile; ++r) total += part[r][tx];
+      if (mean) total /= static_cast<double>(n);
+      out[o * inner + i] = static_cast<float>(total);
+    }
+    __syncthreads();
   }
 }
 
@@ -241,6 +270,13 @@ void reduce(DeviceContext& dev, const args::reduce& a) {
     unsigned blocks = static_cast<unsigned>(outer < 65535 * 16 ? outer : 65535 * 16);
     reduceRows<<<blocks, kThreads, 0, s>>>(op, out, x, outer, n);
     checkLaunch("reduce(rows)");
+  } else if ((op == ReduceOp::Sum || op == ReduceOp::Mean) && n >= 4 * kColTile && total < (int64_t{1} << 20)) {
+    const int64_t tiles = (inner + kColTile - 1) / kColTile;
+    if (tiles > INT_MAX) throw Error("cuda: reduce: too many columns");
+    dim3 grid(static_cast<unsigned>(tiles), static_cast<unsigned>(outer < 65535 ? outer : 65535));
+    sumColumnsTiled<<<grid, dim3(kColTile, kColTile), 0, s>>>(op == ReduceOp::Mean, static_cast<float*>(out), x, outer,
+                                                             n, inner);
+    checkLaunch("reduce(column sums)");
   } else {
     reduceColumns<<<gridFor(total), kThreads, 0, s>>>(op, out, x, outer, n, inner);
     checkLaunch("reduce(columns)");

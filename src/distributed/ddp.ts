@@ -26,7 +26,7 @@
 import { noGrad, isGradEnabled } from '../autograd/engine.js';
 import { gradOnlyHooks } from '../autograd/hooks.js';
 import { KilnError, check } from '../errors.js';
-import { zeros } from '../creation.js';
+import { tensor, zeros } from '../creation.js';
 import { keep } from '../memory.js';
 import { Module } from '../nn/module.js';
 import { native } from '../native.js';
@@ -112,8 +112,8 @@ export class DistributedDataParallel extends Module {
     this.module = module;
     const params = module.parameters().filter((p) => p.requiresGrad);
     for (const p of params) {
-      check(p.device === (group.backend === 'nccl' ? group.device : 'cpu'),
-        () => `DistributedDataParallel: parameters must be on ${group.backend === 'nccl' ? group.device : 'cpu'} for a ${group.backend} group (move the model before wrapping it)`);
+      check(p.device === group.device,
+        () => `DistributedDataParallel: parameters must be on ${group.device} for a ${group.backend} group (move the model before wrapping it)`);
     }
     const hookable = params.length > 0 && typeof (params[0] as any).registerPostAccumulateGradHook === 'function';
     this.state = {
@@ -170,12 +170,11 @@ export class DistributedDataParallel extends Module {
     for (const p of params) for (const d of [p.ndim, ...p.shape]) hash = (Math.imul(hash, 31) + d) | 0;
     const numel = params.reduce((n, p) => n + p.numel, 0);
     const mine = [params.length, numel % 2 ** 31, hash];
-    const hi = zeros([3], { dtype: 'int32' });
-    const lo = zeros([3], { dtype: 'int32' });
+    const g = this.state.group;
+    // on the group's device: an NCCL group reduces CUDA tensors only
+    const hi = tensor(Int32Array.from(mine), { device: g.device });
+    const lo = tensor(Int32Array.from(mine), { device: g.device });
     try {
-      native.write(hi.storage.handle, hi.offset, Int32Array.from(mine));
-      native.write(lo.storage.handle, lo.offset, Int32Array.from(mine));
-      const g = this.state.group;
       allReduceDetached(hi, 'max', g, 'DistributedDataParallel');
       allReduceDetached(lo, 'min', g, 'DistributedDataParallel');
       waitAll(g, 'DistributedDataParallel');
@@ -212,7 +211,7 @@ export class DistributedDataParallel extends Module {
         offsets.push(numel);
         numel += p.numel;
       }
-      const flat = cur.length > 1 ? keep(zeros([numel], { device: st.group.backend === 'nccl' ? st.group.device : 'cpu' })) : null;
+      const flat = cur.length > 1 ? keep(zeros([numel], { device: st.group.device })) : null;
       cur.forEach((p) => st.bucketOf.set(p, st.buckets.length));
       st.buckets.push({ params: cur, offsets, numel, flat, ready: 0, launched: false });
       cur = [];

@@ -16,7 +16,7 @@ const kiln = await import(pathToFileURL(join(root, 'dist/index.js')).href);
 const { linalg, mixture, cluster } = kiln;
 const outDir = process.argv[2] ?? process.env.OUT;
 const selfTest = process.env.KILN_CHECK_SELFTEST === '1';
-const target = selfTest ? 'cpu' : 'cuda';
+const target = selfTest ? 'cpu' : 'cuda:0'; // the name tensors report (PyTorch's 'cuda:0' for 'cuda')
 if (!selfTest && !kiln.cuda.isAvailable()) {
   console.log(`CUDA not available: ${kiln.backendInfo().cuda.reason}`);
   process.exit(2);

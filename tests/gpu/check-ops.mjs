@@ -2,7 +2,9 @@
 // Every Backend op on CUDA (device 1) against the CPU reference (device 0), through the raw core
 // exports (argument orders: native/include/ops.def and native/binding/memory.cc). Fresh random inputs, outputs
 // poisoned with NaN (int outputs with -777777) before each run, comparison by relative error:
-// elementwise <= 1e-5, reductions/atomics/matmul <= 1e-4, TF32 matmul <= 2e-3, ints exact.
+// elementwise <= 1e-5, reductions/atomics <= 1e-4, ints exact. GEMMs against float64 within the
+// rounding bound ((K + 3) 2^-24 of |A||B|; TF32 2^-9 more); attention against float64 within 1e-4 or
+// twice the CPU's error.
 // Plain node (no vitest): runs on the GPU machine over the built addons.
 //
 //   node tests/gpu/check-ops.mjs [outDir]      (outDir defaults to $OUT; JSON: check-ops.json)
@@ -134,7 +136,11 @@ function mismatches(got, ref) {
 }
 
 const results = [];
-function check(name, kind, run) {
+// ref64 (optional): float64 references by output key, { values, bound? }. With a bound (absolute,
+// per element), every element of both devices must lie within it. Without one, the device's
+// relErr against float64 must be within the kind's tolerance or twice the CPU's own error: the
+// GPU is held to the CPU backend's accuracy, not to its rounding.
+function check(name, kind, run, ref64 = null) {
   const t0 = performance.now();
   let row;
   try {
@@ -148,7 +154,19 @@ function check(name, kind, run) {
     for (const key of Object.keys(ref)) {
       const r = ref[key];
       const g = got[key];
-      if (kind === 'exact' || r instanceof Int32Array) {
+      const r64 = ref64?.[key];
+      if (r64?.bound) {
+        const over = (a) => { let n = 0, q = 0; for (let i = 0; i < a.length; i++) { const e = Math.abs(a[i] - r64.values[i]); q = Math.max(q, e / Math.max(r64.bound[i], 1e-300)); if (!(e <= r64.bound[i])) n++; } return [n, q]; };
+        const [ng, qg] = over(g);
+        const [nc, qc] = over(r);
+        worst = Math.max(worst, qg);
+        if (ng || nc) detail.push(`${key}: beyond the float64 bound at ${ng} (GPU, worst ${qg.toFixed(2)}x) and ${nc} (CPU, worst ${qc.toFixed(2)}x) of ${r.length}`);
+      } else if (r64) {
+        const eg = relErr(g, r64.values);
+        const ec = relErr(r, r64.values);
+        worst = Math.max(worst, eg);
+        if (!(eg <= Math.max(TOL[kind], 2 * ec))) detail.push(`${key}: rel err against float64 ${eg.toExponential(2)} (CPU ${ec.toExponential(2)})`);
+      } else if (kind === 'exact' || r instanceof Int32Array) {
         const m = mismatches(g, r) + (r instanceof Float32Array ? r.filter(Number.isNaN).length : 0);
         bad += m;
         if (m) detail.push(`${key}: ${m} of ${r.length} differ`);
@@ -220,6 +238,17 @@ check('fill i32 (offset)', 'exact', (d) => {
     core.stridedCopy(o, 0, src, 7, [2, 5], [60, 6]);
     return { out: down(o, I32, 10) };
   });
+  // dense views (a size-1 dim with any stride) take the memcpy path on CUDA
+  check('stridedCopy dense from offset 3, size-1 dim strided', 'exact', (d) => {
+    const o = blank(d, F32, 4 * 1 * 29);
+    core.stridedCopy(o, 0, up(d, x), 3, [4, 1, 29], [29, 1000, 1]);
+    return { out: down(o, F32, 116) };
+  });
+  check('copyStrided dense into offset 5', 'exact', (d) => {
+    const o = up(d, new Float32Array(130).fill(-1));
+    core.copyStrided(o, 5, up(d, x), 2, [5, 23], [23, 1], [23, 1]);
+    return { out: down(o, F32, 130) };
+  });
 }
 
 check('cast f32->i32 edges (the one cast rule: NaN 0, saturation)', 'exact', (d) => {
@@ -257,12 +286,19 @@ U.forEach((name, op) => {
     core.unary(op, y, 0, xh, 0, n, a, b);
     return { y: down(y, F32, n) };
   });
+  // both devices get the CPU's y: tanh's 1 - y^2 at |x| = 4 turns y's last bit into 1e-4
+  // relative, so each device's own forward would be compared through that conditioning
+  const y = (() => {
+    const o = blank(CPU, F32, n);
+    core.unary(op, o, 0, up(CPU, x), 0, n, a, b);
+    const v = down(o, F32, n);
+    freeAll();
+    return v;
+  })();
   check(`unaryBackward ${name}`, 'elementwise', (d) => {
     const xh = up(d, x);
-    const y = blank(d, F32, n);
-    core.unary(op, y, 0, xh, 0, n, a, b);
     const dx = blank(d, F32, n);
-    core.unaryBackward(op, dx, 0, up(d, dy), 0, xh, 0, y, 0, n, a, b);
+    core.unaryBackward(op, dx, 0, up(d, dy), 0, xh, 0, up(d, y), 0, n, a, b);
     return { dx: down(dx, F32, n) };
   });
 });
@@ -317,7 +353,8 @@ B.forEach((name, op) => {
 
 // ---- reductions ----
 const R = ['Sum', 'Mean', 'Max', 'Min', 'ArgMax', 'ArgMin'];
-for (const [outer, n, inner] of [[64, 1000, 1], [8, 300, 17], [2, 200003, 1], [1, 1, 1], [3, 5, 4096]]) {
+// [1, 4096, 100] and [3, 1000, 70]: the column sums' tiled kernel (a bias gradient's shape), tiles cut at the edge
+for (const [outer, n, inner] of [[64, 1000, 1], [8, 300, 17], [2, 200003, 1], [1, 1, 1], [3, 5, 4096], [1, 4096, 100], [3, 1000, 70]]) {
   const x = rand(outer * n * inner);
   R.forEach((name, op) => {
     const arg = op >= 4;
@@ -421,8 +458,20 @@ for (const [T, B, H, bias] of [[5, 3, 20, true], [1, 4, 33, false]]) {
 }
 
 // ---- gemm ----
+// bfloat16 rounding (nearest, ties to even; NaN stays NaN), as gemmBf16 rounds its float32 operands
+const bf16Word = new Float32Array(1);
+const bf16Bits = new Uint32Array(bf16Word.buffer);
+function toBf16(x) {
+  bf16Word[0] = x;
+  const u = bf16Bits[0];
+  if ((u & 0x7fffffff) > 0x7f800000) return bf16Word[0];
+  bf16Bits[0] = ((u + 0x7fff + ((u >>> 16) & 1)) & 0xffff0000) >>> 0;
+  return bf16Word[0];
+}
+// op 'gemmBf16': the operands are rounded to bfloat16 in the reference too; their products are
+// exact in float32, so the float32 bound holds.
 function gemmCase(label, kind, { ta, tb, M, N, K, alpha = 1, beta = 0, batch = 1, padA = 0, padB = 0, padC = 0,
-  offA = 0, offB = 0, offC = 0, broadcastA = false }) {
+  offA = 0, offB = 0, offC = 0, broadcastA = false, op = 'gemm' }) {
   const aRows = ta ? K : M;
   const aCols = ta ? M : K;
   const bRows = tb ? N : K;
@@ -436,11 +485,42 @@ function gemmCase(label, kind, { ta, tb, M, N, K, alpha = 1, beta = 0, batch = 1
   const A = rand(offA + (broadcastA ? 1 : batch) * aRows * lda);
   const Bm = rand(offB + batch * sB);
   const C0 = rand(offC + batch * sC);
-  check(`gemm ${label}`, kind, (d) => {
+  const Ar = op === 'gemmBf16' ? A.map(toBf16) : A;
+  const Br = op === 'gemmBf16' ? Bm.map(toBf16) : Bm;
+  // float64 reference and |alpha| |A||B| + |beta| |C0| per element. Any summation order in float32
+  // stays within (K + 3) u of that magnitude (u = 2^-24; K products, alpha, beta); TF32 rounds
+  // each operand to 10 bits first (2^-10 each, truncation included: 2^-9 for the product).
+  const u = 2 ** -24;
+  const rel = (kind === 'tf32' ? 2 ** -9 : 0) + (K + 3) * u;
+  const values = Float64Array.from(C0);
+  const bound = new Float64Array(C0.length);
+  const row = new Float64Array(N);
+  const mag = new Float64Array(N);
+  for (let q = 0; q < batch; q++) {
+    const a0 = offA + q * sA, b0 = offB + q * sB, c0 = offC + q * sC;
+    for (let i = 0; i < M; i++) {
+      row.fill(0);
+      mag.fill(0);
+      for (let k = 0; k < K; k++) {
+        const av = ta ? Ar[a0 + k * lda + i] : Ar[a0 + i * lda + k];
+        for (let j = 0; j < N; j++) {
+          const p = av * (tb ? Br[b0 + j * ldb + k] : Br[b0 + k * ldb + j]);
+          row[j] += p;
+          mag[j] += Math.abs(p);
+        }
+      }
+      for (let j = 0; j < N; j++) {
+        const c = C0[c0 + i * ldc + j];
+        values[c0 + i * ldc + j] = alpha * row[j] + (beta === 0 ? 0 : beta * c);
+        bound[c0 + i * ldc + j] = rel * (Math.abs(alpha) * mag[j] + (beta === 0 ? 0 : Math.abs(beta * c)));
+      }
+    }
+  }
+  check(`${op} ${label}`, kind, (d) => {
     const c = up(d, C0);
-    core.gemm(ta, tb, M, N, K, alpha, up(d, A), offA, lda, sA, up(d, Bm), offB, ldb, sB, beta, c, offC, ldc, sC, batch);
+    core[op](ta, tb, M, N, K, alpha, up(d, A), offA, lda, sA, up(d, Bm), offB, ldb, sB, beta, c, offC, ldc, sC, batch);
     return { C: down(c, F32, C0.length) };
-  });
+  }, { C: { values, bound } });
 }
 for (const ta of [false, true]) {
   for (const tb of [false, true]) {
@@ -455,6 +535,20 @@ gemmCase('misaligned pointers (offset 1 element)', 'matmul',
 gemmCase('K=0 beta=0.5', 'matmul', { ta: false, tb: false, M: 5, N: 7, K: 0, beta: 0.5 });
 gemmCase('K=0 beta=0', 'matmul', { ta: false, tb: false, M: 5, N: 7, K: 0, beta: 0 });
 gemmCase('1024x1024x1024', 'matmul', { ta: false, tb: false, M: 1024, N: 1024, K: 1024 });
+// gemmBf16 (autocast): packed to bfloat16 and cuBLASLt's bf16 GEMM on CUDA
+for (const ta of [false, true]) {
+  for (const tb of [false, true]) {
+    gemmCase(`ta=${ta} tb=${tb} 128x96x64`, 'matmul', { ta, tb, M: 128, N: 96, K: 64, op: 'gemmBf16' });
+  }
+}
+gemmCase('batched 3x(33x17x65) alpha=1.5 beta=0.5 padded lds', 'matmul',
+  { ta: false, tb: true, M: 33, N: 17, K: 65, alpha: 1.5, beta: 0.5, batch: 3, padA: 3, padB: 1, padC: 2, op: 'gemmBf16' });
+gemmCase('batched, A broadcast (strideA 0)', 'matmul', { ta: false, tb: false, M: 20, N: 30, K: 40, batch: 4, broadcastA: true, op: 'gemmBf16' });
+gemmCase('odd sizes at offsets 1, 3, 1', 'matmul',
+  { ta: true, tb: false, M: 63, N: 65, K: 67, offA: 1, offB: 3, offC: 1, op: 'gemmBf16' });
+gemmCase('K=0 beta=0.5', 'matmul', { ta: false, tb: false, M: 5, N: 7, K: 0, beta: 0.5, op: 'gemmBf16' });
+gemmCase('5x7x3 (operands of 15 and 21: packed by fours and a tail)', 'matmul', { ta: false, tb: false, M: 5, N: 7, K: 3, op: 'gemmBf16' });
+gemmCase('512x512x512', 'matmul', { ta: false, tb: false, M: 512, N: 512, K: 512, op: 'gemmBf16' });
 if (addon?.setMatmulPrecision) {
   addon.setMatmulPrecision('high');
   gemmCase('TF32 512x512x512 (precision high)', 'tf32', { ta: false, tb: true, M: 512, N: 512, K: 512 });
@@ -572,17 +666,21 @@ if (addon?.setMatmulPrecision) {
     ['Adam wd', { wd: 0.01, decoupled: false, amsgrad: false, maximize: false }],
     ['AdamW', { wd: 0.05, decoupled: true, amsgrad: false, maximize: false }],
     ['Adam amsgrad maximize', { wd: 0.01, decoupled: false, amsgrad: true, maximize: true }],
+    // offset 1: not 16-byte aligned, so the CUDA step takes its one-element path throughout
+    ['Adam amsgrad, buffers at offset 1', { wd: 0, decoupled: false, amsgrad: true, maximize: false, off: 1 }],
   ];
   for (const [label, o] of variants) {
+    const off = o.off ?? 0;
+    const at = (a) => { const b = new Float32Array(a.length + off); b.set(a, off); return b; };
     check(`adamStep ${label}`, 'elementwise', (d) => {
-      const hp = up(d, p);
-      const hm = up(d, m);
-      const hv = up(d, v);
-      const hvm = o.amsgrad ? up(d, vmax) : null;
-      core.adamStep(hp, 0, up(d, g), 0, hm, 0, hv, 0, hvm, 0, n, 1e-3, 0.9, 0.999, 1e-8, o.wd, 3, o.decoupled,
+      const hp = up(d, at(p));
+      const hm = up(d, at(m));
+      const hv = up(d, at(v));
+      const hvm = o.amsgrad ? up(d, at(vmax)) : null;
+      core.adamStep(hp, off, up(d, at(g)), off, hm, off, hv, off, hvm, off, n, 1e-3, 0.9, 0.999, 1e-8, o.wd, 3, o.decoupled,
         o.amsgrad, o.maximize);
-      const r = { p: down(hp, F32, n), m: down(hm, F32, n), v: down(hv, F32, n) };
-      if (hvm) r.vMax = down(hvm, F32, n);
+      const r = { p: down(hp, F32, n + off), m: down(hm, F32, n + off), v: down(hv, F32, n + off) };
+      if (hvm) r.vMax = down(hvm, F32, n + off);
       return r;
     });
   }
@@ -638,6 +736,56 @@ for (const [outer, n, inner] of [[16, 300, 1], [3, 50, 7]]) {
     });
   }
 }
+// Attention forward and backward in float64 (outputs contiguous [B, H, T, D]); causal masks j > i.
+function attention64({ B, H, Tq, Tk, D, Dv, causal, qx, kx, vx, bias, qS, kS, vS, bS, dout }) {
+  const scale = 1 / Math.sqrt(D);
+  const out = new Float64Array(B * H * Tq * Dv), lse = new Float64Array(B * H * Tq);
+  const dq = new Float64Array(B * H * Tq * D), dk = new Float64Array(B * H * Tk * D), dv = new Float64Array(B * H * Tk * Dv);
+  const p = new Float64Array(Tk);
+  for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) {
+    const bh = b * H + h;
+    const q = (t, d) => qx[b * qS[0] + h * qS[1] + t * qS[2] + d * qS[3]];
+    const k = (t, d) => kx[b * kS[0] + h * kS[1] + t * kS[2] + d * kS[3]];
+    const v = (t, d) => vx[b * vS[0] + h * vS[1] + t * vS[2] + d * vS[3]];
+    for (let i = 0; i < Tq; i++) {
+      let m = -Infinity;
+      for (let j = 0; j < Tk; j++) {
+        let sc = -Infinity;
+        if (!(causal && j > i)) {
+          sc = 0;
+          for (let d = 0; d < D; d++) sc += q(i, d) * k(j, d);
+          sc = sc * scale + (bias ? bias[b * bS[0] + h * bS[1] + i * bS[2] + j * bS[3]] : 0);
+        }
+        p[j] = sc;
+        m = Math.max(m, sc);
+      }
+      let sum = 0;
+      for (let j = 0; j < Tk; j++) sum += Math.exp(p[j] - m);
+      const l = m + Math.log(sum);
+      lse[bh * Tq + i] = l;
+      for (let j = 0; j < Tk; j++) p[j] = Math.exp(p[j] - l);
+      const o = (bh * Tq + i) * Dv;
+      for (let j = 0; j < Tk; j++) for (let d = 0; d < Dv; d++) out[o + d] += p[j] * v(j, d);
+      let Di = 0;
+      for (let d = 0; d < Dv; d++) Di += dout[o + d] * out[o + d];
+      for (let j = 0; j < Tk; j++) {
+        if (p[j] === 0) continue;
+        let dp = 0;
+        for (let d = 0; d < Dv; d++) {
+          dp += dout[o + d] * v(j, d);
+          dv[(bh * Tk + j) * Dv + d] += p[j] * dout[o + d];
+        }
+        const ds = p[j] * (dp - Di) * scale;
+        for (let d = 0; d < D; d++) {
+          dq[(bh * Tq + i) * D + d] += ds * k(j, d);
+          dk[(bh * Tk + j) * D + d] += ds * q(i, d);
+        }
+      }
+    }
+  }
+  const wrap = (values) => ({ values });
+  return { out: wrap(out), lse: wrap(lse), dq: wrap(dq), dk: wrap(dk), dv: wrap(dv) };
+}
 // attention: contiguous and strided q/k/v, causal and not, a broadcast bias, tiles crossed,
 // Tq != Tk; forward (out, lse) and backward (dq, dk, dv)
 for (const [B, H, Tq, Tk, D, Dv, causal, withBias, strided] of [
@@ -658,6 +806,7 @@ for (const [B, H, Tq, Tk, D, Dv, causal, withBias, strided] of [
   const no = B * H * Tq * Dv;
   const dout = rand(no);
   const label = `attention B=${B} H=${H} Tq=${Tq} Tk=${Tk} D=${D} Dv=${Dv}${causal ? ' causal' : ''}${withBias ? ' bias' : ''}${strided ? ' strided' : ''}`;
+  const ref64 = attention64({ B, H, Tq, Tk, D, Dv, causal, qx, kx, vx, bias: withBias ? bias : null, qS, kS, vS, bS, dout });
   check(`${label} fwd+bwd`, 'reduction', (d) => {
     const [qh, kh, vh] = [up(d, qx), up(d, kx), up(d, vx)];
     const bh = withBias ? up(d, bias) : null;
@@ -669,7 +818,7 @@ for (const [B, H, Tq, Tk, D, Dv, causal, withBias, strided] of [
       B, H, Tq, Tk, D, Dv, qS, kS, vS, bS, 1 / Math.sqrt(D), causal);
     return { out: down(out, F32, no), lse: down(lse, F32, B * H * Tq), dq: down(dq, F32, B * H * Tq * D),
       dk: down(dk, F32, B * H * Tk * D), dv: down(dv, F32, B * H * Tk * Dv) };
-  });
+  }, ref64);
 }
 
 // kmeansAssign: values on a 1/8 grid, so every distance is exact in float32 on both sides (equal

@@ -21,31 +21,8 @@ mkdir -p "$OUT"
 rc=0
 log() { echo "== $*"; }
 
-# 1. node
-if [ -s .device/node.xz ]; then
-  xz -dc .device/node.xz > /tmp/node && chmod +x /tmp/node && NODE=/tmp/node
-elif command -v node > /dev/null; then
-  NODE=$(command -v node)
-else
-  echo "no node: bring it as .device/node.xz (xz -T2 -9 -c \"\$(command -v node)\" > .device/node.xz)"; exit 4
-fi
-log "node $($NODE --version)"
-
-# 2. cuBLAS from the wheel
-NV=$(python3 -c 'import nvidia, os; print(list(nvidia.__path__)[0])' 2> /dev/null || true)
-CUBLAS_LIB=""; CUBLAS_INC=""
-for sub in cu13 cublas; do
-  if [ -n "$NV" ] && ls "$NV/$sub/lib"/libcublasLt.so.* > /dev/null 2>&1; then
-    CUBLAS_LIB="$NV/$sub/lib"; CUBLAS_INC="$NV/$sub/include"; break
-  fi
-done
-if [ -z "$CUBLAS_LIB" ]; then
-  log "cuBLAS wheel not found (nvidia package at '${NV:-none}'); the addon will search on its own"
-else
-  log "cuBLAS: $CUBLAS_LIB ($(ls "$CUBLAS_LIB" | grep -E '^libcublas' | tr '\n' ' '))"
-  export LD_LIBRARY_PATH="$CUBLAS_LIB:${LD_LIBRARY_PATH:-}"
-  export KILN_CUBLAS_PATH="$CUBLAS_LIB"
-fi
+# 1. node, 2. cuBLAS from the wheel (NODE, NV, CUBLAS_LIB, CUBLAS_INC; shared with bench/gpu/run.sh)
+. tests/gpu/env.sh || exit 4
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 | tee "$OUT/nvidia-smi.txt"
 
 # 3. our cuBLAS declarations against the real headers
