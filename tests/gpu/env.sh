@@ -1,6 +1,7 @@
 # Sourced by tests/gpu/run.sh and bench/gpu/run.sh on the GPU machine: node from .device/node.xz
 # (NODE) and cuBLAS from the nvidia wheel (NV, CUBLAS_LIB, CUBLAS_INC, LD_LIBRARY_PATH,
-# KILN_CUBLAS_PATH), with Kiln's runtime dependencies unpacked from .device. Expects log() and the repository root as the working directory.
+# KILN_CUBLAS_PATH), with Kiln's runtime dependencies unpacked from .device. Expects log() and
+# the repository root as the working directory.
 # 1. node
 if [ -s .device/node.xz ]; then
   xz -dc .device/node.xz > /tmp/node && chmod +x /tmp/node && NODE=/tmp/node
