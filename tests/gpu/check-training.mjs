@@ -1,5 +1,6 @@
 // Full training steps on CUDA against the CPU backend (plain node over the built package, run by
-// tests/gpu/run.sh): an MLP, a CNN, an RNN, an LSTM and a GRU start from the same weights and take 3 Adam steps
+// tests/gpu/run.sh): an MLP, a CNN, an RNN, an LSTM, a GRU, a small causal transformer and an MLP with
+// BatchNorm1d and LayerNorm start from the same weights and take 3 Adam steps
 // on the same batch on each device; losses and every parameter must agree.
 // Tolerance: relative 1e-3 of each tensor's largest value (float32, different summation orders
 // over three steps); TF32 is off ('highest').
@@ -36,6 +37,21 @@ class LastStep extends nn.Module {
   }
 }
 
+// Token embedding, a pre-norm causal encoder layer (attention, GELU feed-forward, LayerNorm) and
+// a head on the last position.
+class TinyTransformer extends nn.Module {
+  constructor() {
+    super();
+    this.embed = new nn.Embedding(50, 32);
+    this.layer = new nn.TransformerEncoderLayer(32, 4, { dimFeedforward: 64, dropout: 0, batchFirst: true, activation: 'gelu', normFirst: true });
+    this.head = new nn.Linear(32, 5);
+  }
+  forward(tokens) {
+    const h = this.layer.forward(this.embed.forward(tokens), { isCausal: true });
+    return this.head.forward(h.select(1, h.shape[1] - 1));
+  }
+}
+
 const models = {
   mlp: { make: () => new nn.Sequential(new nn.Linear(64, 128), new nn.ReLU(), new nn.Linear(128, 10)), x: [32, 64], classes: 10 },
   cnn: {
@@ -46,12 +62,19 @@ const models = {
   rnn: { make: () => new LastStep(nn.RNN), x: [8, 12, 16], classes: 5 },
   lstm: { make: () => new LastStep(nn.LSTM), x: [8, 12, 16], classes: 5 },
   gru: { make: () => new LastStep(nn.GRU), x: [8, 12, 16], classes: 5 },
+  transformer: { make: () => new TinyTransformer(), x: [8, 12], classes: 5, tokens: 50 },
+  // BatchNorm1d in training mode (batch statistics, running averages) and LayerNorm
+  norms: {
+    make: () => new nn.Sequential(new nn.Linear(64, 128), new nn.BatchNorm1d(128), new nn.ReLU(), new nn.Linear(128, 64),
+      new nn.LayerNorm(64), new nn.Tanh(), new nn.Linear(64, 10)),
+    x: [32, 64], classes: 10,
+  },
 };
 
 function run(name, spec, device) {
   kiln.manualSeed(42);
   const model = spec.make();
-  const x = kiln.randn(spec.x);
+  const x = spec.tokens ? kiln.randint(0, spec.tokens, spec.x) : kiln.randn(spec.x);
   const y = kiln.randint(0, spec.classes, [spec.x[0]]);
   model.to(device);
   const xd = x.to(device);
