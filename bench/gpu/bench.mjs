@@ -10,6 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const kiln = await import(pathToFileURL(join(root, 'dist/index.js')).href);
 const { native } = await import(pathToFileURL(join(root, 'dist/native.js')).href);
+const { deviceId } = await import(pathToFileURL(join(root, 'dist/device.js')).href);
 const { nn, optim, F } = kiln;
 const outPath = process.argv[2];
 const quick = process.argv.includes('--quick');
@@ -20,7 +21,7 @@ if (!selfTest && !kiln.cuda.isAvailable()) {
   process.exit(2);
 }
 const dev = selfTest ? 'cpu' : 'cuda';
-const sync = () => (selfTest ? undefined : native.synchronize(1));
+const sync = () => native.synchronize(deviceId(dev));
 
 /**
  * Median seconds per repetition over `rounds` timed runs of `reps` calls each. fn's result is

@@ -129,6 +129,17 @@ function relErr(got, ref) {
   }
   return worst;
 }
+// Elements of got outside ref64's per-element bound, and the largest |got - value| / bound.
+function beyondBound(got, { values, bound }) {
+  let n = 0;
+  let worst = 0;
+  for (let i = 0; i < got.length; i++) {
+    const e = Math.abs(got[i] - values[i]);
+    worst = Math.max(worst, e / Math.max(bound[i], 1e-300));
+    if (!(e <= bound[i])) n++;
+  }
+  return [n, worst];
+}
 function mismatches(got, ref) {
   let n = 0;
   for (let i = 0; i < ref.length; i++) if (got[i] !== ref[i] || (ref instanceof Int32Array && ref[i] === -777777)) n++;
@@ -156,9 +167,8 @@ function check(name, kind, run, ref64 = null) {
       const g = got[key];
       const r64 = ref64?.[key];
       if (r64?.bound) {
-        const over = (a) => { let n = 0, q = 0; for (let i = 0; i < a.length; i++) { const e = Math.abs(a[i] - r64.values[i]); q = Math.max(q, e / Math.max(r64.bound[i], 1e-300)); if (!(e <= r64.bound[i])) n++; } return [n, q]; };
-        const [ng, qg] = over(g);
-        const [nc, qc] = over(r);
+        const [ng, qg] = beyondBound(g, r64);
+        const [nc, qc] = beyondBound(r, r64);
         worst = Math.max(worst, qg);
         if (ng || nc) detail.push(`${key}: beyond the float64 bound at ${ng} (GPU, worst ${qg.toFixed(2)}x) and ${nc} (CPU, worst ${qc.toFixed(2)}x) of ${r.length}`);
       } else if (r64) {
@@ -458,15 +468,18 @@ for (const [T, B, H, bias] of [[5, 3, 20, true], [1, 4, 33, false]]) {
 }
 
 // ---- gemm ----
-// bfloat16 rounding (nearest, ties to even; NaN stays NaN), as gemmBf16 rounds its float32 operands
-const bf16Word = new Float32Array(1);
-const bf16Bits = new Uint32Array(bf16Word.buffer);
-function toBf16(x) {
-  bf16Word[0] = x;
-  const u = bf16Bits[0];
-  if ((u & 0x7fffffff) > 0x7f800000) return bf16Word[0];
-  bf16Bits[0] = ((u + 0x7fff + ((u >>> 16) & 1)) & 0xffff0000) >>> 0;
-  return bf16Word[0];
+// float32 values rounded to bfloat16 and back by the CPU's cast (nearest, ties to even; its tests
+// hold it to a float64 rounding reference): gemmBf16's operands as the reference sees them
+const BF16 = 3;
+function roundedToBf16(a) {
+  const h = core.alloc(CPU, BF16, a.length);
+  const back = blank(CPU, F32, a.length);
+  core.cast(h, 0, up(CPU, a), 0, a.length);
+  core.cast(back, 0, h, 0, a.length);
+  core.release(h);
+  const out = down(back, F32, a.length);
+  freeAll();
+  return out;
 }
 // op 'gemmBf16': the operands are rounded to bfloat16 in the reference too; their products are
 // exact in float32, so the float32 bound holds.
@@ -485,8 +498,8 @@ function gemmCase(label, kind, { ta, tb, M, N, K, alpha = 1, beta = 0, batch = 1
   const A = rand(offA + (broadcastA ? 1 : batch) * aRows * lda);
   const Bm = rand(offB + batch * sB);
   const C0 = rand(offC + batch * sC);
-  const Ar = op === 'gemmBf16' ? A.map(toBf16) : A;
-  const Br = op === 'gemmBf16' ? Bm.map(toBf16) : Bm;
+  const Ar = op === 'gemmBf16' ? roundedToBf16(A) : A;
+  const Br = op === 'gemmBf16' ? roundedToBf16(Bm) : Bm;
   // float64 reference and |alpha| |A||B| + |beta| |C0| per element. Any summation order in float32
   // stays within (K + 3) u of that magnitude (u = 2^-24; K products, alpha, beta); TF32 rounds
   // each operand to 10 bits first (2^-10 each, truncation included: 2^-9 for the product).
